@@ -1,0 +1,69 @@
+//! The flag manifest: one model of `flags.toml` shared by the `flags!` macro, the
+//! runtime and `cargo flags`, so a manifest means the same thing everywhere.
+//!
+//! Parsing keeps the line and column of every key, and checking collects every problem
+//! before reporting, each as a [`Diagnostic`] that names the file position, the key,
+//! what is wrong and how to fix it.
+//!
+//! ```
+//! let manifest = flags_manifest::parse_str(r#"
+//! [settings]
+//! expiry = "error"
+//! grace_days = 14
+//!
+//! [flags.checkout_layout]
+//! description = "Which checkout page layout to show"
+//! owner = "checkout-team"
+//! kind = "experiment"
+//! expires = 2027-03-31
+//! variants = ["classic", "compact"]
+//! default = "classic"
+//! "#, "flags.toml")?;
+//! let flag = manifest.flag("checkout_layout").unwrap();
+//! assert_eq!(flag.variants(), ["classic", "compact"]);
+//! # Ok::<(), flags_manifest::ManifestError>(())
+//! ```
+
+mod date;
+mod error;
+mod expiry;
+mod model;
+mod parse;
+mod pos;
+mod rules;
+mod valid;
+
+pub use date::{Date, DateError, TodaySource, today};
+pub use error::{Diagnostic, ManifestError, Severity, did_you_mean};
+pub use expiry::{ExpiryState, expiry_state};
+pub use model::{
+    ExpiryPolicy, Flag, FlagRef, FlagType, Kind, Lifecycle, Manifest, Naming, Settings, Value,
+};
+pub use parse::{parse_bytes, parse_rules_str, parse_str, parse_str_with_notes};
+pub use pos::Pos;
+pub use rules::{
+    Constraint, Operator, Rules, SemVer, Stickiness, Strategy, StrategyKind, WeightedVariant,
+};
+pub use valid::{to_snake_case, to_upper_camel};
+
+/// Reads and checks the manifest at `path`; I/O errors become a diagnostic at 1:1.
+pub fn parse_file(path: &std::path::Path) -> Result<Manifest, ManifestError> {
+    let file = path.display().to_string();
+    match std::fs::read(path) {
+        Ok(bytes) => parse_bytes(&bytes, &file),
+        Err(e) => Err(ManifestError {
+            file,
+            diagnostics: vec![Diagnostic {
+                severity: Severity::Error,
+                pos: Pos {
+                    span: 0..0,
+                    line: 1,
+                    col: 1,
+                },
+                key: String::new(),
+                message: format!("cannot read the manifest: {e}"),
+                help: Some("check the path; it is relative to the crate's Cargo.toml".to_owned()),
+            }],
+        }),
+    }
+}

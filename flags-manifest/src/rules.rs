@@ -1,0 +1,290 @@
+//! The rule model: how a flag's value is decided at run time from a context. It is
+//! modelled on Unleash's concepts (strategies, constraints, weighted variants with
+//! stickiness) so that an Unleash payload maps onto it one to one, and it is the same
+//! in the manifest and in rule files loaded at run time.
+
+use crate::model::Value;
+use crate::pos::Pos;
+
+/// The rules of one flag in one layer.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Rules {
+    /// `false` is the kill switch: the flag is off (or at its default variant) whatever
+    /// else the rules say.
+    pub enabled: Option<bool>,
+    /// A fixed value from this layer (rule files and environment only).
+    pub value: Option<Value>,
+    /// Strategies, tried in order; the first that matches decides. With strategies and
+    /// none matching, a bool flag is off and a variant flag at its default.
+    pub strategies: Vec<Strategy>,
+    /// Flag-level weighted variants, used when a matching strategy has none of its own.
+    pub variants: Vec<WeightedVariant>,
+    /// Stickiness of the flag-level variants.
+    pub variant_stickiness: Stickiness,
+}
+
+impl Rules {
+    /// Whether these rules say anything at all (an empty rule set leaves the decision
+    /// to lower layers).
+    pub fn is_empty(&self) -> bool {
+        self.enabled.is_none()
+            && self.value.is_none()
+            && self.strategies.is_empty()
+            && self.variants.is_empty()
+    }
+
+    /// Whether the outcome can depend on the evaluation context (targeting, rollout
+    /// or weighted variants), as opposed to being one value for everyone.
+    pub fn is_contextual(&self) -> bool {
+        self.enabled != Some(false) && self.value.is_none() && !self.strategies.is_empty()
+    }
+}
+
+/// One strategy: a way for a flag to be on for some contexts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Strategy {
+    /// What the strategy does.
+    pub kind: StrategyKind,
+    /// Conditions on context attributes; all must hold.
+    pub constraints: Vec<Constraint>,
+    /// Weighted variants this strategy assigns when it matches.
+    pub variants: Vec<WeightedVariant>,
+    /// Stickiness of this strategy's variants.
+    pub variant_stickiness: Stickiness,
+    /// Where it is written.
+    pub pos: Pos,
+}
+
+/// What a strategy matches.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StrategyKind {
+    /// Everyone (Unleash's `default`).
+    All,
+    /// Contexts whose targeting key is listed (Unleash's `userWithId`).
+    Keys(Vec<String>),
+    /// A sticky percentage (Unleash's `flexibleRollout`).
+    Rollout {
+        /// 0 to 100.
+        percent: u8,
+        /// What the bucket is computed from.
+        stickiness: Stickiness,
+        /// The hash group; by default the flag's name, so different flags bucket the
+        /// same user independently.
+        group_id: String,
+    },
+}
+
+/// What a sticky bucket is computed from.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Stickiness {
+    /// The targeting key, else the `sessionId` attribute, else random (Unleash's
+    /// `default`).
+    #[default]
+    Default,
+    /// The context's targeting key.
+    Key,
+    /// A fresh random bucket on each evaluation (not sticky).
+    Random,
+    /// A named context attribute.
+    Attribute(String),
+}
+
+impl Stickiness {
+    /// Reads the manifest spelling: `default`, `key`, `userId` (same as key),
+    /// `random`, or any attribute name.
+    pub fn parse(text: &str) -> Stickiness {
+        match text {
+            "default" => Stickiness::Default,
+            "key" | "userId" => Stickiness::Key,
+            "random" => Stickiness::Random,
+            other => Stickiness::Attribute(other.to_owned()),
+        }
+    }
+}
+
+/// A variant with its weight (weights of a list add up to the list's total, usually
+/// 1000 as in Unleash, but any positive total works).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WeightedVariant {
+    /// Index into the flag's variants.
+    pub variant: u16,
+    /// The variant's name.
+    pub name: String,
+    /// Its share.
+    pub weight: u32,
+}
+
+/// A condition on one context attribute.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Constraint {
+    /// The attribute's name (`key` is the targeting key).
+    pub attribute: String,
+    /// How the attribute is compared.
+    pub operator: Operator,
+    /// The operand(s): a list for `in`/`not_in` and the string operators, one value
+    /// otherwise.
+    pub values: Vec<String>,
+    /// Negates the result.
+    pub inverted: bool,
+    /// String comparisons ignore case.
+    pub case_insensitive: bool,
+}
+
+/// A constraint operator; the names are Unleash's, in snake_case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Operator {
+    /// Attribute is one of the values.
+    In,
+    /// Attribute is none of the values (a missing attribute counts as none).
+    NotIn,
+    /// Attribute contains one of the values.
+    StrContains,
+    /// Attribute starts with one of the values.
+    StrStartsWith,
+    /// Attribute ends with one of the values.
+    StrEndsWith,
+    /// Numerically equal.
+    NumEq,
+    /// Numerically greater.
+    NumGt,
+    /// Numerically greater or equal.
+    NumGte,
+    /// Numerically less.
+    NumLt,
+    /// Numerically less or equal.
+    NumLte,
+    /// Date-time after the value (RFC 3339).
+    DateAfter,
+    /// Date-time before the value (RFC 3339).
+    DateBefore,
+    /// Semantic version equal.
+    SemverEq,
+    /// Semantic version greater.
+    SemverGt,
+    /// Semantic version less.
+    SemverLt,
+}
+
+impl Operator {
+    /// Every operator with its manifest spelling and Unleash's.
+    pub const ALL: [(Operator, &'static str, &'static str); 15] = [
+        (Operator::In, "in", "IN"),
+        (Operator::NotIn, "not_in", "NOT_IN"),
+        (Operator::StrContains, "str_contains", "STR_CONTAINS"),
+        (
+            Operator::StrStartsWith,
+            "str_starts_with",
+            "STR_STARTS_WITH",
+        ),
+        (Operator::StrEndsWith, "str_ends_with", "STR_ENDS_WITH"),
+        (Operator::NumEq, "num_eq", "NUM_EQ"),
+        (Operator::NumGt, "num_gt", "NUM_GT"),
+        (Operator::NumGte, "num_gte", "NUM_GTE"),
+        (Operator::NumLt, "num_lt", "NUM_LT"),
+        (Operator::NumLte, "num_lte", "NUM_LTE"),
+        (Operator::DateAfter, "date_after", "DATE_AFTER"),
+        (Operator::DateBefore, "date_before", "DATE_BEFORE"),
+        (Operator::SemverEq, "semver_eq", "SEMVER_EQ"),
+        (Operator::SemverGt, "semver_gt", "SEMVER_GT"),
+        (Operator::SemverLt, "semver_lt", "SEMVER_LT"),
+    ];
+
+    /// Parses the manifest spelling (`str_contains`) or Unleash's (`STR_CONTAINS`).
+    pub fn parse(text: &str) -> Option<Operator> {
+        Operator::ALL
+            .iter()
+            .find(|(_, ours, theirs)| *ours == text || *theirs == text)
+            .map(|(op, _, _)| *op)
+    }
+
+    /// Whether the operator takes a list of values rather than one.
+    pub fn takes_list(self) -> bool {
+        matches!(
+            self,
+            Operator::In
+                | Operator::NotIn
+                | Operator::StrContains
+                | Operator::StrStartsWith
+                | Operator::StrEndsWith
+        )
+    }
+}
+
+/// Parses a semantic version (`1.2.3`, `1.2.3-beta.1`, build metadata ignored) into
+/// its numeric core and pre-release identifiers, for `semver_*` comparisons.
+///
+/// ```
+/// use flags_manifest::SemVer;
+/// assert!(SemVer::parse("1.2.3-rc.1").unwrap() < SemVer::parse("1.2.3").unwrap());
+/// assert!(SemVer::parse("1.2").is_none());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SemVer {
+    /// major, minor, patch.
+    pub core: [u64; 3],
+    /// Pre-release identifiers; empty for a release.
+    pub pre: Vec<String>,
+}
+
+impl SemVer {
+    /// Parses `MAJOR.MINOR.PATCH[-PRE][+BUILD]`.
+    pub fn parse(text: &str) -> Option<SemVer> {
+        let text = text.trim();
+        let text = text.split_once('+').map_or(text, |(v, _)| v);
+        let (core, pre) = match text.split_once('-') {
+            Some((c, p)) => (c, Some(p)),
+            None => (text, None),
+        };
+        let mut nums = [0u64; 3];
+        let mut parts = core.split('.');
+        for n in &mut nums {
+            let p = parts.next()?;
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            *n = p.parse().ok()?;
+        }
+        if parts.next().is_some() {
+            return None;
+        }
+        let pre = match pre {
+            Some(p) if p.is_empty() => return None,
+            Some(p) => p.split('.').map(str::to_owned).collect(),
+            None => Vec::new(),
+        };
+        Some(SemVer { core: nums, pre })
+    }
+}
+
+impl PartialOrd for SemVer {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SemVer {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        self.core
+            .cmp(&other.core)
+            .then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
+                (true, true) => Ordering::Equal,
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                (false, false) => {
+                    for (a, b) in self.pre.iter().zip(&other.pre) {
+                        let ord = match (a.parse::<u64>(), b.parse::<u64>()) {
+                            (Ok(x), Ok(y)) => x.cmp(&y),
+                            (Ok(_), Err(_)) => Ordering::Less,
+                            (Err(_), Ok(_)) => Ordering::Greater,
+                            (Err(_), Err(_)) => a.cmp(b),
+                        };
+                        if ord != Ordering::Equal {
+                            return ord;
+                        }
+                    }
+                    self.pre.len().cmp(&other.pre.len())
+                }
+            })
+    }
+}

@@ -1,0 +1,2 @@
+//! flags-runtime
+pub mod bucket;
