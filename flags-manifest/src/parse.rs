@@ -74,7 +74,7 @@ const CONSTRAINT_KEYS: &[&str] = &[
 /// assert_eq!(m.flags[0].name, "search_v2_stable");
 ///
 /// let err = flags_manifest::parse_str("[flags.x]\nowner = 1\n", "flags.toml").unwrap_err();
-/// assert!(err.to_string().starts_with("flags.toml:1:1: `flags.x.description`"));
+/// assert!(err.to_string().starts_with("flags.toml:1:8: `flags.x.description`"));
 /// ```
 pub fn parse_str(src: &str, file: &str) -> Result<Manifest, ManifestError> {
     parse_str_with_notes(src, file).map(|(m, _)| m)

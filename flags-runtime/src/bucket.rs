@@ -342,7 +342,7 @@ pub fn rollout_bucket(group_id: &str, key: &str) -> Bucket {
 #[inline]
 pub fn variant_bucket(group_id: &str, key: &str, total_weight: u32) -> u32 {
     if total_weight == 0 {
-        return 1;
+        return 0;
     }
     group_key_hash(VARIANT_SEED, group_id, key) % total_weight + 1
 }
