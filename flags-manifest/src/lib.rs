@@ -29,6 +29,7 @@ mod error;
 mod expiry;
 mod model;
 mod parse;
+mod plan;
 mod pos;
 mod rules;
 mod valid;
@@ -40,6 +41,7 @@ pub use model::{
     ExpiryPolicy, Flag, FlagRef, FlagType, Kind, Lifecycle, Manifest, Naming, Settings, Value,
 };
 pub use parse::{parse_bytes, parse_rules_str, parse_str, parse_str_with_notes};
+pub use plan::{Criteria, RolloutPlan, parse_duration};
 pub use pos::Pos;
 pub use rules::{
     Constraint, Operator, Rules, SemVer, Stickiness, Strategy, StrategyKind, WeightedVariant,

@@ -2,6 +2,7 @@
 //! Every tool of the workspace (the macro, the runtime, the CLI) works on these types.
 
 use crate::date::Date;
+use crate::plan::RolloutPlan;
 use crate::pos::Pos;
 use crate::rules::Rules;
 
@@ -214,6 +215,8 @@ pub struct Flag {
     pub excludes: Vec<FlagRef>,
     /// Targeting rules declared in the manifest itself.
     pub rules: Rules,
+    /// A guarded rollout plan, from `[flags.NAME.rollout]`.
+    pub rollout: Option<RolloutPlan>,
     /// Where the flag's table starts.
     pub pos: Pos,
 }

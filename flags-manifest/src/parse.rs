@@ -6,11 +6,14 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use std::time::Duration;
+
 use crate::date::Date;
 use crate::error::{Ctxt, Diagnostic, ManifestError, did_you_mean};
 use crate::model::{
     ExpiryPolicy, Flag, FlagRef, FlagType, Kind, Lifecycle, Manifest, Settings, Value,
 };
+use crate::plan::{Criteria, RolloutPlan, parse_duration};
 use crate::rules::{
     Constraint, Operator, Rules, SemVer, Stickiness, Strategy, StrategyKind, WeightedVariant,
 };
@@ -34,6 +37,7 @@ const FLAG_KEYS: &[&str] = &[
     "strategies",
     "variant_weights",
     "variant_stickiness",
+    "rollout",
 ];
 const RULE_FILE_FLAG_KEYS: &[&str] = &[
     "enabled",
@@ -497,7 +501,12 @@ fn read_flag(
         );
     }
 
+    let rollout = t
+        .get("rollout")
+        .and_then(|v| read_plan(cx, v, &format!("{path}.rollout"), &ty, is_static));
+
     Some(Flag {
+        rollout,
         ident: crate::valid::to_snake_case(name.get_ref()),
         name: name.get_ref().to_string(),
         index,
@@ -516,15 +525,143 @@ fn read_flag(
     })
 }
 
+fn read_plan(
+    cx: &mut Ctxt<'_>,
+    v: &Spanned<DeValue<'_>>,
+    path: &str,
+    ty: &FlagType,
+    is_static: bool,
+) -> Option<RolloutPlan> {
+    let t = as_table(cx, v, path)?;
+    check_keys(
+        cx,
+        t,
+        path,
+        &[
+            "stages",
+            "soak",
+            "min_samples",
+            "max_error_rate",
+            "max_error_rate_increase",
+            "max_latency_ms",
+            "max_latency_ratio",
+            "confidence",
+        ],
+    );
+    if *ty != FlagType::Bool || is_static {
+        cx.error_help(
+            v.span(),
+            path,
+            "a rollout plan needs a run-time on/off flag",
+            "remove `variants`/`static`, or the plan",
+        );
+        return None;
+    }
+    let mut stages = Vec::new();
+    for (text, span) in read_strings(cx, t, "stages", &format!("{path}.stages")) {
+        match text.parse::<u8>() {
+            Ok(p) if (1..=100).contains(&p) && stages.last().is_none_or(|last| p > *last) => {
+                stages.push(p)
+            }
+            _ => cx.error_help(
+                span,
+                &format!("{path}.stages"),
+                format!("stage `{text}` is not a percentage above the previous stage"),
+                "list increasing whole percentages from 1 to 100, e.g. [1, 5, 25, 50, 100]",
+            ),
+        }
+    }
+    if stages.is_empty() && !t.contains_key("stages") {
+        cx.error_help(
+            v.span(),
+            &format!("{path}.stages"),
+            "a rollout plan has no `stages`",
+            "add stages = [1, 5, 25, 50, 100]",
+        );
+    }
+    let soak = match read_string(cx, t, "soak", &format!("{path}.soak")) {
+        Some((s, span)) => match parse_duration(&s) {
+            Some(d) => d,
+            None => {
+                cx.error_help(
+                    span,
+                    &format!("{path}.soak"),
+                    format!("`{s}` is not a duration"),
+                    "write a number and a unit: \"500ms\", \"30s\", \"10m\", \"2h\", \"1d\"",
+                );
+                Duration::ZERO
+            }
+        },
+        None => Duration::from_secs(600),
+    };
+    let min_samples =
+        read_u32(cx, t, "min_samples", &format!("{path}.min_samples")).map_or(100, u64::from);
+    let mut criteria = Criteria::default();
+    let fraction = |cx: &mut Ctxt<'_>, key: &str, max: f64| -> Option<f64> {
+        let v = t.get(key)?;
+        let f = as_f64(cx, v, &format!("{path}.{key}"))?;
+        if !(0.0..=max).contains(&f) {
+            cx.error_help(
+                v.span(),
+                &format!("{path}.{key}"),
+                format!("{f} is out of range"),
+                format!("use a number from 0 to {max}"),
+            );
+            return None;
+        }
+        Some(f)
+    };
+    criteria.max_error_rate = fraction(cx, "max_error_rate", 1.0);
+    if t.contains_key("max_error_rate_increase") {
+        criteria.max_error_rate_increase = fraction(cx, "max_error_rate_increase", 1.0);
+    }
+    criteria.max_latency_ms = fraction(cx, "max_latency_ms", 1e9);
+    criteria.max_latency_ratio = fraction(cx, "max_latency_ratio", 1e6);
+    if let Some(c) = fraction(cx, "confidence", 1.0) {
+        if !(0.5..1.0).contains(&c) {
+            cx.error_help(
+                key_span(t, "confidence"),
+                &format!("{path}.confidence"),
+                format!("confidence {c} is not between 0.5 and 1"),
+                "use e.g. 0.99",
+            );
+        } else {
+            criteria.confidence = c;
+        }
+    }
+    Some(RolloutPlan {
+        stages,
+        soak,
+        min_samples,
+        criteria,
+    })
+}
+
+fn as_f64(cx: &mut Ctxt<'_>, v: &Spanned<DeValue<'_>>, path: &str) -> Option<f64> {
+    match v.get_ref() {
+        DeValue::Float(f) => f.as_str().replace('_', "").parse().ok(),
+        DeValue::Integer(i) => i.as_str().replace('_', "").parse().ok(),
+        other => {
+            cx.error_help(
+                v.span(),
+                path,
+                format!("expected a number, found {}", describe(other)),
+                "write a number without quotes",
+            );
+            None
+        }
+    }
+}
+
 fn read_rules(cx: &mut Ctxt<'_>, t: &DeTable<'_>, path: &str, flag: &str, ty: &FlagType) -> Rules {
     let mut rules = Rules::default();
     if let Some(v) = t.get("enabled") {
         rules.enabled = read_bool(cx, v, &format!("{path}.enabled"));
     }
-    if let Some(v) = t.get("variant_stickiness") {
-        if let Some((s, _)) = as_string(cx, v, &format!("{path}.variant_stickiness")) {
-            rules.variant_stickiness = Stickiness::parse(&s);
-        }
+    if let Some(v) = t.get("variant_stickiness")
+        && let Some((s, _)) = as_string(cx, v, &format!("{path}.variant_stickiness"))
+    {
+        rules.variant_stickiness = Stickiness::parse(&s);
     }
     rules.variants = read_weights(cx, t, "variant_weights", path, ty);
     if let Some(v) = t.get("strategies") {
@@ -532,10 +669,10 @@ fn read_rules(cx: &mut Ctxt<'_>, t: &DeTable<'_>, path: &str, flag: &str, ty: &F
         if let Some(items) = as_array(cx, v, &key) {
             for (i, item) in items.iter().enumerate() {
                 let key = format!("{key}[{i}]");
-                if let Some(st) = as_table(cx, item, &key) {
-                    if let Some(s) = read_strategy(cx, st, item.span(), &key, flag, ty) {
-                        rules.strategies.push(s);
-                    }
+                if let Some(st) = as_table(cx, item, &key)
+                    && let Some(s) = read_strategy(cx, st, item.span(), &key, flag, ty)
+                {
+                    rules.strategies.push(s);
                 }
             }
         }
@@ -634,10 +771,10 @@ fn read_strategy(
         if let Some(items) = as_array(cx, v, &key) {
             for (i, item) in items.iter().enumerate() {
                 let key = format!("{key}[{i}]");
-                if let Some(ct) = as_table(cx, item, &key) {
-                    if let Some(c) = read_constraint(cx, ct, item.span(), &key) {
-                        constraints.push(c);
-                    }
+                if let Some(ct) = as_table(cx, item, &key)
+                    && let Some(c) = read_constraint(cx, ct, item.span(), &key)
+                {
+                    constraints.push(c);
                 }
             }
         }
@@ -706,10 +843,10 @@ fn read_constraint(
     };
     let mut values: Vec<(String, Range<usize>)> =
         read_strings(cx, t, "values", &format!("{path}.values"));
-    if let Some(v) = t.get("value") {
-        if let Some(s) = as_scalar_string(cx, v, &format!("{path}.value")) {
-            values.push(s);
-        }
+    if let Some(v) = t.get("value")
+        && let Some(s) = as_scalar_string(cx, v, &format!("{path}.value"))
+    {
+        values.push(s);
     }
     let operator = operator?;
     if operator.takes_list() {

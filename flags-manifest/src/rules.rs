@@ -248,7 +248,7 @@ impl SemVer {
             return None;
         }
         let pre = match pre {
-            Some(p) if p.is_empty() => return None,
+            Some("") => return None,
             Some(p) => p.split('.').map(str::to_owned).collect(),
             None => Vec::new(),
         };

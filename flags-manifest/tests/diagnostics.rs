@@ -241,3 +241,45 @@ static = true
         flags_manifest::ExpiryPolicy::Error { grace_days: 7 }
     );
 }
+
+#[test]
+fn rollout_plan() {
+    let src = format!(
+        "[flags.a]\n{GOOD_FLAG}[flags.a.rollout]\nstages = [1, 5, 25, 50, 100]\nsoak = \"30s\"\nmin_samples = 200\nmax_error_rate_increase = 0.01\nmax_latency_ratio = 1.5\n"
+    );
+    let m = parse_str(&src, "flags.toml").unwrap();
+    let plan = m.flags[0].rollout.as_ref().unwrap();
+    assert_eq!(plan.stages, [1, 5, 25, 50, 100]);
+    assert_eq!(plan.soak, std::time::Duration::from_secs(30));
+    assert_eq!(plan.min_samples, 200);
+    assert_eq!(plan.criteria.max_error_rate_increase, Some(0.01));
+    assert_eq!(plan.criteria.max_latency_ratio, Some(1.5));
+    assert_eq!(plan.criteria.confidence, 0.99);
+}
+
+#[test]
+fn rollout_plan_errors() {
+    let src = format!(
+        "[flags.a]\n{GOOD_FLAG}[flags.a.rollout]\nstages = [5, 1, 120]\nsoak = \"soon\"\nconfidence = 0.2\n"
+    );
+    let errs = errors(&src);
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("stage `1` is not a percentage above the previous stage")),
+        "{errs:#?}"
+    );
+    assert!(errs.iter().any(|e| e.contains("stage `120`")), "{errs:#?}");
+    assert!(
+        errs.iter().any(|e| e.contains("`soon` is not a duration")),
+        "{errs:#?}"
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("confidence 0.2 is not between 0.5 and 1")),
+        "{errs:#?}"
+    );
+    let src = format!(
+        "[flags.a]\n{GOOD_FLAG}variants = [\"x\", \"y\"]\ndefault = \"x\"\n[flags.a.rollout]\nstages = [1]\n"
+    );
+    assert_error(&src, "a rollout plan needs a run-time on/off flag");
+}
