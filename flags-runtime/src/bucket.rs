@@ -3,10 +3,10 @@
 //! A gradual rollout puts every targeting key (user id, session id, a custom
 //! context field) into one of 100 buckets, and a variant split puts it at a
 //! point on the `1..=total_weight` line. Both are derived from MurmurHash3
-//! (x86, 32-bit) over the UTF-8 bytes of `"{group_id}:{key}"`, exactly as the
-//! Unleash Node, Java, Go and Python SDKs and their shared Rust core do, so a
-//! Rust service and a service using one of those SDKs put the same user in the
-//! same bucket:
+//! (x86, 32-bit) over the UTF-8 bytes of `"{group_id}:{key}"`, exactly as
+//! Unleash's client SDKs (Node, Java, Go, Python, and their shared Rust core
+//! Yggdrasil) do, so a Rust service and a service using one of those SDKs put
+//! the same user in the same bucket:
 //!
 //! | use      | seed                     | result                        |
 //! |----------|--------------------------|-------------------------------|
@@ -21,9 +21,10 @@
 //! without joining them into a `String`: evaluation stays allocation-free.
 //!
 //! One caveat on non-ASCII keys: the Unleash Node SDK hashes the low byte of
-//! each UTF-16 code unit (its `murmurhash3js` dependency), not UTF-8, so for keys
-//! or group ids outside ASCII it can disagree with the other SDKs. This module
-//! follows the UTF-8 majority (Java, Go, Python, the Rust core).
+//! each UTF-16 code unit (its `murmurhash3js` dependency), not UTF-8, and the
+//! Java SDK's own hashing uses the JVM's default charset (UTF-8 since Java 18),
+//! so for keys or group ids outside ASCII those can disagree with the others.
+//! This module follows the UTF-8 majority (Go, Python, Yggdrasil).
 
 use std::fmt;
 
@@ -88,7 +89,7 @@ pub fn murmur3_32(seed: u32, parts: &[&[u8]]) -> u32 {
 ///
 /// Bytes that do not fill a 4-byte block are carried to the next `write`, so
 /// blocks may straddle the pieces.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Murmur3 {
     h: u32,
     /// Up to three pending bytes, packed little-endian.
@@ -170,14 +171,36 @@ impl Murmur3 {
     }
 }
 
-/// Hash of `"{group_id}:{key}"` without building the string.
+/// Hasher state after `"{group_id}:"`, ready for a key.
 #[inline]
-fn group_key_hash(seed: u32, group_id: &str, key: &str) -> u32 {
+fn group_prefix(seed: u32, group_id: &str) -> Murmur3 {
     let mut hasher = Murmur3::new(seed);
     hasher.write(group_id.as_bytes());
     hasher.write(b":");
-    hasher.write(key.as_bytes());
-    hasher.finish()
+    hasher
+}
+
+/// Hash of `"{group_id}:{key}"` given the state after `"{group_id}:"`.
+#[inline]
+fn finish_with_key(mut prefix: Murmur3, key: &str) -> u32 {
+    prefix.write(key.as_bytes());
+    prefix.finish()
+}
+
+/// `hash % 100 + 1` as a bucket.
+#[inline]
+fn rollout_from_hash(hash: u32) -> Bucket {
+    // `hash % 100` is below 100, so it fits in a u8 and the sum is in 1..=100.
+    Bucket((hash % 100) as u8 + 1)
+}
+
+/// `hash % total_weight + 1`, or 0 for a zero total.
+#[inline]
+fn variant_from_hash(hash: u32, total_weight: u32) -> u32 {
+    match hash.checked_rem(total_weight) {
+        Some(rem) => rem + 1,
+        None => 0,
+    }
 }
 
 /// A rollout bucket: a whole number in `1..=100`.
@@ -309,9 +332,7 @@ impl fmt::Display for Bucket {
 #[must_use]
 #[inline]
 pub fn rollout_bucket(group_id: &str, key: &str) -> Bucket {
-    let hash = group_key_hash(ROLLOUT_SEED, group_id, key);
-    // `hash % 100` is below 100, so it fits in a u8 and the sum is in 1..=100.
-    Bucket((hash % 100) as u8 + 1)
+    rollout_from_hash(finish_with_key(group_prefix(ROLLOUT_SEED, group_id), key))
 }
 
 /// Where `key` falls on the `1..=total_weight` line of a variant split within
@@ -344,7 +365,89 @@ pub fn variant_bucket(group_id: &str, key: &str, total_weight: u32) -> u32 {
     if total_weight == 0 {
         return 0;
     }
-    group_key_hash(VARIANT_SEED, group_id, key) % total_weight + 1
+    variant_from_hash(
+        finish_with_key(group_prefix(VARIANT_SEED, group_id), key),
+        total_weight,
+    )
+}
+
+/// A group id hashed once, for strategies evaluated many times.
+///
+/// Holds the hash state after `"{group_id}:"` for both seeds, so each
+/// evaluation only hashes the key. Results are identical to
+/// [`rollout_bucket`] and [`variant_bucket`] with the same group id.
+///
+/// # Examples
+///
+/// ```
+/// use flags_runtime::bucket::{BucketGroup, rollout_bucket, variant_bucket};
+///
+/// let group = BucketGroup::new("gr1");
+/// assert_eq!(group.rollout_bucket("123"), rollout_bucket("gr1", "123"));
+/// assert_eq!(group.variant_bucket("123", 100), variant_bucket("gr1", "123", 100));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BucketGroup {
+    rollout: Murmur3,
+    variant: Murmur3,
+}
+
+impl BucketGroup {
+    /// Prepares `group_id` (a strategy's `groupId`, or a feature name for
+    /// feature-level variants).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use flags_runtime::bucket::BucketGroup;
+    ///
+    /// let group = BucketGroup::new("groupX");
+    /// assert_eq!(group.rollout_bucket("999").get(), 25);
+    /// ```
+    #[must_use]
+    pub fn new(group_id: &str) -> Self {
+        Self {
+            rollout: group_prefix(ROLLOUT_SEED, group_id),
+            variant: group_prefix(VARIANT_SEED, group_id),
+        }
+    }
+
+    /// The rollout bucket of `key` in this group; see [`rollout_bucket`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use flags_runtime::bucket::BucketGroup;
+    ///
+    /// let group = BucketGroup::new("gr1");
+    /// assert!(group.rollout_bucket("123").is_in_rollout(73));
+    /// ```
+    #[must_use]
+    #[inline]
+    pub fn rollout_bucket(&self, key: &str) -> Bucket {
+        rollout_from_hash(finish_with_key(self.rollout, key))
+    }
+
+    /// The variant point of `key` in this group; see [`variant_bucket`],
+    /// including its 0 for a zero `total_weight`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use flags_runtime::bucket::BucketGroup;
+    ///
+    /// let group = BucketGroup::new("groupX");
+    /// assert_eq!(group.variant_bucket("999", 100), 60);
+    /// assert_eq!(group.variant_bucket("999", 0), 0);
+    /// ```
+    #[must_use]
+    #[inline]
+    pub fn variant_bucket(&self, key: &str, total_weight: u32) -> u32 {
+        if total_weight == 0 {
+            return 0;
+        }
+        variant_from_hash(finish_with_key(self.variant, key), total_weight)
+    }
 }
 
 #[cfg(test)]
@@ -797,6 +900,20 @@ mod tests {
             let point = variant_bucket(&group, &key, total);
             prop_assert_eq!(point, hash % total + 1);
             prop_assert!((1..=total).contains(&point));
+        }
+
+        #[test]
+        fn bucket_group_matches_free_functions(
+            group in ".{0,20}",
+            key in ".{0,40}",
+            total in 0u32..=100_000,
+        ) {
+            let prepared = BucketGroup::new(&group);
+            prop_assert_eq!(prepared.rollout_bucket(&key), rollout_bucket(&group, &key));
+            prop_assert_eq!(
+                prepared.variant_bucket(&key, total),
+                variant_bucket(&group, &key, total)
+            );
         }
 
         #[test]
