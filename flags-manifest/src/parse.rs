@@ -822,7 +822,7 @@ fn read_constraint(
                     &format!("{path}.operator"),
                     format!("unknown operator `{op}`"),
                     did_you_mean(&op, names).map_or_else(
-                        || "use one of in, not_in, str_contains, str_starts_with, str_ends_with, num_eq, num_gt, num_gte, num_lt, num_lte, date_after, date_before, semver_eq, semver_gt, semver_lt".to_owned(),
+                        || "use one of in, not_in, str_contains, str_starts_with, str_ends_with, num_eq, num_gt, num_gte, num_lt, num_lte, date_after, date_before, semver_eq, semver_gt, semver_gte, semver_lt, semver_lte, regex, in_cidr".to_owned(),
                         |s| format!("did you mean `{s}`?"),
                     ),
                 );

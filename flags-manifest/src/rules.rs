@@ -163,11 +163,19 @@ pub enum Operator {
     SemverGt,
     /// Semantic version less.
     SemverLt,
+    /// Semantic version greater or equal.
+    SemverGte,
+    /// Semantic version less or equal.
+    SemverLte,
+    /// Matches a regular expression (RE2 syntax, unanchored search).
+    Regex,
+    /// An IP address inside one of the listed addresses or CIDR ranges.
+    InCidr,
 }
 
 impl Operator {
     /// Every operator with its manifest spelling and Unleash's.
-    pub const ALL: [(Operator, &'static str, &'static str); 15] = [
+    pub const ALL: [(Operator, &'static str, &'static str); 19] = [
         (Operator::In, "in", "IN"),
         (Operator::NotIn, "not_in", "NOT_IN"),
         (Operator::StrContains, "str_contains", "STR_CONTAINS"),
@@ -187,6 +195,10 @@ impl Operator {
         (Operator::SemverEq, "semver_eq", "SEMVER_EQ"),
         (Operator::SemverGt, "semver_gt", "SEMVER_GT"),
         (Operator::SemverLt, "semver_lt", "SEMVER_LT"),
+        (Operator::SemverGte, "semver_gte", "SEMVER_GTE"),
+        (Operator::SemverLte, "semver_lte", "SEMVER_LTE"),
+        (Operator::Regex, "regex", "REGEX"),
+        (Operator::InCidr, "in_cidr", "IN_CIDR"),
     ];
 
     /// Parses the manifest spelling (`str_contains`) or Unleash's (`STR_CONTAINS`).
@@ -206,6 +218,7 @@ impl Operator {
                 | Operator::StrContains
                 | Operator::StrStartsWith
                 | Operator::StrEndsWith
+                | Operator::InCidr
         )
     }
 }
