@@ -1,10 +1,16 @@
-//! Procedural macros of the flags framework: `flags!` and `#[feature_gate]`.
+//! Procedural macros of the flags framework. They only parse and delegate: the work is
+//! done by `flags-codegen`, a normal library that is tested and benchmarked without a
+//! compiler. Use them through `flags-runtime`, which re-exports them.
 
 use proc_macro::TokenStream;
 
-/// Reads a flag manifest at build time and generates a module of typed accessors.
+#[doc = include_str!("flags.md")]
 #[proc_macro]
 pub fn flags(input: TokenStream) -> TokenStream {
-    let _ = input;
-    TokenStream::new()
+    // The invoking file is the second place a manifest path is looked up, after the
+    // crate root. `local_file` is stable since Rust 1.88; it is `None` when the call
+    // comes from code without a file on disk, and then only the crate root is searched.
+    let source_file = proc_macro::Span::call_site().local_file();
+    let env = flags_codegen::Env::from_process().with_source_file(source_file);
+    flags_codegen::expand(input.into(), &env).into()
 }

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use crate::pos::Pos;
+use crate::pos::{LineIndex, Pos};
 
 /// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -94,6 +94,7 @@ impl std::error::Error for ManifestError {}
 pub(crate) struct Ctxt<'s> {
     pub(crate) src: &'s str,
     pub(crate) diags: Vec<Diagnostic>,
+    lines: LineIndex,
 }
 
 impl<'s> Ctxt<'s> {
@@ -101,11 +102,12 @@ impl<'s> Ctxt<'s> {
         Ctxt {
             src,
             diags: Vec::new(),
+            lines: LineIndex::new(src),
         }
     }
 
     pub(crate) fn pos(&self, span: Range<usize>) -> Pos {
-        Pos::locate(self.src, span)
+        self.lines.locate(self.src, span)
     }
 
     pub(crate) fn error(&mut self, span: Range<usize>, key: &str, message: impl Into<String>) {

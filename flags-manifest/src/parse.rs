@@ -200,7 +200,16 @@ fn parse_toml<'i>(cx: &mut Ctxt<'i>) -> Option<DeTable<'i>> {
     }
     for e in errors {
         let span = e.span().unwrap_or(0..0);
-        let msg = e.message().trim().replace('\n', " ");
+        let mut msg = e.message().trim().replace('\n', " ");
+        // The parser's message does not say which key is duplicated; its span does.
+        if msg.contains("duplicate key")
+            && let Some(key) = cx
+                .src
+                .get(span.clone())
+                .filter(|k| !k.is_empty() && k.len() < 200)
+        {
+            msg = format!("{msg} `{}`", key.trim());
+        }
         cx.error_help(
             span,
             "",
@@ -443,14 +452,17 @@ fn read_flag(
         "add owner = \"the team or person who answers for the flag\"",
     );
 
-    let kind = read_enum(cx, t, "kind", &path, &Kind::ALL).unwrap_or(Kind::Release);
+    let kind = read_enum(cx, t, "kind", &path, &Kind::ALL);
+    // A misspelt kind is reported once; it must not also raise "needs `expires`".
+    let kind_known = kind.is_some() || !t.contains_key("kind");
+    let kind = kind.unwrap_or(Kind::Release);
     let lifecycle =
         read_enum(cx, t, "lifecycle", &path, &Lifecycle::ALL).unwrap_or(Lifecycle::Active);
 
     let expires = t
         .get("expires")
         .and_then(|v| read_date(cx, v, &format!("{path}.expires")));
-    if expires.is_none() && kind.is_temporary() && !t.contains_key("expires") {
+    if expires.is_none() && kind_known && kind.is_temporary() && !t.contains_key("expires") {
         cx.error_help(
             head.clone(),
             &format!("{path}.expires"),

@@ -24,13 +24,32 @@ impl Pos {
     /// assert_eq!((p.line, p.col), (2, 3));
     /// ```
     pub fn locate(src: &str, span: Range<usize>) -> Pos {
+        LineIndex::new(src).locate(src, span)
+    }
+}
+
+/// The byte offset of every line start of a text, so that locating a position costs a
+/// binary search instead of a scan from the start (a manifest of a thousand flags has
+/// tens of thousands of positions).
+#[derive(Clone, Debug)]
+pub(crate) struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub(crate) fn new(src: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    pub(crate) fn locate(&self, src: &str, span: Range<usize>) -> Pos {
         let mut start = span.start.min(src.len());
         while !src.is_char_boundary(start) {
             start -= 1;
         }
-        let before = &src[..start];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let line = self.starts.partition_point(|&s| s <= start);
+        let line_start = self.starts[line - 1];
         let col = src[line_start..start].chars().count() + 1;
         Pos { span, line, col }
     }

@@ -1,0 +1,456 @@
+//! Expansion tests on manifests held in memory: what is generated, and which errors.
+
+use proc_macro2::TokenStream;
+use syn::{Item, ItemMod};
+
+use crate::{Env, FlagsInput, ManifestFile, expand_manifest};
+
+const MANIFEST: &str = r#"
+[settings]
+warn_ahead_days = 10
+
+[flags.search_v2]
+description = "New search ranking"
+owner = "search-team"
+kind = "release"
+expires = 2027-01-31
+requires = ["checkout_layout=two-col"]
+
+[flags.checkout_layout]
+description = "Which checkout page layout to show"
+owner = "checkout|team"
+kind = "experiment"
+expires = 2027-06-30
+variants = ["classic", "two-col"]
+default = "two-col"
+
+[flags.dark_mode]
+description = "Dark theme"
+owner = "ui"
+kind = "ops"
+static = true
+
+[flags.density]
+description = "Row density"
+owner = "ui"
+kind = "permission"
+static = true
+variants = ["compact", "comfortable"]
+default = "comfortable"
+excludes = ["dark_mode"]
+"#;
+
+fn env(today: &str) -> Env {
+    Env::new().with_var("FLAGS_TODAY", today)
+}
+
+fn run(src: &str, env: &Env) -> TokenStream {
+    let input: FlagsInput = syn::parse_str(r#""flags.toml""#).unwrap();
+    let file = ManifestFile::new("flags.toml", "/abs/flags.toml", src);
+    expand_manifest(&input, &file, env)
+}
+
+/// The generated file: its `compile_error!` messages and the module, if any.
+fn split(out: TokenStream) -> (Vec<String>, Option<ItemMod>) {
+    let file: syn::File = syn::parse2(out).expect("the expansion is valid Rust");
+    let mut errors = Vec::new();
+    let mut module = None;
+    for item in file.items {
+        match item {
+            Item::Macro(m) if m.mac.path.segments.last().unwrap().ident == "compile_error" => {
+                errors.push(m.mac.parse_body::<syn::LitStr>().unwrap().value());
+            }
+            Item::Mod(m) => module = Some(m),
+            other => panic!("unexpected item {}", quote::quote!(#other)),
+        }
+    }
+    (errors, module)
+}
+
+fn items(module: &ItemMod) -> &[Item] {
+    &module.content.as_ref().unwrap().1
+}
+
+fn find<'a>(module: &'a ItemMod, name: &str) -> &'a Item {
+    items(module)
+        .iter()
+        .find(|i| match i {
+            Item::Fn(f) => f.sig.ident == name,
+            Item::Const(c) => c.ident == name,
+            Item::Static(s) => s.ident == name,
+            Item::Enum(e) => e.ident == name,
+            Item::Struct(s) => s.ident == name,
+            _ => false,
+        })
+        .unwrap_or_else(|| panic!("no item `{name}`"))
+}
+
+fn doc_of(attrs: &[syn::Attribute]) -> String {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(|a| match &a.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(
+                    s.value()
+                        .strip_prefix(' ')
+                        .map(str::to_owned)
+                        .unwrap_or_default(),
+                ),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn text(item: &Item) -> String {
+    quote::quote!(#item).to_string()
+}
+
+#[test]
+fn generates_every_item() {
+    let (errors, module) = split(run(MANIFEST, &env("2026-06-01")));
+    assert!(errors.is_empty(), "{errors:#?}");
+    let module = module.unwrap();
+    assert_eq!(module.ident, "flags");
+    assert!(matches!(module.vis, syn::Visibility::Public(_)));
+
+    let Item::Fn(search) = find(&module, "search_v2") else {
+        panic!()
+    };
+    assert_eq!(
+        quote::quote!(#search)
+            .to_string()
+            .split(" {")
+            .next()
+            .unwrap(),
+        "# [doc = \" New search ranking\"] # [doc = \"\"] # [doc = \" | Owner | Kind | Lifecycle | Expires | Default |\"] # [doc = \" |---|---|---|---|---|\"] # [doc = \" | search-team | release | active | 2027-01-31 | `off` |\"] # [inline] pub fn search_v2 () -> bool"
+    );
+    assert!(text(find(&module, "SEARCH_V2")).contains(
+        "pub const SEARCH_V2 : :: flags_runtime :: __private :: BoolFlag = :: flags_runtime :: __private :: BoolFlag :: new (& REGISTRY , 0) ;"
+    ));
+
+    let Item::Enum(layout) = find(&module, "CheckoutLayout") else {
+        panic!()
+    };
+    let variants: Vec<String> = layout
+        .variants
+        .iter()
+        .map(|v| v.ident.to_string())
+        .collect();
+    assert_eq!(variants, ["Classic", "TwoCol"]);
+    assert_eq!(doc_of(&layout.variants[1].attrs), "`two-col` (the default)");
+    let Item::Fn(layout_fn) = find(&module, "checkout_layout") else {
+        panic!()
+    };
+    let doc = doc_of(&layout_fn.attrs);
+    assert!(
+        doc.contains("| checkout\\|team | experiment | active | 2027-06-30 | `two-col` |"),
+        "{doc}"
+    );
+    assert!(doc.contains("Variants: `classic`, `two-col`."), "{doc}");
+    let all = quote::quote!(#module).to_string();
+    assert!(all.contains("impl :: core :: default :: Default for CheckoutLayout { # [doc = r\" The manifest default.\"] fn default () -> Self { Self :: TwoCol } }"), "{all}");
+    assert!(all.contains("_ => Self :: TwoCol"), "{all}");
+    assert!(all.contains("Self :: TwoCol => \"two-col\""), "{all}");
+
+    // Static flags: const accessors, values from the manifest default.
+    assert!(
+        text(find(&module, "dark_mode")).contains("pub const fn dark_mode () -> bool { false }")
+    );
+    assert!(text(find(&module, "DARK_MODE")).contains("pub const DARK_MODE : bool = false ;"));
+    assert!(
+        text(find(&module, "density"))
+            .contains("pub const fn density () -> Density { Density :: Comfortable }")
+    );
+    assert!(
+        text(find(&module, "DENSITY"))
+            .contains("pub const DENSITY : Density = Density :: Comfortable ;")
+    );
+
+    // META in manifest order with every field, REGISTRY over it.
+    let meta = text(find(&module, "META"));
+    assert!(
+        meta.contains("pub static META : [:: flags_runtime :: __private :: FlagMeta ; 4]"),
+        "{meta}"
+    );
+    assert!(meta.contains("name : \"search_v2\" , index : 0 , description : \"New search ranking\" , owner : \"search-team\" , kind : :: flags_runtime :: __private :: Kind :: Release , lifecycle : :: flags_runtime :: __private :: Lifecycle :: Active , expires : :: core :: option :: Option :: Some (\"2027-01-31\") , variants : & [] , default : :: flags_runtime :: __private :: Value :: Bool (false) , is_static : false , requires : & [\"checkout_layout=two-col\"] , excludes : & [] ,"), "{meta}");
+    assert!(meta.contains("variants : & [\"classic\" , \"two-col\"] , default : :: flags_runtime :: __private :: Value :: Variant (1)"), "{meta}");
+    assert!(meta.contains("index : 3 ,"), "{meta}");
+    assert!(
+        meta.contains("is_static : true , requires : & [] , excludes : & [\"dark_mode\"]"),
+        "{meta}"
+    );
+    let registry = text(find(&module, "REGISTRY"));
+    assert!(registry.contains("static CELLS : [:: flags_runtime :: __private :: FastCell ; 4] = [const { :: flags_runtime :: __private :: FastCell :: new () } ; 4] ;"), "{registry}");
+    assert!(registry.contains(":: flags_runtime :: __private :: Registry :: new (& META , & CELLS , :: core :: include_str ! (\"/abs/flags.toml\") , \"flags.toml\")"), "{registry}");
+
+    // Rebuild tracking.
+    for needle in [
+        ":: core :: include_bytes ! (\"/abs/flags.toml\")",
+        ":: core :: option_env ! (\"FLAGS_TODAY\")",
+        ":: core :: option_env ! (\"SOURCE_DATE_EPOCH\")",
+        ":: core :: option_env ! (\"FLAGS_STATIC_DARK_MODE\")",
+        ":: core :: option_env ! (\"FLAGS_STATIC_DENSITY\")",
+    ] {
+        assert!(all.contains(needle), "{needle}");
+    }
+    assert!(!all.contains("FLAGS_STATIC_SEARCH_V2"));
+    assert!(!all.contains("deprecated"));
+}
+
+#[test]
+fn module_form_keeps_visibility_and_name() {
+    let input: FlagsInput = syn::parse_str(r#"pub(crate) mod feature = "f.toml""#).unwrap();
+    let file = ManifestFile::new("f.toml", "/abs/f.toml", MANIFEST);
+    let (errors, module) = split(expand_manifest(&input, &file, &env("2026-06-01")));
+    assert!(errors.is_empty());
+    let module = module.unwrap();
+    assert_eq!(module.ident, "feature");
+    assert!(matches!(module.vis, syn::Visibility::Restricted(_)));
+}
+
+#[test]
+fn static_values_from_the_environment() {
+    let e = env("2026-06-01")
+        .with_var("FLAGS_STATIC_DARK_MODE", "on")
+        .with_var("FLAGS_STATIC_DENSITY", "compact");
+    let (errors, module) = split(run(MANIFEST, &e));
+    assert!(errors.is_empty(), "{errors:#?}");
+    let module = module.unwrap();
+    assert!(text(find(&module, "DARK_MODE")).contains("= true ;"));
+    assert!(text(find(&module, "density")).contains("{ Density :: Compact }"));
+    let Item::Fn(f) = find(&module, "dark_mode") else {
+        panic!()
+    };
+    assert!(
+        doc_of(&f.attrs)
+            .contains("Static: compiled as `on`, set by `FLAGS_STATIC_DARK_MODE` at build time.")
+    );
+
+    let e = env("2026-06-01")
+        .with_var("FLAGS_STATIC_DARK_MODE", "maybe")
+        .with_var("FLAGS_STATIC_DENSITY", "Compact");
+    let (errors, module) = split(run(MANIFEST, &e));
+    assert_eq!(
+        errors,
+        [
+            "flags.toml:20:8: `flags.dark_mode.static`: FLAGS_STATIC_DARK_MODE is `maybe`, which is not a value of static flag `dark_mode` (help: set FLAGS_STATIC_DARK_MODE to on or off, or unset it to use the default)",
+            "flags.toml:26:8: `flags.density.static`: FLAGS_STATIC_DENSITY is `Compact`, which is not a value of static flag `density` (help: set FLAGS_STATIC_DENSITY to one of compact, comfortable, or unset it to use the default)",
+        ]
+    );
+    // The module is still generated, with the defaults, so uses of it still resolve.
+    assert!(text(find(&module.unwrap(), "DARK_MODE")).contains("= false ;"));
+}
+
+const EXPIRING: &str = r#"
+[flags.old_search]
+description = "d"
+owner = "team-a"
+kind = "release"
+expires = 2026-01-31
+"#;
+
+fn with_policy(policy: &str) -> String {
+    format!("[settings]\n{policy}\n{EXPIRING}")
+}
+
+#[test]
+fn expiry_on_both_sides_of_the_date() {
+    // The last day: expiring soon, documented, no warning item.
+    let (errors, module) = split(run(EXPIRING, &env("2026-01-31")));
+    assert!(errors.is_empty());
+    let module = module.unwrap();
+    let Item::Fn(f) = find(&module, "old_search") else {
+        panic!()
+    };
+    assert!(doc_of(&f.attrs).contains("**Expires today** (2026-01-31): remove it from the code and `flags.toml`, or move `expires` later."));
+    assert!(!quote::quote!(#module).to_string().contains("deprecated"));
+
+    let (_, module) = split(run(EXPIRING, &env("2026-01-21")));
+    let Item::Fn(f) = find(module.as_ref().unwrap(), "old_search") else {
+        panic!()
+    };
+    assert!(doc_of(&f.attrs).contains("**Expires in 10 days** (on 2026-01-31)"));
+    let (_, module) = split(run(EXPIRING, &env("2026-01-16")));
+    let Item::Fn(f) = find(module.as_ref().unwrap(), "old_search") else {
+        panic!()
+    };
+    assert!(
+        !doc_of(&f.attrs).contains("**Expire"),
+        "outside the warn-ahead window"
+    );
+
+    // The day after: a deprecated item, used, whose note reads as a sentence.
+    let (errors, module) = split(run(EXPIRING, &env("2026-02-01")));
+    assert!(errors.is_empty());
+    let module = module.unwrap();
+    let Item::Struct(s) = find(&module, "old_search_expired_2026_01_31") else {
+        panic!()
+    };
+    let attrs = &s.attrs;
+    let attrs = quote::quote!(#(#attrs)*).to_string();
+    assert!(attrs.contains("# [deprecated (note = \"flag `old_search` (owner: team-a) expired on 2026-01-31, 1 day ago: remove it from the code and flags.toml, or move `expires` later\")]"), "{attrs}");
+    let all = quote::quote!(#module).to_string();
+    assert!(
+        all.contains("const _ : () = { let _ = old_search_expired_2026_01_31 ; } ;"),
+        "{all}"
+    );
+    let Item::Fn(f) = find(&module, "old_search") else {
+        panic!()
+    };
+    assert!(doc_of(&f.attrs).contains("**Expired** on 2026-01-31, 1 day ago"));
+}
+
+#[test]
+fn expiry_policies() {
+    let error7 = with_policy("expiry = \"error\"\ngrace_days = 7");
+    // Within the grace period: still only a warning.
+    let (errors, module) = split(run(&error7, &env("2026-02-07")));
+    assert!(errors.is_empty());
+    assert!(quote::quote!(#module).to_string().contains("7 days ago"));
+    // Past it: an error, and the module is still generated.
+    let (errors, module) = split(run(&error7, &env("2026-02-08")));
+    assert_eq!(
+        errors,
+        [
+            "flags.toml:5:8: `flags.old_search.expires`: flag `old_search` (owner: team-a) expired on 2026-01-31, 8 days ago, past the 7-day grace period of expiry = \"error\" (help: remove it from the code and flags.toml, or move `expires` later)"
+        ]
+    );
+    assert!(!quote::quote!(#module).to_string().contains("deprecated"));
+
+    let off = with_policy("expiry = \"off\"");
+    let (errors, module) = split(run(&off, &env("2030-01-01")));
+    assert!(errors.is_empty());
+    assert!(!quote::quote!(#module).to_string().contains("deprecated"));
+}
+
+#[test]
+fn build_date_sources() {
+    // SOURCE_DATE_EPOCH is used when FLAGS_TODAY is unset: 2026-02-01 is day 20485.
+    let e = Env::new().with_var("SOURCE_DATE_EPOCH", (20_485 * 86_400 + 5).to_string());
+    let (_, module) = split(run(EXPIRING, &e));
+    assert!(
+        quote::quote!(#module)
+            .to_string()
+            .contains("old_search_expired_2026_01_31")
+    );
+    // FLAGS_TODAY wins over SOURCE_DATE_EPOCH.
+    let (_, module) = split(run(
+        EXPIRING,
+        &e.clone().with_var("FLAGS_TODAY", "2026-01-01"),
+    ));
+    assert!(!quote::quote!(#module).to_string().contains("expired"));
+
+    for (var, value, expected) in [
+        (
+            "FLAGS_TODAY",
+            "2026-02-30",
+            "cannot tell today's date for flag expiry: FLAGS_TODAY: 2026-02-30 is not a day of the calendar",
+        ),
+        (
+            "FLAGS_TODAY",
+            "tomorrow",
+            "cannot tell today's date for flag expiry: FLAGS_TODAY: `tomorrow` is not a date of the form YYYY-MM-DD",
+        ),
+        (
+            "SOURCE_DATE_EPOCH",
+            "yesterday",
+            "cannot tell today's date for flag expiry: SOURCE_DATE_EPOCH: `yesterday` is not a whole number",
+        ),
+    ] {
+        let (errors, module) = split(run(EXPIRING, &Env::new().with_var(var, value)));
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert!(errors[0].starts_with(expected), "{errors:#?}");
+        assert!(errors[0].contains("(help: set FLAGS_TODAY to a date such as 2027-01-31"));
+        assert!(module.is_some());
+    }
+}
+
+#[test]
+fn manifest_errors_all_reported_without_a_module() {
+    let src =
+        "[flags.a]\nkind = \"ops\"\n[flags.b]\ndescription = \"d\"\nowner = 3\nkind = \"opps\"\n";
+    let (errors, module) = split(run(src, &env("2026-01-01")));
+    assert!(module.is_none());
+    assert_eq!(
+        errors,
+        [
+            "flags.toml:1:8: `flags.a.description`: flag `a` has no `description` (help: add description = \"what the flag gates and why\")",
+            "flags.toml:1:8: `flags.a.owner`: flag `a` has no `owner` (help: add owner = \"the team or person who answers for the flag\")",
+            "flags.toml:3:8: `flags.b.expires`: flag `b` is a release flag, which is temporary, but has no `expires` date (help: add expires = YYYY-MM-DD, or use kind = \"ops\" or \"permission\" for a permanent flag)",
+            "flags.toml:5:9: `flags.b.owner`: expected a string, found an integer (help: put the text in double quotes)",
+            "flags.toml:6:8: `flags.b.kind`: unknown kind `opps` (help: did you mean \"ops\"?)",
+        ]
+    );
+}
+
+#[test]
+fn non_utf8_and_empty() {
+    let input: FlagsInput = syn::parse_str(r#""bin.toml""#).unwrap();
+    let file = ManifestFile::new("bin.toml", "/abs/bin.toml", vec![b'a', 0xff, 0, 1]);
+    let (errors, module) = split(expand_manifest(&input, &file, &env("2026-01-01")));
+    assert!(module.is_none());
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].starts_with("bin.toml:1:2: the manifest is not UTF-8 text"),
+        "{errors:?}"
+    );
+
+    let (errors, _) = split(run("", &env("2026-01-01")));
+    assert_eq!(
+        errors,
+        [
+            "flags.toml:1:1: `flags`: the manifest declares no flags (help: add a table per flag: `[flags.my_flag]` with description, owner and kind)"
+        ]
+    );
+}
+
+#[test]
+fn stale_item_colliding_with_an_accessor_is_an_error() {
+    let src = format!(
+        "{EXPIRING}[flags.old_search_expired_2026_01_31]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n"
+    );
+    let (errors, _) = split(run(&src, &env("2026-02-01")));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].contains(
+        "would be named `old_search_expired_2026_01_31`, which is also the accessor of another flag"
+    ));
+}
+
+#[test]
+fn generated_names_that_shadow_std_still_compile_paths() {
+    // A variant flag called `option` generates `enum Option`; the expansion must not
+    // rely on the prelude's `Option` or `Default`.
+    let src = "[flags.option]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\nvariants = [\"some\", \"none\"]\ndefault = \"none\"\n";
+    let (errors, module) = split(run(src, &env("2026-01-01")));
+    assert!(errors.is_empty());
+    let all = quote::quote!(#module).to_string();
+    assert!(all.contains("pub enum Option"));
+    let unqualified = all.replace(":: core :: option :: Option", "");
+    assert!(!unqualified.contains("Option <"), "{all}");
+    assert!(!unqualified.contains("Option ::"), "{all}");
+}
+
+#[test]
+fn never_panics_on_odd_manifests() {
+    let odd = [
+        "flags = {}\n",
+        "[flags]\n",
+        "[flags.a]\ndescription = \"\"\nowner = \" \"\n",
+        "[flags.a]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\nvariants = []\n",
+        "[settings.naming]\nstyle = \"any\"\n[flags.Ab-c]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\nvariants = [\"x-1\", \"Y_2\"]\ndefault = \"Y_2\"\n",
+        "[flags.\"\"]\n",
+        "[flags.\"a b\"]\n",
+        "[flags.a]\ndescription = \"d\\n| x |\\n```\"\nowner = \"o\\\"\"\nkind = \"ops\"\n",
+    ];
+    for src in odd {
+        let out = run(src, &env("2026-01-01"));
+        let _ = split(out);
+    }
+}

@@ -1,0 +1,352 @@
+//! What a matrix run is asked to do: which flags vary, how combinations are chosen, which
+//! are always run, how many run at once, which shard this machine takes, where reports go
+//! and the command to run. Every option type parses from the spelling a command line uses
+//! (`FromStr`), so `clap` can fill them with its default value parser.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use thiserror::Error;
+
+/// Everything [`run`](super::run) needs. Build it with [`RunOptions::new`] and change the
+/// fields that differ from the defaults.
+///
+/// ```
+/// use flags_test::runner::{FlagSelection, Mode, Partition, RunOptions};
+///
+/// let mut opts = RunOptions::new("flags.toml", ["cargo", "test", "--workspace"]);
+/// opts.flags = FlagSelection::Named(vec!["search_v2".into(), "checkout_layout".into()]);
+/// opts.mode = "3-wise".parse()?;
+/// opts.partition = Some("2/4".parse()?);
+/// opts.jobs = 2;
+/// assert_eq!(opts.mode, Mode::TWise(3));
+/// assert_eq!(opts.partition, Some(Partition::new(2, 4)?));
+/// # Ok::<(), flags_test::runner::ParseOptionError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunOptions {
+    /// The manifest (`flags.toml`) declaring the flags.
+    pub manifest: PathBuf,
+    /// Which flags vary from one combination to the next.
+    pub flags: FlagSelection,
+    /// How the combinations are chosen.
+    pub mode: Mode,
+    /// Combinations that always run, before the generated ones.
+    pub pins: Vec<Pin>,
+    /// The most combinations [`Mode::Exhaustive`] accepts before failing with a hint to
+    /// use a covering mode instead.
+    pub max_combinations: usize,
+    /// How many combinations run at the same time; 0 means one per available CPU.
+    pub jobs: usize,
+    /// The share of the combinations this machine runs; `None` runs them all.
+    pub partition: Option<Partition>,
+    /// Where to write a JUnit XML report, if anywhere.
+    pub junit: Option<PathBuf>,
+    /// Stop starting new combinations after the first failure. Off by default: a CI run
+    /// is most useful when it reports every failing combination at once.
+    pub fail_fast: bool,
+    /// The command run once per combination: program and arguments.
+    pub command: Vec<OsString>,
+    /// The directory the command runs in; `None` is the current directory.
+    pub work_dir: Option<PathBuf>,
+    /// Where each combination's output is logged; `None` is `flags-matrix/logs` in the
+    /// cargo target directory (`$CARGO_TARGET_DIR`, else `target` in the working
+    /// directory).
+    pub log_dir: Option<PathBuf>,
+}
+
+impl RunOptions {
+    /// Options with the defaults: every dynamic flag, [`Mode::Pairwise`], the
+    /// [standard pins](Pin::standard), one job, no partition, no JUnit report, no
+    /// fail-fast, at most 1024 exhaustive combinations, the current directory.
+    pub fn new<I, S>(manifest: impl Into<PathBuf>, command: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        RunOptions {
+            manifest: manifest.into(),
+            flags: FlagSelection::Dynamic,
+            mode: Mode::Pairwise,
+            pins: Pin::standard(),
+            max_combinations: 1024,
+            jobs: 1,
+            partition: None,
+            junit: None,
+            fail_fast: false,
+            command: command.into_iter().map(Into::into).collect(),
+            work_dir: None,
+            log_dir: None,
+        }
+    }
+}
+
+/// Which flags a run varies. Flags outside the selection keep the value the command would
+/// see anyway: an inherited `FLAGS_*` variable when set, else the manifest default.
+///
+/// ```
+/// use flags_test::runner::FlagSelection;
+///
+/// assert_eq!(FlagSelection::default(), FlagSelection::Dynamic);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum FlagSelection {
+    /// Every flag that is not static (compile-time). Varying these never rebuilds.
+    #[default]
+    Dynamic,
+    /// Every flag, static ones included (each static combination is a rebuild).
+    All,
+    /// The flags with these names, static or not, in manifest order.
+    Named(Vec<String>),
+}
+
+/// How the combinations are chosen.
+///
+/// Parses from `exhaustive`, `pairwise`, `N-wise` (e.g. `3-wise`), `random:N` and
+/// `random:N:SEED`; displays the same way.
+///
+/// ```
+/// use flags_test::runner::Mode;
+///
+/// assert_eq!("pairwise".parse::<Mode>()?, Mode::Pairwise);
+/// assert_eq!("3-wise".parse::<Mode>()?, Mode::TWise(3));
+/// assert_eq!("random:20".parse::<Mode>()?, Mode::Random { count: 20, seed: None });
+/// assert_eq!("random:20:7".parse::<Mode>()?, Mode::Random { count: 20, seed: Some(7) });
+/// assert_eq!(Mode::Random { count: 5, seed: Some(9) }.to_string(), "random:5:9");
+/// assert!("sometimes".parse::<Mode>().is_err());
+/// # Ok::<(), flags_test::runner::ParseOptionError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Every valid combination (fails above [`RunOptions::max_combinations`]).
+    Exhaustive,
+    /// Every pair of values of every two flags appears in some combination.
+    Pairwise,
+    /// Every combination of values of any `N` flags appears in some combination. `N`
+    /// larger than the number of flags means exhaustive.
+    TWise(u8),
+    /// `count` distinct valid combinations drawn at random besides the pinned ones.
+    Random {
+        /// How many combinations to draw.
+        count: usize,
+        /// The seed; `None` picks one and reports it so that the run can be repeated.
+        /// Partitioned runs need an explicit seed, since every shard must draw the same
+        /// combinations.
+        seed: Option<u64>,
+    },
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mode::Exhaustive => f.write_str("exhaustive"),
+            Mode::Pairwise => f.write_str("pairwise"),
+            Mode::TWise(t) => write!(f, "{t}-wise"),
+            Mode::Random { count, seed: None } => write!(f, "random:{count}"),
+            Mode::Random {
+                count,
+                seed: Some(seed),
+            } => write!(f, "random:{count}:{seed}"),
+        }
+    }
+}
+
+impl FromStr for Mode {
+    type Err = ParseOptionError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || {
+            ParseOptionError::new(
+                "mode",
+                text,
+                "use exhaustive, pairwise, N-wise (e.g. 3-wise), random:N or random:N:SEED",
+            )
+        };
+        let text_lower = text.trim().to_ascii_lowercase();
+        match text_lower.as_str() {
+            "exhaustive" => return Ok(Mode::Exhaustive),
+            "pairwise" => return Ok(Mode::Pairwise),
+            _ => {}
+        }
+        if let Some(t) = text_lower.strip_suffix("-wise") {
+            return match t.parse::<u8>() {
+                Ok(0) | Err(_) => Err(bad()),
+                Ok(2) => Ok(Mode::Pairwise),
+                Ok(t) => Ok(Mode::TWise(t)),
+            };
+        }
+        if let Some(rest) = text_lower.strip_prefix("random:") {
+            let (count, seed) = match rest.split_once(':') {
+                Some((count, seed)) => (count, Some(seed.parse::<u64>().map_err(|_| bad())?)),
+                None => (rest, None),
+            };
+            let count = count.parse::<usize>().map_err(|_| bad())?;
+            return Ok(Mode::Random { count, seed });
+        }
+        Err(bad())
+    }
+}
+
+/// A combination that always runs, before the generated ones. A pin that breaks the
+/// manifest's `requires`/`excludes` is left out with a warning in the report.
+///
+/// For a variant flag, "on" means "not at its default" (as in `requires`): all-on puts
+/// it at its first non-default variant, all-off at its default.
+///
+/// Parses from `defaults`, `all-on`, `all-off` and `state:PATH`.
+///
+/// ```
+/// use flags_test::runner::Pin;
+///
+/// assert_eq!("all-on".parse::<Pin>()?, Pin::AllOn);
+/// assert_eq!("state:deploy/prod.toml".parse::<Pin>()?, Pin::State("deploy/prod.toml".into()));
+/// assert_eq!(Pin::standard(), [Pin::Defaults, Pin::AllOn, Pin::AllOff]);
+/// # Ok::<(), flags_test::runner::ParseOptionError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pin {
+    /// Every flag at its manifest default.
+    Defaults,
+    /// Every flag on.
+    AllOn,
+    /// Every flag off.
+    AllOff,
+    /// The fixed values of a state (rule) file, such as production's: a flag's `value`,
+    /// off for `enabled = false`, its default otherwise (rules that depend on the
+    /// context have no single value).
+    State(PathBuf),
+}
+
+impl Pin {
+    /// Defaults, all on, all off: what a run pins unless told otherwise.
+    pub fn standard() -> Vec<Pin> {
+        vec![Pin::Defaults, Pin::AllOn, Pin::AllOff]
+    }
+}
+
+impl fmt::Display for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pin::Defaults => f.write_str("defaults"),
+            Pin::AllOn => f.write_str("all-on"),
+            Pin::AllOff => f.write_str("all-off"),
+            Pin::State(path) => write!(f, "state:{}", path.display()),
+        }
+    }
+}
+
+impl FromStr for Pin {
+    type Err = ParseOptionError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim() {
+            "defaults" | "default" => Ok(Pin::Defaults),
+            "all-on" => Ok(Pin::AllOn),
+            "all-off" => Ok(Pin::AllOff),
+            other => match other.strip_prefix("state:") {
+                Some(path) if !path.is_empty() => Ok(Pin::State(PathBuf::from(path))),
+                _ => Err(ParseOptionError::new(
+                    "pinned combination",
+                    text,
+                    "use defaults, all-on, all-off or state:PATH",
+                )),
+            },
+        }
+    }
+}
+
+/// Shard `index` of `count` (1-based): the combinations whose position in the plan
+/// (0-based) is `index - 1` modulo `count`. Every combination falls in exactly one shard,
+/// and dealing them round-robin spreads the pinned combinations over the first shards.
+///
+/// ```
+/// use flags_test::runner::Partition;
+///
+/// let p: Partition = "2/3".parse()?;
+/// assert_eq!((p.index(), p.count()), (2, 3));
+/// let mine: Vec<usize> = (0..8).filter(|&i| p.contains(i)).collect();
+/// assert_eq!(mine, [1, 4, 7]);
+/// assert!("0/3".parse::<Partition>().is_err());
+/// assert!("4/3".parse::<Partition>().is_err());
+/// # Ok::<(), flags_test::runner::ParseOptionError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Partition {
+    index: usize,
+    count: usize,
+}
+
+impl Partition {
+    /// Shard `index` of `count`; `1 <= index <= count` or an error.
+    pub fn new(index: usize, count: usize) -> Result<Self, ParseOptionError> {
+        if count == 0 || index == 0 || index > count {
+            return Err(ParseOptionError::new(
+                "partition",
+                &format!("{index}/{count}"),
+                "use M/N with 1 <= M <= N, e.g. 1/4",
+            ));
+        }
+        Ok(Partition { index, count })
+    }
+
+    /// The shard's number, from 1.
+    pub fn index(self) -> usize {
+        self.index
+    }
+
+    /// How many shards there are.
+    pub fn count(self) -> usize {
+        self.count
+    }
+
+    /// Whether the combination at `position` (0-based, in plan order) is in this shard.
+    pub fn contains(self, position: usize) -> bool {
+        position % self.count == self.index - 1
+    }
+}
+
+impl fmt::Display for Partition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl FromStr for Partition {
+    type Err = ParseOptionError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || ParseOptionError::new("partition", text, "use M/N, e.g. 1/4");
+        let (m, n) = text.trim().split_once('/').ok_or_else(bad)?;
+        let m = m.trim().parse::<usize>().map_err(|_| bad())?;
+        let n = n.trim().parse::<usize>().map_err(|_| bad())?;
+        Partition::new(m, n).map_err(|_| {
+            ParseOptionError::new("partition", text, "use M/N with 1 <= M <= N, e.g. 1/4")
+        })
+    }
+}
+
+/// An option value that does not parse.
+///
+/// ```
+/// let err = "5/4".parse::<flags_test::runner::Partition>().unwrap_err();
+/// assert_eq!(err.to_string(), "invalid partition `5/4`: use M/N with 1 <= M <= N, e.g. 1/4");
+/// ```
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[error("invalid {what} `{text}`: {help}")]
+pub struct ParseOptionError {
+    what: &'static str,
+    text: String,
+    help: &'static str,
+}
+
+impl ParseOptionError {
+    fn new(what: &'static str, text: &str, help: &'static str) -> Self {
+        ParseOptionError {
+            what,
+            text: text.to_owned(),
+            help,
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! flags! needs a path.
+
+flags_runtime::flags!();
+
+fn main() {}

@@ -1,0 +1,9 @@
+//! One manifest per call; nothing after the path.
+
+flags_runtime::flags!("fail_input_trailing_tokens.toml", "other.toml");
+
+mod suffixed {
+    flags_runtime::flags!("fail_input_trailing_tokens.toml"toml);
+}
+
+fn main() {}
