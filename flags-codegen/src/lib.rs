@@ -28,12 +28,14 @@
 mod ctxt;
 mod env;
 mod expand;
+mod gate;
 mod input;
 mod source;
 mod valid;
 
 use proc_macro2::TokenStream;
 
+pub use gate::{GateArgs, expand_gate};
 pub use env::{Env, FLAGS_STATIC_PREFIX, FLAGS_TODAY, SOURCE_DATE_EPOCH};
 pub use input::FlagsInput;
 pub use source::{ManifestFile, locate};

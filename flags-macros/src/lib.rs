@@ -14,3 +14,11 @@ pub fn flags(input: TokenStream) -> TokenStream {
     let env = flags_codegen::Env::from_process().with_source_file(source_file);
     flags_codegen::expand(input.into(), &env).into()
 }
+
+#[doc = include_str!("feature_gate.md")]
+#[proc_macro_attribute]
+pub fn feature_gate(args: TokenStream, item: TokenStream) -> TokenStream {
+    let source_file = proc_macro::Span::call_site().local_file();
+    let env = flags_codegen::Env::from_process().with_source_file(source_file);
+    flags_codegen::expand_gate(args.into(), item.into(), &env).into()
+}
