@@ -1,1 +1,48 @@
-fn main() {}
+//! `cargo flags`: lint a `flags.toml`, find the code that refers to each flag, and
+//! publish a report of every flag, from the same manifest model the `flags!` macro uses.
+//!
+//! Each subcommand is one module with a `run` function taking the shared [`Globals`]
+//! and its own arguments and returning an [`Exit`]; `main` only parses the command line
+//! and dispatches. The `matrix` subcommand (the flags-test suite runner) is not part of
+//! this crate yet: it plugs in as one more `Command` variant and one more module.
+
+mod cli;
+mod expiry;
+mod explain;
+mod lint;
+mod outcome;
+mod refs;
+mod report;
+mod rules_summary;
+mod workspace;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, Globals};
+use crate::outcome::Exit;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse_from(cli::strip_cargo_subcommand(std::env::args_os()));
+    let globals = Globals::from(&cli);
+    let result = match &cli.command {
+        Command::Lint(args) => lint::run(&globals, args),
+        Command::Refs(args) => refs::run(&globals, args),
+        Command::Report(args) => report::run(&globals, args),
+        Command::Explain(args) => explain::run(&globals, args),
+    };
+    let exit = match result {
+        Ok(exit) => exit,
+        Err(failure) => {
+            let mut err = std::io::stderr().lock();
+            for line in failure.into_lines() {
+                // Nothing useful can be done when stderr itself is gone.
+                let _ = writeln!(err, "{line}");
+            }
+            Exit::Errors
+        }
+    };
+    ExitCode::from(exit as u8)
+}

@@ -1,0 +1,189 @@
+//! `cargo flags lint`: everything wrong with a manifest, in one run, for people and CI.
+//!
+//! Manifest errors (syntax, naming convention, missing owner or description, temporary
+//! flags without `expires`, `requires` cycles) come from the manifest crate, exactly as
+//! the `flags!` macro reports them. On top of a valid manifest, lint judges expiry on
+//! "today": stale flags are warnings (errors past the grace period under
+//! `expiry = "error"`), flags inside the warn-ahead window are notes, each naming the
+//! owner to notify.
+
+mod render;
+
+use std::cmp::Reverse;
+
+use flags_manifest::{Date, Diagnostic, ExpiryState, Pos, Severity, expiry_state};
+
+use crate::cli::{Globals, LintArgs, LintFormat};
+use crate::expiry;
+use crate::outcome::{Exit, Failure};
+use crate::workspace::{self, Loaded};
+
+/// One thing lint found.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// What, where and how to fix, as the manifest crate models a problem.
+    pub diagnostic: Diagnostic,
+    /// A short category: the title of a GitHub annotation.
+    pub title: &'static str,
+    /// The flag concerned, if one.
+    pub flag: Option<String>,
+    /// Its owner: who to notify.
+    pub owner: Option<String>,
+}
+
+impl Finding {
+    fn from_manifest(diagnostic: Diagnostic) -> Finding {
+        let title = match diagnostic.severity {
+            Severity::Error => "invalid manifest",
+            Severity::Warning => "manifest warning",
+            Severity::Note => "manifest note",
+        };
+        Finding {
+            diagnostic,
+            title,
+            flag: None,
+            owner: None,
+        }
+    }
+}
+
+/// The outcome of linting one manifest.
+#[derive(Clone, Debug)]
+pub struct Lint {
+    /// How messages name the manifest.
+    pub file: String,
+    /// The day expiry was judged on (absent when the manifest did not parse).
+    pub today: Option<Date>,
+    /// How many flags the manifest declares (absent when it did not parse).
+    pub flags: Option<usize>,
+    /// Findings, most serious first, then in file order.
+    pub findings: Vec<Finding>,
+}
+
+impl Lint {
+    /// How many findings have `severity`.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.diagnostic.severity == severity)
+            .count()
+    }
+
+    /// The exit code: errors fail, warnings fail only when denied.
+    pub fn exit(&self, deny_warnings: bool) -> Exit {
+        if self.count(Severity::Error) > 0 {
+            Exit::Errors
+        } else if deny_warnings && self.count(Severity::Warning) > 0 {
+            Exit::Warnings
+        } else {
+            Exit::Clean
+        }
+    }
+}
+
+/// Runs `cargo flags lint`.
+pub fn run(globals: &Globals, args: &LintArgs) -> Result<Exit, Failure> {
+    let file = workspace::locate(globals.manifest.as_deref())?;
+    let lint = match workspace::read(&file) {
+        Ok(loaded) => check(&loaded, workspace::today(globals)?),
+        Err(diagnostics) => invalid(&file.display, diagnostics),
+    };
+    let exit = lint.exit(args.deny_warnings);
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        LintFormat::Human => render::human(&mut out, &lint)?,
+        LintFormat::Json => render::json(&mut out, &lint, exit)?,
+        LintFormat::Github => render::github(&mut out, &lint)?,
+    }
+    Ok(exit)
+}
+
+fn invalid(file: &str, diagnostics: Vec<Diagnostic>) -> Lint {
+    let mut findings: Vec<Finding> = diagnostics
+        .into_iter()
+        .map(Finding::from_manifest)
+        .collect();
+    if findings.is_empty() {
+        // The manifest crate always explains a rejection; keep the exit code honest
+        // even if it ever does not.
+        findings.push(Finding::from_manifest(Diagnostic {
+            severity: Severity::Error,
+            pos: Pos {
+                span: 0..0,
+                line: 1,
+                col: 1,
+            },
+            key: String::new(),
+            message: "the manifest is invalid".to_owned(),
+            help: None,
+        }));
+    }
+    Lint {
+        file: file.to_owned(),
+        today: None,
+        flags: None,
+        findings,
+    }
+}
+
+/// Lints a valid manifest on `today`.
+pub fn check(loaded: &Loaded, today: Date) -> Lint {
+    let manifest = &loaded.manifest;
+    let mut findings: Vec<Finding> = loaded
+        .notes
+        .iter()
+        .cloned()
+        .map(Finding::from_manifest)
+        .collect();
+    for flag in &manifest.flags {
+        let state = expiry_state(flag, &manifest.settings, today);
+        let (severity, title, help) = match state {
+            ExpiryState::Stale { .. } => (
+                Severity::Warning,
+                "stale flag",
+                "remove it from the code and flags.toml, or move `expires` later".to_owned(),
+            ),
+            ExpiryState::StaleError { .. } => (
+                Severity::Error,
+                "stale flag past its grace period",
+                "under expiry = \"error\" builds now fail: remove it from the code and \
+                 flags.toml, or move `expires` later"
+                    .to_owned(),
+            ),
+            ExpiryState::ExpiringSoon { .. } => (
+                Severity::Note,
+                "flag expiring soon",
+                format!(
+                    "tell {} to remove the flag or move `expires` later",
+                    flag.owner
+                ),
+            ),
+            ExpiryState::Fine { .. } | ExpiryState::Permanent => continue,
+        };
+        findings.push(Finding {
+            diagnostic: Diagnostic {
+                severity,
+                pos: workspace::key_pos(&loaded.source, &flag.pos, "expires"),
+                key: format!("flags.{}.expires", flag.name),
+                message: expiry::sentence(flag, state),
+                help: Some(help),
+            },
+            title,
+            flag: Some(flag.name.clone()),
+            owner: Some(flag.owner.clone()),
+        });
+    }
+    findings.sort_by_key(|f| {
+        (
+            Reverse(f.diagnostic.severity),
+            f.diagnostic.pos.line,
+            f.diagnostic.pos.col,
+        )
+    });
+    Lint {
+        file: loaded.file.display.clone(),
+        today: Some(today),
+        flags: Some(manifest.flags.len()),
+        findings,
+    }
+}
