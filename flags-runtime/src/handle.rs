@@ -1,5 +1,13 @@
 //! Typed handles on one flag of a registry: what the generated constants are.
+//!
+//! A handle is a registry reference and an index; reading it is one relaxed atomic
+//! load when the flag has one value for everyone, and a context-aware evaluation
+//! otherwise. [`FlagHandle`] lets overrides take the flag's own value type.
 
+use std::marker::PhantomData;
+
+use crate::context::Context;
+use crate::explain::Detail;
 use crate::meta::{FlagMeta, Value};
 use crate::registry::Registry;
 
@@ -11,6 +19,31 @@ pub trait Variant: Copy + 'static {
     fn index(self) -> u16;
     /// The variant's name as written in the manifest.
     fn name(self) -> &'static str;
+}
+
+/// A typed flag of a registry: what overrides and snapshots accept.
+///
+/// # Examples
+///
+/// ```
+/// use flags_runtime::{BoolFlag, FlagHandle};
+/// use flags_runtime::manifest::Value;
+///
+/// assert_eq!(BoolFlag::encode(true), Value::Bool(true));
+/// assert!(!BoolFlag::decode(Value::Bool(false)));
+/// ```
+pub trait FlagHandle: Copy {
+    /// The flag's value type: `bool` or its variant enum.
+    type Value: Copy;
+    /// The flag's dense index in its registry.
+    fn index(self) -> usize;
+    /// The registry the flag belongs to.
+    fn registry(self) -> &'static Registry;
+    /// The untyped form of a value.
+    fn encode(value: Self::Value) -> Value;
+    /// The typed form of an untyped value (a mismatched value reads as off, or the
+    /// first variant).
+    fn decode(value: Value) -> Self::Value;
 }
 
 /// An on/off flag of a registry.
@@ -26,15 +59,53 @@ impl BoolFlag {
         BoolFlag { registry, index }
     }
 
-    /// Whether the flag is on in the ambient context.
+    /// Whether the flag is on in the ambient context (anonymous when none is set).
     #[inline]
     pub fn get(self) -> bool {
         matches!(self.registry.value(self.index), Value::Bool(true))
     }
 
+    /// Whether the flag is on for `ctx`.
+    #[inline]
+    pub fn get_for(self, ctx: &Context) -> bool {
+        matches!(self.registry.value_for(self.index, ctx), Value::Bool(true))
+    }
+
+    /// The value for `ctx` with the reason and the deciding layer.
+    pub fn explain(self, ctx: &Context) -> Detail<bool> {
+        self.registry
+            .explain(self.index, ctx)
+            .map(|v| v == Value::Bool(true))
+    }
+
     /// The flag's metadata.
     pub fn meta(self) -> &'static FlagMeta {
         &self.registry.flags()[self.index]
+    }
+
+    /// The flag's name.
+    pub fn name(self) -> &'static str {
+        self.meta().name
+    }
+}
+
+impl FlagHandle for BoolFlag {
+    type Value = bool;
+
+    fn index(self) -> usize {
+        self.index
+    }
+
+    fn registry(self) -> &'static Registry {
+        self.registry
+    }
+
+    fn encode(value: bool) -> Value {
+        Value::Bool(value)
+    }
+
+    fn decode(value: Value) -> bool {
+        value == Value::Bool(true)
     }
 }
 
@@ -43,7 +114,7 @@ impl BoolFlag {
 pub struct VariantFlag<E> {
     registry: &'static Registry,
     index: usize,
-    _enum: std::marker::PhantomData<fn() -> E>,
+    _enum: PhantomData<fn() -> E>,
 }
 
 impl<E> Clone for VariantFlag<E> {
@@ -59,21 +130,58 @@ impl<E: Variant> VariantFlag<E> {
         VariantFlag {
             registry,
             index,
-            _enum: std::marker::PhantomData,
+            _enum: PhantomData,
         }
     }
 
-    /// The flag's variant in the ambient context.
+    /// The flag's variant in the ambient context (anonymous when none is set).
     #[inline]
     pub fn get(self) -> E {
-        match self.registry.value(self.index) {
-            Value::Variant(i) => E::from_index(i),
-            Value::Bool(_) => E::from_index(0),
-        }
+        Self::decode(self.registry.value(self.index))
+    }
+
+    /// The flag's variant for `ctx`.
+    #[inline]
+    pub fn get_for(self, ctx: &Context) -> E {
+        Self::decode(self.registry.value_for(self.index, ctx))
+    }
+
+    /// The variant for `ctx` with the reason and the deciding layer.
+    pub fn explain(self, ctx: &Context) -> Detail<E> {
+        self.registry.explain(self.index, ctx).map(Self::decode)
     }
 
     /// The flag's metadata.
     pub fn meta(self) -> &'static FlagMeta {
         &self.registry.flags()[self.index]
+    }
+
+    /// The flag's name.
+    pub fn name(self) -> &'static str {
+        self.meta().name
+    }
+}
+
+impl<E: Variant> FlagHandle for VariantFlag<E> {
+    type Value = E;
+
+    fn index(self) -> usize {
+        self.index
+    }
+
+    fn registry(self) -> &'static Registry {
+        self.registry
+    }
+
+    fn encode(value: E) -> Value {
+        Value::Variant(value.index())
+    }
+
+    #[inline]
+    fn decode(value: Value) -> E {
+        match value {
+            Value::Variant(i) => E::from_index(i),
+            Value::Bool(_) => E::from_index(0),
+        }
     }
 }

@@ -274,6 +274,13 @@ impl Constraints {
         Self::default()
     }
 
+    /// These rules and `other`'s together (both must hold).
+    #[must_use]
+    pub fn and(mut self, other: &Constraints) -> Self {
+        self.rules.extend(other.rules.iter().cloned());
+        self
+    }
+
     /// Whenever `when` holds, `then` must hold too (a flag at a level requires another flag
     /// at a level).
     #[must_use]

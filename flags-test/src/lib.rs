@@ -1,1 +1,4 @@
 //! flags-test
+
+pub mod cover;
+pub mod runner;

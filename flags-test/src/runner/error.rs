@@ -17,6 +17,14 @@ pub enum RunError {
     /// The manifest could not be read or is invalid.
     #[error("{0}")]
     Manifest(#[source] ManifestError),
+    /// A user rule names a flag that is not varied or a value it does not have.
+    #[error("rule `{rule}`: `{side}` is not a value of a varied flag (write flag=value with a selected flag, e.g. search_v2=on)")]
+    BadRule {
+        /// The rule as written.
+        rule: String,
+        /// The side that does not resolve.
+        side: String,
+    },
     /// No command was given.
     #[error("no command to run; give the test command, e.g. `cargo test`")]
     EmptyCommand,

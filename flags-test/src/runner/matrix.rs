@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use flags_manifest::{Flag, FlagRef, FlagType, Manifest, Value};
 
 use super::error::RunError;
-use super::options::{FlagSelection, Mode, Partition, Pin, RunOptions};
+use super::options::{FlagSelection, Mode, Partition, Pin, Rule, RunOptions};
 use crate::cover::{self, Constraints, Factor, Row, Setting, Strategy};
 
 /// The variable a combination's label is passed in.
@@ -142,6 +142,20 @@ impl Matrix {
 pub fn plan(opts: &RunOptions) -> Result<Matrix, RunError> {
     let manifest = flags_manifest::parse_file(&opts.manifest).map_err(RunError::Manifest)?;
     let file = opts.manifest.display().to_string();
+    plan_manifest(&manifest, &file, opts, &Constraints::new())
+}
+
+/// [`plan`] for a manifest already parsed (`file` names it in messages; `opts.manifest`
+/// is not read), with `extra` constraints over the selected flags on top of the
+/// manifest's own: what the in-process matrix uses.
+pub fn plan_manifest(
+    manifest: &Manifest,
+    file: &str,
+    opts: &RunOptions,
+    extra: &Constraints,
+) -> Result<Matrix, RunError> {
+    let manifest = manifest.clone();
+    let file = file.to_owned();
     let selected = select(&manifest, &opts.flags, &file)?;
     let env = |name: &str| std::env::var(name).ok();
     let baseline = baseline(&manifest, &env);
@@ -150,7 +164,30 @@ pub fn plan(opts: &RunOptions) -> Result<Matrix, RunError> {
         .map(|&i| factor(&manifest.flags[i]))
         .collect();
     let mut warnings = Vec::new();
-    let constraints = constraints(&manifest, &selected, &baseline, &mut warnings);
+    let mut constraints = constraints(&manifest, &selected, &baseline, &mut warnings).and(extra);
+    for rule in &opts.rules {
+        let (a, b, requires) = match rule {
+            Rule::Requires(a, b) => (a, b, true),
+            Rule::Excludes(a, b) => (a, b, false),
+        };
+        let find = |side: &String| {
+            side.split_once('=')
+                .and_then(|(f, v)| Setting::find(&factors, f.trim(), v.trim()))
+                .ok_or_else(|| RunError::BadRule {
+                    rule: match rule {
+                        Rule::Requires(..) => format!("{a} -> {b}"),
+                        Rule::Excludes(..) => format!("{a} !& {b}"),
+                    },
+                    side: side.clone(),
+                })
+        };
+        let (sa, sb) = (find(a)?, find(b)?);
+        constraints = if requires {
+            constraints.requires(sa, sb)
+        } else {
+            constraints.excludes(sa, sb)
+        };
+    }
 
     let mut pinned: Vec<(Row, String)> = Vec::new();
     for pin in &opts.pins {

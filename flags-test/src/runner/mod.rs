@@ -39,7 +39,8 @@ pub use error::RunError;
 pub use interrupt::Interrupt;
 pub use junit::{junit_xml, write_junit, xml_escape};
 pub use matrix::{COMBINATION_VAR, Combination, FlagValue, Matrix, env_var, plan};
-pub use options::{FlagSelection, Mode, ParseOptionError, Partition, Pin, RunOptions};
+pub use matrix::plan_manifest;
+pub use options::{FlagSelection, Mode, ParseOptionError, Partition, Pin, Rule, RunOptions};
 pub use report::{CombinationResult, EXIT_INTERRUPTED, NotRunReason, Outcome, RunReport};
 
 /// Runs the matrix `opts` describes, printing progress, the table and the summary to

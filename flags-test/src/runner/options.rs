@@ -55,6 +55,47 @@ pub struct RunOptions {
     /// cargo target directory (`$CARGO_TARGET_DIR`, else `target` in the working
     /// directory).
     pub log_dir: Option<PathBuf>,
+    /// Constraints of the user's on top of the manifest's `requires`/`excludes`.
+    pub rules: Vec<Rule>,
+}
+
+/// A constraint between two flag values, written as `flag=value` on each side.
+///
+/// ```
+/// use flags_test::runner::Rule;
+/// let r: Rule = "search_v2=on -> checkout_layout=compact".parse().unwrap();
+/// assert_eq!(r, Rule::Requires("search_v2=on".into(), "checkout_layout=compact".into()));
+/// let r: Rule = "a=on !& b=off".parse().unwrap();
+/// assert_eq!(r, Rule::Excludes("a=on".into(), "b=off".into()));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// Whenever the first holds, the second must (`A -> B`).
+    Requires(String, String),
+    /// The two never hold together (`A !& B`).
+    Excludes(String, String),
+}
+
+impl FromStr for Rule {
+    type Err = ParseOptionError;
+
+    fn from_str(s: &str) -> Result<Rule, ParseOptionError> {
+        let pair = |sep: &str| {
+            s.split_once(sep)
+                .map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned()))
+        };
+        if let Some((a, b)) = pair("->") {
+            Ok(Rule::Requires(a, b))
+        } else if let Some((a, b)) = pair("!&") {
+            Ok(Rule::Excludes(a, b))
+        } else {
+            Err(ParseOptionError::new(
+                "rule",
+                s,
+                "write `flag=value -> flag=value` (requires) or `flag=value !& flag=value` (excludes)",
+            ))
+        }
+    }
 }
 
 impl RunOptions {
@@ -79,6 +120,7 @@ impl RunOptions {
             command: command.into_iter().map(Into::into).collect(),
             work_dir: None,
             log_dir: None,
+            rules: Vec::new(),
         }
     }
 }

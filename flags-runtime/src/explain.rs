@@ -1,0 +1,319 @@
+//! Why a flag has its value: the [`Reason`] an evaluation reached, the [`Layer`] that
+//! decided it, and the [`Detail`] that `explain` returns with both.
+
+use std::fmt;
+
+use crate::bucket::Bucket;
+use crate::meta::{FlagMeta, Value};
+
+/// Where a decision came from, lowest to highest precedence: for each flag the
+/// highest layer that has something to say decides.
+///
+/// # Examples
+///
+/// ```
+/// use flags_runtime::Layer;
+///
+/// assert!(Layer::Manifest < Layer::File);
+/// assert!(Layer::Env < Layer::Remote && Layer::Remote < Layer::Override);
+/// assert_eq!(Layer::Remote.as_str(), "remote");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Layer {
+    /// The manifest: its defaults and the rules declared in it.
+    Manifest,
+    /// A rule/state file loaded at run time.
+    File,
+    /// Environment variables (`FLAGS_<NAME>`, `FLAGS`).
+    Env,
+    /// A remote source (a flag service).
+    Remote,
+    /// Programmatic overrides: process-wide, or scoped to a thread or task.
+    Override,
+}
+
+impl Layer {
+    /// Every layer, lowest first.
+    pub const ALL: [Layer; 5] = [
+        Layer::Manifest,
+        Layer::File,
+        Layer::Env,
+        Layer::Remote,
+        Layer::Override,
+    ];
+
+    /// The layer's name in telemetry: `manifest`, `file`, `env`, `remote`, `override`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(flags_runtime::Layer::Env.as_str(), "env");
+    /// ```
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Layer::Manifest => "manifest",
+            Layer::File => "file",
+            Layer::Env => "env",
+            Layer::Remote => "remote",
+            Layer::Override => "override",
+        }
+    }
+
+    pub(crate) const fn slot(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an evaluation produced its value.
+///
+/// Small on purpose (8 bytes, positions as `u16`/`u32`): with the value it is
+/// returned in registers, which keeps evaluation free of memory round trips.
+///
+/// # Examples
+///
+/// ```
+/// use flags_runtime::Reason;
+///
+/// assert!(Reason::Strategy { index: 0 }.is_match());
+/// assert!(!Reason::NoStrategyMatched.is_match());
+/// assert_eq!(Reason::KillSwitch.to_string(), "kill switch (enabled = false)");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// No layer has rules for the flag: the manifest default.
+    Default,
+    /// A fixed value: a rule file's `value`, an environment variable, or rules that
+    /// enable the flag without strategies.
+    Fixed,
+    /// A programmatic override (process-wide or scoped).
+    Override,
+    /// Strategy `index` (an `all` or `keys` strategy) matched.
+    Strategy {
+        /// Position of the strategy in its rules.
+        index: u16,
+    },
+    /// Rollout strategy `index` matched: the context's bucket is within the percent.
+    Rollout {
+        /// Position of the strategy in its rules.
+        index: u16,
+        /// The context's bucket, 1 to 100.
+        bucket: Bucket,
+        /// The rollout's percentage.
+        percent: u8,
+    },
+    /// The flag has weighted variants and no strategies: the context's sticky point
+    /// picked the variant.
+    Split,
+    /// The rules have strategies and none matched: off, or the default variant.
+    NoStrategyMatched,
+    /// No strategy matched, and at least one failed on a constraint: the first such
+    /// strategy and its first failing constraint.
+    ConstraintFailed {
+        /// Position of the strategy.
+        strategy: u16,
+        /// Position of the failing constraint within it.
+        constraint: u16,
+    },
+    /// A `requires` was not met or an `excludes` was: off, or the default variant.
+    PrerequisiteFailed {
+        /// Dense index of the prerequisite flag.
+        flag: u32,
+    },
+    /// `enabled = false`: off, or the default variant, whatever else the rules say.
+    KillSwitch,
+    /// Evaluation could not complete (prerequisites nested too deep, which only rules
+    /// from outside a checked manifest can cause): the safe value, off or default.
+    Error,
+}
+
+impl Reason {
+    /// Whether the flag's rules enabled it for the context (Unleash's `enabled`): a
+    /// strategy matched, a rollout admitted it, a split picked a variant, or it is
+    /// fixed, overridden or at its default.
+    #[must_use]
+    pub const fn is_match(self) -> bool {
+        !matches!(
+            self,
+            Reason::NoStrategyMatched
+                | Reason::ConstraintFailed { .. }
+                | Reason::PrerequisiteFailed { .. }
+                | Reason::KillSwitch
+                | Reason::Error
+        )
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Default => f.write_str("manifest default"),
+            Reason::Fixed => f.write_str("fixed value"),
+            Reason::Override => f.write_str("override"),
+            Reason::Strategy { index } => write!(f, "strategy {index} matched"),
+            Reason::Rollout {
+                index,
+                bucket,
+                percent,
+            } => write!(
+                f,
+                "rollout strategy {index}: bucket {bucket} within {percent}%"
+            ),
+            Reason::Split => f.write_str("weighted variant split"),
+            Reason::NoStrategyMatched => f.write_str("no strategy matched"),
+            Reason::ConstraintFailed {
+                strategy,
+                constraint,
+            } => write!(
+                f,
+                "no strategy matched (strategy {strategy}: constraint {constraint} failed)"
+            ),
+            Reason::PrerequisiteFailed { flag } => write!(f, "prerequisite flag #{flag} failed"),
+            Reason::KillSwitch => f.write_str("kill switch (enabled = false)"),
+            Reason::Error => f.write_str("evaluation error"),
+        }
+    }
+}
+
+/// What an evaluation decided and why: the value, its label (`on`, `off` or the
+/// variant's name), the [`Reason`] and the [`Layer`] that decided.
+///
+/// `T` is the flag's typed value (`bool` or its variant enum) from a typed handle's
+/// `explain`, or the untyped [`Value`] from the registry.
+#[derive(Clone, Copy)]
+pub struct Detail<T = Value> {
+    /// The value.
+    pub value: T,
+    /// `on`/`off` or the variant's name.
+    pub label: &'static str,
+    /// Why.
+    pub reason: Reason,
+    /// Which layer decided.
+    pub layer: Layer,
+    /// The flag's name.
+    pub flag: &'static str,
+    pub(crate) flags: &'static [FlagMeta],
+}
+
+impl<T> Detail<T> {
+    /// The name of the prerequisite that failed, for [`Reason::PrerequisiteFailed`].
+    #[must_use]
+    pub fn prerequisite(&self) -> Option<&'static str> {
+        match self.reason {
+            Reason::PrerequisiteFailed { flag } => self.flags.get(flag as usize).map(|m| m.name),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Detail<U> {
+        Detail {
+            value: f(self.value),
+            label: self.label,
+            reason: self.reason,
+            layer: self.layer,
+            flag: self.flag,
+            flags: self.flags,
+        }
+    }
+}
+
+impl<T: PartialEq> PartialEq for Detail<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+            && self.label == other.label
+            && self.reason == other.reason
+            && self.layer == other.layer
+            && self.flag == other.flag
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Detail<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Detail")
+            .field("flag", &self.flag)
+            .field("value", &self.value)
+            .field("label", &self.label)
+            .field("reason", &self.reason)
+            .field("layer", &self.layer)
+            .finish()
+    }
+}
+
+impl<T> fmt::Display for Detail<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} = {} (", self.flag, self.label)?;
+        match self.prerequisite() {
+            Some(name) => write!(f, "prerequisite `{name}` failed")?,
+            None => write!(f, "{}", self.reason)?,
+        }
+        write!(f, "; layer {})", self.layer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_are_ordered_lowest_first() {
+        let mut sorted = Layer::ALL;
+        sorted.sort();
+        assert_eq!(sorted, Layer::ALL);
+        let names: Vec<String> = Layer::ALL.iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["manifest", "file", "env", "remote", "override"]);
+        for (i, l) in Layer::ALL.iter().enumerate() {
+            assert_eq!(l.slot(), i);
+        }
+    }
+
+    #[test]
+    fn reasons_read_as_sentences() {
+        let bucket = match Bucket::new(42) {
+            Some(b) => b,
+            None => panic!("42 is a bucket"),
+        };
+        let cases = [
+            (Reason::Default, "manifest default", true),
+            (Reason::Fixed, "fixed value", true),
+            (Reason::Override, "override", true),
+            (Reason::Strategy { index: 1 }, "strategy 1 matched", true),
+            (
+                Reason::Rollout {
+                    index: 0,
+                    bucket,
+                    percent: 50,
+                },
+                "rollout strategy 0: bucket 42 within 50%",
+                true,
+            ),
+            (Reason::Split, "weighted variant split", true),
+            (Reason::NoStrategyMatched, "no strategy matched", false),
+            (
+                Reason::ConstraintFailed {
+                    strategy: 2,
+                    constraint: 1,
+                },
+                "no strategy matched (strategy 2: constraint 1 failed)",
+                false,
+            ),
+            (
+                Reason::PrerequisiteFailed { flag: 3 },
+                "prerequisite flag #3 failed",
+                false,
+            ),
+            (Reason::KillSwitch, "kill switch (enabled = false)", false),
+            (Reason::Error, "evaluation error", false),
+        ];
+        for (reason, text, matched) in cases {
+            assert_eq!(reason.to_string(), text);
+            assert_eq!(reason.is_match(), matched, "{reason:?}");
+        }
+        assert!(std::mem::size_of::<Reason>() <= 8, "kept small on purpose");
+    }
+}

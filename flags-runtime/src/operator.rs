@@ -1,0 +1,440 @@
+//! The comparisons behind constraint operators, written to run on borrowed text with
+//! no allocation: Unicode case-insensitive string matching, RFC 3339 date-times and
+//! semantic versions. Operands from the rules are prepared once (lower-cased, parsed)
+//! when rules are compiled; context values are read in place on every evaluation.
+
+use std::cmp::Ordering;
+use std::net::IpAddr;
+
+/// The lower-case form used for case-insensitive matching: each character's
+/// `to_lowercase`, so needles and haystacks are folded the same way.
+pub(crate) fn fold(text: &str) -> String {
+    text.chars().flat_map(char::to_lowercase).collect()
+}
+
+fn folded(text: &str) -> impl DoubleEndedIterator<Item = char> + Clone + '_ {
+    text.chars().flat_map(char::to_lowercase)
+}
+
+/// `hay` starts with `needle` (already folded) ignoring case.
+pub(crate) fn starts_with_ci(hay: &str, needle_folded: &str) -> bool {
+    let mut h = folded(hay);
+    needle_folded.chars().all(|n| h.next() == Some(n))
+}
+
+/// `hay` ends with `needle` (already folded) ignoring case.
+pub(crate) fn ends_with_ci(hay: &str, needle_folded: &str) -> bool {
+    let mut h = hay.chars().rev().flat_map(|c| c.to_lowercase().rev());
+    needle_folded.chars().rev().all(|n| h.next() == Some(n))
+}
+
+/// `hay` contains `needle` (already folded) ignoring case.
+pub(crate) fn contains_ci(hay: &str, needle_folded: &str) -> bool {
+    // Try every start position of the folded stream (not only of `hay`'s characters:
+    // one character can fold to several).
+    let mut rest = folded(hay);
+    loop {
+        let mut probe = rest.clone();
+        if needle_folded.chars().all(|n| probe.next() == Some(n)) {
+            return true;
+        }
+        if rest.next().is_none() {
+            return false;
+        }
+    }
+}
+
+/// An instant as (seconds since 1970-01-01T00:00:00Z, nanoseconds).
+pub(crate) type Instant = (i64, u32);
+
+/// The current time as an [`Instant`].
+pub(crate) fn now() -> Instant {
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => (
+            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            d.subsec_nanos(),
+        ),
+        Err(e) => {
+            let d = e.duration();
+            let secs = -i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+            match d.subsec_nanos() {
+                0 => (secs, 0),
+                n => (secs - 1, 1_000_000_000 - n),
+            }
+        }
+    }
+}
+
+/// Parses an RFC 3339 date-time (`2026-05-01T12:30:00Z`, `…+02:00`, fractions of a
+/// second), also accepting a plain date (midnight UTC), a space or lower-case `t`
+/// before the time, a time without seconds and a time without offset (read as UTC).
+pub(crate) fn parse_datetime(text: &str) -> Option<Instant> {
+    let b = text.trim().as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(r)?;
+        if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        part.iter().try_fold(0u32, |acc, d| {
+            acc.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+        })
+    };
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = i32::try_from(digits(0..4)?).ok()?;
+    let date = flags_manifest::Date::new(year, digits(5..7)?, digits(8..10)?).ok()?;
+    let mut secs = date.to_epoch_days() * 86_400;
+    if b.len() == 10 {
+        return Some((secs, 0));
+    }
+    if !matches!(b[10], b'T' | b't' | b' ') || b.len() < 16 || b[13] != b':' {
+        return None;
+    }
+    let (hour, minute) = (digits(11..13)?, digits(14..16)?);
+    let mut i = 16;
+    let mut second = 0;
+    if b.get(i) == Some(&b':') {
+        second = digits(i + 1..i + 3)?;
+        i += 3;
+    }
+    let mut nanos = 0u32;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            if i - start < 9 {
+                nanos = nanos * 10 + u32::from(b[i] - b'0');
+            }
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        for _ in (i - start)..9 {
+            nanos *= 10;
+        }
+    }
+    // A leap second (:60) is read as the last nanosecond-aligned instant of :59.
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    secs += i64::from(hour * 3600 + minute * 60 + second.min(59));
+    match b.get(i) {
+        None | Some(b'Z' | b'z') if b.len() <= i + 1 => {}
+        Some(&sign @ (b'+' | b'-')) => {
+            let rest = &b[i + 1..];
+            let (oh, om) = match rest.len() {
+                2 => (digits(i + 1..i + 3)?, 0),
+                4 => (digits(i + 1..i + 3)?, digits(i + 3..i + 5)?),
+                5 if rest[2] == b':' => (digits(i + 1..i + 3)?, digits(i + 4..i + 6)?),
+                _ => return None,
+            };
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let offset = i64::from(oh * 3600 + om * 60);
+            secs += if sign == b'+' { -offset } else { offset };
+        }
+        _ => return None,
+    }
+    Some((secs, nanos))
+}
+
+/// A semantic version borrowed from its text: the numeric core and the pre-release
+/// part (empty for a release). Build metadata is ignored. Ordered exactly as
+/// [`flags_manifest::SemVer`], without allocating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Version<'a> {
+    core: [u64; 3],
+    pre: &'a str,
+}
+
+impl<'a> Version<'a> {
+    /// Parses `MAJOR.MINOR.PATCH[-PRE][+BUILD]` (surrounding spaces ignored).
+    pub(crate) fn parse(text: &'a str) -> Option<Version<'a>> {
+        let text = text.trim();
+        let text = text.split_once('+').map_or(text, |(v, _)| v);
+        let (core_text, pre) = match text.split_once('-') {
+            Some((_, "")) => return None,
+            Some((c, p)) => (c, p),
+            None => (text, ""),
+        };
+        let mut core = [0u64; 3];
+        let mut parts = core_text.split('.');
+        for n in &mut core {
+            let p = parts.next()?;
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            *n = p.parse().ok()?;
+        }
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(Version { core, pre })
+    }
+}
+
+impl Ord for Version<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.core
+            .cmp(&other.core)
+            .then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
+                (true, true) => Ordering::Equal,
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                (false, false) => {
+                    let (mut a, mut b) = (self.pre.split('.'), other.pre.split('.'));
+                    loop {
+                        match (a.next(), b.next()) {
+                            (Some(x), Some(y)) => {
+                                let ord = match (x.parse::<u64>(), y.parse::<u64>()) {
+                                    (Ok(x), Ok(y)) => x.cmp(&y),
+                                    (Ok(_), Err(_)) => Ordering::Less,
+                                    (Err(_), Ok(_)) => Ordering::Greater,
+                                    (Err(_), Err(_)) => x.cmp(y),
+                                };
+                                if ord != Ordering::Equal {
+                                    return ord;
+                                }
+                            }
+                            (None, None) => return Ordering::Equal,
+                            (None, Some(_)) => return Ordering::Less,
+                            (Some(_), None) => return Ordering::Greater,
+                        }
+                    }
+                }
+            })
+    }
+}
+
+impl PartialOrd for Version<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// An address range (`10.0.0.0/8`, `2001:db8::/32`) or one address, for `in_cidr`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Cidr {
+    /// The network, host bits cleared, as a 128-bit number (IPv4 in the low 32 bits).
+    network: u128,
+    /// Leading bits that must match.
+    prefix: u8,
+    v6: bool,
+}
+
+fn ip_bits(ip: IpAddr) -> (u128, bool) {
+    match ip {
+        IpAddr::V4(v4) => (u128::from(u32::from(v4)), false),
+        // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address.
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => (u128::from(u32::from(v4)), false),
+            None => (u128::from(v6), true),
+        },
+    }
+}
+
+fn mask(prefix: u8, v6: bool) -> u128 {
+    let width = if v6 { 128 } else { 32 };
+    let all = if v6 { u128::MAX } else { u128::from(u32::MAX) };
+    match u32::from(prefix) {
+        0 => 0,
+        p if p >= width => all,
+        p => all & !(all >> p),
+    }
+}
+
+impl Cidr {
+    /// Parses `ADDRESS/PREFIX` or a lone address (surrounding spaces ignored). Host
+    /// bits set in the address are ignored, as most tools do.
+    pub(crate) fn parse(text: &str) -> Option<Cidr> {
+        let text = text.trim();
+        let (addr, prefix) = match text.split_once('/') {
+            Some((a, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                (a, Some(p.parse::<u8>().ok()?))
+            }
+            Some(_) => return None,
+            None => (text, None),
+        };
+        let (bits, v6) = ip_bits(addr.parse::<IpAddr>().ok()?);
+        let width = if v6 { 128 } else { 32 };
+        let prefix = prefix.unwrap_or(width);
+        if prefix > width {
+            return None;
+        }
+        Some(Cidr {
+            network: bits & mask(prefix, v6),
+            prefix,
+            v6,
+        })
+    }
+
+    /// Whether `ip` (text) is a valid address inside the range.
+    pub(crate) fn contains(&self, ip: &str) -> bool {
+        let Ok(ip) = ip.trim().parse::<IpAddr>() else {
+            return false;
+        };
+        let (bits, v6) = ip_bits(ip);
+        v6 == self.v6 && bits & mask(self.prefix, v6) == self.network
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn case_insensitive_matching() {
+        assert!(starts_with_ci("ÉCOLE normale", &fold("école")));
+        assert!(ends_with_ci("user@EXAMPLE.com", &fold("@example.COM")));
+        assert!(!ends_with_ci("m", "om"));
+        assert!(contains_ci("The Quick Brown", "quick b"));
+        assert!(!contains_ci("The Quick Brown", "quick z"));
+        assert!(contains_ci("", ""));
+        assert!(!contains_ci("", "a"));
+        // 'İ' lower-cases to two chars ("i̇"); folding both sides keeps them comparable.
+        assert!(starts_with_ci("İstanbul", &fold("İst")));
+        assert!(ends_with_ci("xİ", &fold("İ")));
+    }
+
+    fn instant(s: &str) -> Instant {
+        match parse_datetime(s) {
+            Some(v) => v,
+            None => panic!("{s} should parse"),
+        }
+    }
+
+    #[test]
+    fn datetimes() {
+        assert_eq!(instant("1970-01-01T00:00:00Z"), (0, 0));
+        assert_eq!(instant("1970-01-01"), (0, 0));
+        assert_eq!(instant("1970-01-01T01:00:00+01:00"), (0, 0));
+        assert_eq!(instant("1969-12-31T23:00:00-01:00"), (0, 0));
+        assert_eq!(
+            instant("2024-02-29T12:30:15.5Z"),
+            (1_709_209_815, 500_000_000)
+        );
+        assert_eq!(instant("2024-02-29t12:30:15.123456789123z").1, 123_456_789);
+        assert_eq!(instant("2024-02-29 12:30Z"), (1_709_209_800, 0));
+        assert_eq!(
+            instant("2024-02-29T12:30:15"),
+            instant("2024-02-29T12:30:15Z")
+        );
+        assert_eq!(
+            instant("2024-02-29T12:30:15+0200"),
+            instant("2024-02-29T10:30:15Z")
+        );
+        assert!(instant("2024-03-01T00:00:00.001Z") > instant("2024-03-01T00:00:00Z"));
+        for bad in [
+            "",
+            "2024-02-30",
+            "2024-13-01T00:00:00Z",
+            "2024-01-01T24:00:00Z",
+            "2024-01-01T00:00:00Q",
+            "2024-01-01T00:00:00.Z",
+            "2024-01-01T00:00:00+1",
+            "2024-01-01X00:00",
+            "24-01-01",
+            "not a date",
+            "2024-01-01T00:00:00Zjunk",
+        ] {
+            assert_eq!(parse_datetime(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn versions() {
+        let v = |s| Version::parse(s).unwrap_or_else(|| panic!("{s} parses"));
+        assert!(v("1.2.3-rc.1") < v("1.2.3"));
+        assert!(v("1.2.3-alpha") < v("1.2.3-alpha.1"));
+        assert!(v("1.2.3-alpha.1") < v("1.2.3-alpha.beta"));
+        assert!(v("1.2.3-2") < v("1.2.3-11"));
+        assert!(v("1.10.0") > v("1.9.9"));
+        assert_eq!(v("1.2.3+build.7"), v("1.2.3"));
+        assert_eq!(Version::parse("1.2"), None);
+        assert_eq!(Version::parse("1.2.3-"), None);
+        assert_eq!(Version::parse("1.2.x"), None);
+        assert_eq!(Version::parse("1.2.3.4"), None);
+    }
+
+    #[test]
+    fn cidr_ranges() {
+        let c = |s: &str| Cidr::parse(s).unwrap_or_else(|| panic!("{s} parses"));
+        assert!(c("10.0.0.0/8").contains("10.255.1.2"));
+        assert!(!c("10.0.0.0/8").contains("11.0.0.1"));
+        assert!(c("10.1.2.3/8").contains("10.9.9.9"), "host bits ignored");
+        assert!(c("192.168.1.7").contains(" 192.168.1.7 "));
+        assert!(!c("192.168.1.7").contains("192.168.1.8"));
+        assert!(c("0.0.0.0/0").contains("8.8.8.8"));
+        assert!(!c("0.0.0.0/0").contains("::1"));
+        assert!(c("2001:db8::/32").contains("2001:db8:1::5"));
+        assert!(!c("2001:db8::/32").contains("2001:db9::5"));
+        assert!(c("10.0.0.0/8").contains("::ffff:10.1.1.1"));
+        assert!(c("::/0").contains("fe80::1"));
+        assert!(!c("10.0.0.0/8").contains("not an ip"));
+        for bad in [
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0/8",
+            "10.0.0.0/",
+            "10.0.0.0/x",
+            "host",
+        ] {
+            assert_eq!(Cidr::parse(bad), None, "{bad}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn cidr_matches_prefix_arithmetic(a in any::<u32>(), b in any::<u32>(), p in 0u8..=32) {
+            let net = std::net::Ipv4Addr::from(a);
+            let ip = std::net::Ipv4Addr::from(b);
+            let Some(c) = Cidr::parse(&format!("{net}/{p}")) else {
+                return Err(TestCaseError::fail("valid range"));
+            };
+            let same = p == 0 || (a >> (32 - u32::from(p))) == (b >> (32 - u32::from(p)));
+            prop_assert_eq!(c.contains(&ip.to_string()), same);
+        }
+
+        #[test]
+        fn version_order_matches_manifest_semver(
+            a in "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}(-[0-9a-z]{1,3}(\\.[0-9a-z]{1,3}){0,2})?",
+            b in "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}(-[0-9a-z]{1,3}(\\.[0-9a-z]{1,3}){0,2})?",
+        ) {
+            let (Some(x), Some(y)) = (Version::parse(&a), Version::parse(&b)) else {
+                return Err(TestCaseError::fail("generated versions parse"));
+            };
+            let (Some(sx), Some(sy)) =
+                (flags_manifest::SemVer::parse(&a), flags_manifest::SemVer::parse(&b)) else {
+                return Err(TestCaseError::fail("manifest parses them too"));
+            };
+            prop_assert_eq!(x.cmp(&y), sx.cmp(&sy));
+        }
+
+        #[test]
+        fn any_text_is_handled(s in ".{0,40}", t in ".{0,8}") {
+            let _ = parse_datetime(&s);
+            let _ = Version::parse(&s);
+            let f = fold(&t);
+            prop_assert_eq!(contains_ci(&s, &f), fold(&s).contains(&f));
+            prop_assert_eq!(starts_with_ci(&s, &f), fold(&s).starts_with(&f));
+            prop_assert_eq!(ends_with_ci(&s, &f), fold(&s).ends_with(&f));
+        }
+
+        #[test]
+        fn datetime_round_trip(days in -700_000i64..2_900_000, secs in 0i64..86_400, off in -23i64..=23) {
+            let Some(date) = flags_manifest::Date::from_epoch_days(days) else {
+                return Err(TestCaseError::reject("outside years 1..9999"));
+            };
+            let text = format!(
+                "{date}T{:02}:{:02}:{:02}{}{:02}:00",
+                secs / 3600, secs % 3600 / 60, secs % 60,
+                if off < 0 { '-' } else { '+' }, off.abs()
+            );
+            prop_assert_eq!(parse_datetime(&text), Some((days * 86_400 + secs - off * 3600, 0)));
+        }
+    }
+}

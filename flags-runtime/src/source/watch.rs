@@ -1,0 +1,88 @@
+//! Polling a [`Source`] on a background thread: hot reload for rule files and any
+//! other source that can only be asked, not listened to. The [`Watch`] handle stops
+//! the thread when dropped.
+
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use super::Source;
+use crate::registry::Registry;
+
+/// How often a watched file is polled unless told otherwise.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A source being polled in the background; dropping it stops the polling (the
+/// layer keeps the last rules it applied).
+///
+/// # Examples
+///
+/// See [`Registry::watch_file`].
+#[must_use = "the source is only polled while the Watch lives"]
+#[derive(Debug)]
+pub struct Watch {
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Watch {
+    /// Polls `source` once now (so its first state, or its first error, is in effect
+    /// or reported when this returns), then every `interval` on a thread.
+    pub(crate) fn start<S: Source + 'static>(
+        registry: &'static Registry,
+        mut source: S,
+        interval: Duration,
+    ) -> Watch {
+        let _ = registry.apply(&mut source);
+        let (stop, stopped) = mpsc::channel::<()>();
+        let name = format!("flags-watch:{}", source.name());
+        let layer = source.layer();
+        let thread = std::thread::Builder::new().name(name).spawn(move || {
+            // Any message or a dropped sender ends the loop; only the timeout polls.
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+                let _ = registry.apply(&mut source);
+            }
+        });
+        match thread {
+            Ok(thread) => Watch {
+                stop: Some(stop),
+                thread: Some(thread),
+            },
+            Err(e) => {
+                registry.report_error(
+                    layer,
+                    "watch",
+                    &format!("cannot start the polling thread: {e}"),
+                );
+                Watch {
+                    stop: None,
+                    thread: None,
+                }
+            }
+        }
+    }
+
+    /// Whether the polling thread is running.
+    #[must_use]
+    pub fn is_running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// Stops polling and waits for the thread to end.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

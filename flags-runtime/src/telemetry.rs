@@ -1,0 +1,321 @@
+//! Telemetry: `tracing` events for state changes and rejected updates, per-flag
+//! per-value evaluation counters, and sampled exposure events.
+//!
+//! Counting is opt-in ([`crate::Registry::set_counting`]): a counter is an atomic
+//! read-modify-write on a cache line that every thread evaluating the flag shares,
+//! which costs more than the evaluation it counts (a fast-path read is one plain
+//! load). So while counting is on, every read takes the slow path, where the counter
+//! is bumped with one relaxed `fetch_add`: no lock, no allocation. Reading the
+//! counters ([`Counts`]) takes a copy and never blocks evaluation.
+//!
+//! Exposure events carry a salted hash of the targeting key, never the key itself.
+
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::explain::{Layer, Reason};
+use crate::meta::{FlagMeta, Value};
+
+/// Where `tracing` events of this crate go.
+pub const TARGET: &str = "flags";
+/// The target of exposure events.
+pub const EXPOSURE_TARGET: &str = "flags::exposure";
+
+/// Per-flag, per-value evaluation counters.
+#[derive(Debug)]
+pub(crate) struct Counters {
+    /// First counter of each flag.
+    base: Box<[usize]>,
+    cells: Box<[AtomicU64]>,
+}
+
+impl Counters {
+    pub(crate) fn new(meta: &[FlagMeta]) -> Counters {
+        let mut base = Vec::with_capacity(meta.len());
+        let mut total = 0;
+        for m in meta {
+            base.push(total);
+            total += if m.is_bool() { 2 } else { m.variants.len() };
+        }
+        Counters {
+            base: base.into_boxed_slice(),
+            cells: (0..total).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    fn slot(&self, index: usize, value: Value) -> Option<&AtomicU64> {
+        let offset = match value {
+            Value::Bool(b) => usize::from(b),
+            Value::Variant(v) => usize::from(v),
+        };
+        let base = *self.base.get(index)?;
+        let end = self
+            .base
+            .get(index + 1)
+            .copied()
+            .unwrap_or(self.cells.len());
+        (base + offset < end).then(|| &self.cells[base + offset])
+    }
+
+    #[inline]
+    pub(crate) fn count(&self, index: usize, value: Value) {
+        if let Some(c) = self.slot(index, value) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn get(&self, index: usize, value: Value) -> u64 {
+        self.slot(index, value)
+            .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn reset(&self) {
+        for c in self.cells.iter() {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn snapshot(&self, meta: &'static [FlagMeta]) -> Counts {
+        let flags = meta
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let values: Vec<Value> = if m.is_bool() {
+                    vec![Value::Bool(false), Value::Bool(true)]
+                } else {
+                    (0..m.variants.len())
+                        .filter_map(|v| u16::try_from(v).ok())
+                        .map(Value::Variant)
+                        .collect()
+                };
+                FlagCounts {
+                    flag: m.name,
+                    values: values
+                        .into_iter()
+                        .map(|v| (m.label(v), self.get(i, v)))
+                        .collect(),
+                }
+            })
+            .collect();
+        Counts { flags }
+    }
+}
+
+/// A copy of the evaluation counters of a registry.
+///
+/// # Examples
+///
+/// See [`crate::Registry::counts`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Counts {
+    /// Counters of every flag, by index.
+    pub flags: Vec<FlagCounts>,
+}
+
+/// The counters of one flag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlagCounts {
+    /// The flag.
+    pub flag: &'static str,
+    /// Evaluations per value label (`off`, `on`, or each variant).
+    pub values: Vec<(&'static str, u64)>,
+}
+
+impl Counts {
+    /// How many evaluations of `flag` gave the value labelled `label`.
+    #[must_use]
+    pub fn get(&self, flag: &str, label: &str) -> u64 {
+        self.flags
+            .iter()
+            .find(|f| f.flag == flag)
+            .and_then(|f| f.values.iter().find(|(l, _)| *l == label))
+            .map_or(0, |(_, n)| *n)
+    }
+
+    /// Evaluations of `flag`, all values together.
+    #[must_use]
+    pub fn total(&self, flag: &str) -> u64 {
+        self.flags
+            .iter()
+            .find(|f| f.flag == flag)
+            .map_or(0, |f| f.values.iter().map(|(_, n)| n).sum())
+    }
+}
+
+/// Sampled exposure events: which value a (pseudonymous) context got.
+///
+/// # Examples
+///
+/// ```
+/// use flags_runtime::ExposureSampling;
+///
+/// let every_hundredth = ExposureSampling { one_in: 100, salt: 0x5eed };
+/// assert_eq!(every_hundredth.hash_key("user-1"), every_hundredth.hash_key("user-1"));
+/// assert_ne!(every_hundredth.hash_key("user-1"), every_hundredth.hash_key("user-2"));
+/// let other_salt = ExposureSampling { salt: 1, ..every_hundredth };
+/// assert_ne!(every_hundredth.hash_key("user-1"), other_salt.hash_key("user-1"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExposureSampling {
+    /// One evaluation in this many emits an event (1 = all, 0 = none).
+    pub one_in: u32,
+    /// Mixed into the key's hash so the hash cannot be looked up against known keys
+    /// without it; keep it secret and stable across services that must correlate.
+    pub salt: u64,
+}
+
+impl ExposureSampling {
+    /// The salted hash of a targeting key that exposure events carry (SipHash-1-3
+    /// from `std` over the salt and the key; stable for a given build of `std`).
+    #[must_use]
+    pub fn hash_key(&self, key: &str) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        self.salt.hash(&mut h);
+        key.hash(&mut h);
+        h.finish()
+    }
+}
+
+/// Whether this evaluation is sampled (1 in `one_in`, per-thread counter so the
+/// decision is cheap and needs no shared state).
+#[inline]
+pub(crate) fn sampled(one_in: u32) -> bool {
+    thread_local! {
+        static TICK: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
+    if one_in <= 1 {
+        return one_in == 1;
+    }
+    TICK.try_with(|t| {
+        let n = t.get().wrapping_add(1) % one_in;
+        t.set(n);
+        n == 0
+    })
+    .unwrap_or(false)
+}
+
+pub(crate) fn exposure(
+    flag: &'static str,
+    label: &'static str,
+    reason: Reason,
+    layer: Layer,
+    key_hash: Option<u64>,
+) {
+    tracing::info!(
+        target: EXPOSURE_TARGET,
+        flag,
+        value = label,
+        reason = %reason,
+        layer = layer.as_str(),
+        key_hash,
+        "flag exposure"
+    );
+}
+
+pub(crate) fn changed(
+    manifest: &str,
+    flag: &str,
+    from: &str,
+    to: &str,
+    layer: Layer,
+    source: &str,
+    generation: u64,
+) {
+    tracing::info!(
+        target: TARGET,
+        manifest,
+        flag,
+        from,
+        to,
+        layer = layer.as_str(),
+        source,
+        generation,
+        "flag changed: {flag}: {from} -> {to}"
+    );
+}
+
+pub(crate) fn rejected(manifest: &str, layer: Layer, source: &str, error: &str) {
+    tracing::warn!(
+        target: TARGET,
+        manifest,
+        layer = layer.as_str(),
+        source,
+        error,
+        "update rejected, last good state kept: {error}"
+    );
+}
+
+pub(crate) fn skipped(manifest: &str, layer: Layer, source: &str, problem: &str) {
+    tracing::warn!(
+        target: TARGET,
+        manifest,
+        layer = layer.as_str(),
+        source,
+        problem,
+        "ignored: {problem}"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meta::{Kind, Lifecycle};
+
+    static META: [FlagMeta; 2] = [
+        FlagMeta {
+            name: "a",
+            index: 0,
+            description: "",
+            owner: "",
+            kind: Kind::Ops,
+            lifecycle: Lifecycle::Active,
+            expires: None,
+            variants: &[],
+            default: Value::Bool(false),
+            is_static: false,
+            requires: &[],
+            excludes: &[],
+        },
+        FlagMeta {
+            name: "v",
+            index: 1,
+            description: "",
+            owner: "",
+            kind: Kind::Ops,
+            lifecycle: Lifecycle::Active,
+            expires: None,
+            variants: &["x", "y", "z"],
+            default: Value::Variant(0),
+            is_static: false,
+            requires: &[],
+            excludes: &[],
+        },
+    ];
+
+    #[test]
+    fn counters_per_value() {
+        let c = Counters::new(&META);
+        c.count(0, Value::Bool(true));
+        c.count(0, Value::Bool(true));
+        c.count(1, Value::Variant(2));
+        // Out of range values and flags are ignored, never counted elsewhere.
+        c.count(1, Value::Variant(3));
+        c.count(5, Value::Bool(true));
+        let counts = c.snapshot(&META);
+        assert_eq!(counts.get("a", "on"), 2);
+        assert_eq!(counts.get("a", "off"), 0);
+        assert_eq!(counts.get("v", "z"), 1);
+        assert_eq!(counts.total("v"), 1);
+        assert_eq!(counts.get("nope", "on"), 0);
+        c.reset();
+        assert_eq!(c.snapshot(&META).total("a"), 0);
+    }
+
+    #[test]
+    fn sampling_rate() {
+        assert!(!sampled(0));
+        assert!((0..10).all(|_| sampled(1)));
+        let hits = (0..1000).filter(|_| sampled(10)).count();
+        assert_eq!(hits, 100);
+    }
+}
