@@ -151,27 +151,53 @@ fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<Tok
     };
     let body = &func.block;
     let flag_name = &flag.name;
-    let fn_name = func.sig.ident.to_string();
 
-    let value = if flag.is_static {
-        quote_spanned!(name_span=> #module::#handle)
+    let fn_name = func.sig.ident.to_string();
+    let arity = flag.arity();
+    let (counters, value) = if flag.is_static {
+        (
+            TokenStream::new(),
+            quote_spanned!(name_span=> #module::#handle),
+        )
     } else {
-        match &args.context {
-            Some(ctx) => quote_spanned!(name_span=> #module::#handle.route_for(#ctx)),
-            None => quote_spanned!(name_span=> #module::#handle.route()),
-        }
+        let counters = quote! {
+            static __FLAGS_GATE_COUNTS: [::core::sync::atomic::AtomicU64; #arity] =
+                [const { ::core::sync::atomic::AtomicU64::new(0) }; #arity];
+            static __FLAGS_GATE: ::flags_runtime::__private::Gate =
+                ::flags_runtime::__private::Gate::new(#fn_name, &__FLAGS_GATE_COUNTS);
+        };
+        let value = match &args.context {
+            Some(ctx) => {
+                quote_spanned!(name_span=> #module::#handle.route_for(#ctx, &__FLAGS_GATE))
+            }
+            None => quote_spanned!(name_span=> #module::#handle.route(&__FLAGS_GATE)),
+        };
+        (counters, value)
     };
 
     let routed = match &flag.ty {
         FlagType::Bool => {
             if let Some(v) = &args.variant {
-                return Err(syn::Error::new(v.span(), format!("`{name}` is an on/off flag; it has no variants")));
+                return Err(syn::Error::new(
+                    v.span(),
+                    format!("`{name}` is an on/off flag; it has no variants"),
+                ));
             }
             if let Some((k, _)) = args.routes.first() {
-                return Err(syn::Error::new(k.span(), format!("unknown argument `{k}`: `{name}` is an on/off flag, so give `fallback = function` for when it is off")));
+                return Err(syn::Error::new(
+                    k.span(),
+                    format!(
+                        "unknown argument `{k}`: `{name}` is an on/off flag, so give `fallback = function` for when it is off"
+                    ),
+                ));
             }
             let Some(fallback) = &args.fallback else {
-                return Err(syn::Error::new(name_span, format!("`{name}` is an on/off flag: add `fallback = function` (the implementation used when it is off)")));
+                return Err(syn::Error::new(
+                    name_span,
+                    format!(
+                        "`{name}` is an on/off flag: add `fallback = function` (the implementation used when it is off)"
+                    ),
+                ));
             };
             let off = call(fallback);
             let trace_on = trace(args, flag_name, "on", &fn_name, func);
@@ -188,7 +214,13 @@ fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<Tok
         }
         FlagType::Variants(variants) => {
             if let Some(f) = &args.fallback {
-                return Err(syn::Error::new(f.span(), format!("`{name}` has variants ({}): route each variant by name instead of `fallback`", variants.join(", "))));
+                return Err(syn::Error::new(
+                    f.span(),
+                    format!(
+                        "`{name}` has variants ({}): route each variant by name instead of `fallback`",
+                        variants.join(", ")
+                    ),
+                ));
             }
             let own = match &args.variant {
                 Some(lit) => {
@@ -212,7 +244,12 @@ fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<Tok
                 if !variants.contains(&k) {
                     push_err(unknown_variant(key.span(), name, &k, variants));
                 } else if k == own {
-                    push_err(syn::Error::new(key.span(), format!("variant `{k}` is implemented by the function's own body; remove `{k} = ...`")));
+                    push_err(syn::Error::new(
+                        key.span(),
+                        format!(
+                            "variant `{k}` is implemented by the function's own body; remove `{k} = ...`"
+                        ),
+                    ));
                 }
             }
             for v in variants {
@@ -226,7 +263,10 @@ fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<Tok
                 } else {
                     push_err(syn::Error::new(
                         name_span,
-                        format!("variant `{v}` of `{name}` has no implementation: add `{} = function`", v),
+                        format!(
+                            "variant `{v}` of `{name}` has no implementation: add `{} = function`",
+                            v
+                        ),
                     ));
                 }
             }
@@ -247,14 +287,17 @@ fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<Tok
     Ok(quote! {
         #(#attrs)*
         #vis #sig {
+            #counters
             #routed
         }
     })
 }
 
 fn unknown_variant(span: Span, flag: &str, v: &str, variants: &[String]) -> syn::Error {
-    let hint = did_you_mean(v, variants.iter().map(String::as_str))
-        .map_or_else(|| format!(" (variants: {})", variants.join(", ")), |h| format!(": did you mean `{h}`?"));
+    let hint = did_you_mean(v, variants.iter().map(String::as_str)).map_or_else(
+        || format!(" (variants: {})", variants.join(", ")),
+        |h| format!(": did you mean `{h}`?"),
+    );
     syn::Error::new(span, format!("`{flag}` has no variant `{v}`{hint}"))
 }
 
@@ -290,7 +333,10 @@ fn call_arguments(func: &ItemFn) -> syn::Result<Vec<TokenStream>> {
             _ => {
                 return Err(syn::Error::new(
                     pt.pat.span(),
-                    format!("#[feature_gate] needs a plain name for parameter {}, to pass it to the other implementation; bind the pattern inside the body", i + 1),
+                    format!(
+                        "#[feature_gate] needs a plain name for parameter {}, to pass it to the other implementation; bind the pattern inside the body",
+                        i + 1
+                    ),
                 ));
             }
         }

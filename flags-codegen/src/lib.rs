@@ -35,8 +35,8 @@ mod valid;
 
 use proc_macro2::TokenStream;
 
-pub use gate::{GateArgs, expand_gate};
 pub use env::{Env, FLAGS_STATIC_PREFIX, FLAGS_TODAY, SOURCE_DATE_EPOCH};
+pub use gate::{GateArgs, expand_gate};
 pub use input::FlagsInput;
 pub use source::{ManifestFile, locate};
 

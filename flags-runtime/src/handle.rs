@@ -8,6 +8,7 @@ use std::marker::PhantomData;
 
 use crate::context::Context;
 use crate::explain::Detail;
+use crate::gate::Gate;
 use crate::meta::{FlagMeta, Value};
 use crate::registry::Registry;
 
@@ -69,6 +70,25 @@ impl BoolFlag {
     #[inline]
     pub fn get_for(self, ctx: &Context) -> bool {
         matches!(self.registry.value_for(self.index, ctx), Value::Bool(true))
+    }
+
+    /// [`get`](Self::get) for a `#[feature_gate]` call: also counts the side for
+    /// `gate` while the registry counts evaluations.
+    #[inline]
+    pub fn route(self, gate: &'static Gate) -> bool {
+        matches!(
+            self.registry.route(self.index, None, gate),
+            Value::Bool(true)
+        )
+    }
+
+    /// [`get_for`](Self::get_for) for a `#[feature_gate]` call.
+    #[inline]
+    pub fn route_for(self, ctx: &Context, gate: &'static Gate) -> bool {
+        matches!(
+            self.registry.route(self.index, Some(ctx), gate),
+            Value::Bool(true)
+        )
     }
 
     /// The value for `ctx` with the reason and the deciding layer.
@@ -144,6 +164,19 @@ impl<E: Variant> VariantFlag<E> {
     #[inline]
     pub fn get_for(self, ctx: &Context) -> E {
         Self::decode(self.registry.value_for(self.index, ctx))
+    }
+
+    /// [`get`](Self::get) for a `#[feature_gate]` call: also counts the side for
+    /// `gate` while the registry counts evaluations.
+    #[inline]
+    pub fn route(self, gate: &'static Gate) -> E {
+        Self::decode(self.registry.route(self.index, None, gate))
+    }
+
+    /// [`get_for`](Self::get_for) for a `#[feature_gate]` call.
+    #[inline]
+    pub fn route_for(self, ctx: &Context, gate: &'static Gate) -> E {
+        Self::decode(self.registry.route(self.index, Some(ctx), gate))
     }
 
     /// The variant for `ctx` with the reason and the deciding layer.

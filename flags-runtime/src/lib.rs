@@ -81,6 +81,7 @@ pub mod bucket;
 mod context;
 mod eval;
 mod explain;
+mod gate;
 mod handle;
 mod meta;
 mod operator;
@@ -97,6 +98,7 @@ pub use eval::{Evaluation, FlagDef, RuleSet, RuleSetError};
 pub use explain::{Detail, Layer, Reason};
 pub use flags_macros::{feature_gate, flags};
 pub use flags_manifest as manifest;
+pub use gate::{Gate, GateCounts};
 pub use handle::{BoolFlag, FlagHandle, Variant, VariantFlag};
 pub use meta::{FlagMeta, Kind, Lifecycle, Value};
 pub use overrides::{OverrideGuard, Overrides, WithOverrides};
@@ -111,6 +113,7 @@ pub use telemetry::{Counts, EXPOSURE_TARGET, ExposureSampling, FlagCounts, TARGE
 /// Items the generated code refers to; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::gate::Gate;
     pub use crate::handle::{BoolFlag, Variant, VariantFlag};
     pub use crate::meta::{FlagMeta, Kind, Lifecycle, Value};
     pub use crate::registry::{FastCell, Registry};

@@ -24,6 +24,7 @@ use flags_manifest::{Manifest, Rules};
 use crate::context::{self, Context};
 use crate::eval::Prerequisite;
 use crate::explain::{Detail, Layer};
+use crate::gate::{Gate, GateCounts};
 use crate::handle::FlagHandle;
 use crate::meta::{FlagMeta, Value};
 use crate::overrides::OverrideGuard;
@@ -531,6 +532,29 @@ impl Registry {
             }
         }
         self.value_slow(index, Some(ctx))
+    }
+
+    /// The value of flag `index` for a `#[feature_gate]` call, counted for `gate` while
+    /// counting is on (ambient context, or `ctx`).
+    #[inline]
+    pub fn route(&'static self, index: usize, ctx: Option<&Context>, gate: &'static Gate) -> Value {
+        if let Some(cell) = self.cells.get(index) {
+            let word = cell.0.load(Ordering::Relaxed);
+            if word & SLOW == 0 {
+                return decode(word);
+            }
+        }
+        let value = self.value_slow(index, ctx);
+        if self.state().counting.load(Ordering::Relaxed) {
+            gate.record(self, index, value);
+        }
+        value
+    }
+
+    /// How often each `#[feature_gate]` routing by this registry's flags went to each
+    /// side, for gates that ran while counting was on.
+    pub fn gate_counts(&'static self) -> Vec<GateCounts> {
+        crate::gate::counts(self)
     }
 
     /// The value flag `index`'s fast cell serves without evaluating, if it holds one
