@@ -30,6 +30,7 @@ mod env;
 mod expand;
 mod gate;
 mod input;
+mod matrix;
 mod source;
 mod valid;
 
@@ -38,6 +39,7 @@ use proc_macro2::TokenStream;
 pub use env::{Env, FLAGS_STATIC_PREFIX, FLAGS_TODAY, SOURCE_DATE_EPOCH};
 pub use gate::{GateArgs, expand_gate};
 pub use input::FlagsInput;
+pub use matrix::{MatrixArgs, expand_matrix};
 pub use source::{ManifestFile, locate};
 
 use ctxt::Ctxt;

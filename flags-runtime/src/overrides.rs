@@ -260,6 +260,19 @@ impl Overrides {
         self
     }
 
+    /// Adds flag `index` of `registry` = an untyped `value`, checked against the flag
+    /// (for tools that work by name, such as matrix runners).
+    pub fn try_set_value(
+        mut self,
+        registry: &'static Registry,
+        index: usize,
+        value: Value,
+    ) -> Result<Overrides, UpdateError> {
+        registry.check_value(index, value)?;
+        self.entries.push((registry, index, value));
+        Ok(self)
+    }
+
     fn activation(&self) -> Activation {
         let mut a = Activation::new();
         for (r, _, _) in &self.entries {

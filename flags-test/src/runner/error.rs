@@ -18,12 +18,36 @@ pub enum RunError {
     #[error("{0}")]
     Manifest(#[source] ManifestError),
     /// A user rule names a flag that is not varied or a value it does not have.
-    #[error("rule `{rule}`: `{side}` is not a value of a varied flag (write flag=value with a selected flag, e.g. search_v2=on)")]
+    #[error(
+        "rule `{rule}`: `{side}` is not a value of a varied flag (write flag=value with a selected flag, e.g. search_v2=on)"
+    )]
     BadRule {
         /// The rule as written.
         rule: String,
         /// The side that does not resolve.
         side: String,
+    },
+    /// A static flag cannot vary inside one test binary: it is a constant.
+    #[error(
+        "flag `{flag}` is static, so it cannot vary inside one test process (help: vary it with `cargo flags matrix`, which rebuilds per value)"
+    )]
+    StaticInProcess {
+        /// The flag.
+        flag: String,
+    },
+    /// The runtime refused a combination's value.
+    #[error("cannot set `{flag}`: {message}")]
+    Override {
+        /// The flag.
+        flag: String,
+        /// The runtime's reason.
+        message: String,
+    },
+    /// The registry has no manifest to plan from.
+    #[error("the registry's embedded manifest {manifest} did not load")]
+    NoManifest {
+        /// The manifest's name.
+        manifest: String,
     },
     /// No command was given.
     #[error("no command to run; give the test command, e.g. `cargo test`")]

@@ -38,8 +38,8 @@ use std::time::Instant;
 pub use error::RunError;
 pub use interrupt::Interrupt;
 pub use junit::{junit_xml, write_junit, xml_escape};
-pub use matrix::{COMBINATION_VAR, Combination, FlagValue, Matrix, env_var, plan};
 pub use matrix::plan_manifest;
+pub use matrix::{COMBINATION_VAR, Combination, FlagValue, Matrix, env_var, plan};
 pub use options::{FlagSelection, Mode, ParseOptionError, Partition, Pin, Rule, RunOptions};
 pub use report::{CombinationResult, EXIT_INTERRUPTED, NotRunReason, Outcome, RunReport};
 

@@ -1,0 +1,343 @@
+//! The in-process matrix: one test body run under each combination of flag values, each
+//! combination inside its own override scope, so that parallel tests never see each
+//! other's values. Combinations come from the same planner as the whole-suite runner
+//! (covering arrays, the manifest's `requires`/`excludes`, pins), and a failing
+//! combination does not stop the others: the test fails at the end, naming every
+//! combination that failed by its flag values.
+
+use std::any::Any;
+use std::fmt::Debug;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin as StdPin;
+use std::task::{Context as TaskContext, Poll};
+
+use flags_runtime::{Overrides, Registry};
+
+use crate::cover::Constraints;
+use crate::runner::{self, FlagSelection, Mode, Pin, Rule, RunError, RunOptions};
+
+/// The variable that fixes the seed of a random matrix, to replay a failure.
+pub const SEED_VAR: &str = "FLAGS_MATRIX_SEED";
+
+/// A test body's matrix of flag combinations; see the [crate docs](crate).
+///
+/// ```
+/// flags_runtime::flags!("benches/matrix.toml");
+///
+/// # fn main() {
+/// flags_test::FlagMatrix::new(&flags::REGISTRY)
+///     .flags(["f0", "f1", "f2"])
+///     .exhaustive()
+///     .run(|case| {
+///         // Each combination is in force here, for this thread only.
+///         let on = [flags::f0(), flags::f1(), flags::f2()];
+///         assert_eq!(case.get("f1"), Some(if on[1] { "on" } else { "off" }));
+///     });
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct FlagMatrix {
+    registry: &'static Registry,
+    opts: RunOptions,
+    bad_rules: Vec<String>,
+}
+
+/// One combination: the flag values in force while the body runs.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// Position in the plan, from 0.
+    pub index: usize,
+    /// `flag=value, flag=value`, in manifest order.
+    pub label: String,
+    values: Vec<(String, String)>,
+    overrides: Overrides,
+}
+
+impl Case {
+    /// The value (`on`, `off` or a variant name) of `flag` in this combination, if the
+    /// matrix varies it.
+    pub fn get(&self, flag: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(f, _)| f == flag)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl FlagMatrix {
+    /// A matrix over every dynamic flag of `registry`: pairwise, with the standard pins
+    /// (defaults, all on, all off).
+    pub fn new(registry: &'static Registry) -> FlagMatrix {
+        let (file, _) = registry.manifest_source();
+        let mut opts = RunOptions::new(file, ["(in process)"]);
+        opts.pins = Pin::standard();
+        FlagMatrix {
+            registry,
+            opts,
+            bad_rules: Vec::new(),
+        }
+    }
+
+    /// Varies only these flags (by manifest name); the others keep their values.
+    #[must_use]
+    pub fn flags<I, S>(mut self, names: I) -> FlagMatrix
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.opts.flags = FlagSelection::Named(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Chooses combinations by `mode`.
+    #[must_use]
+    pub fn mode(mut self, mode: Mode) -> FlagMatrix {
+        if let Mode::Random { count, seed: None } = mode {
+            let seed = std::env::var(SEED_VAR)
+                .ok()
+                .and_then(|s| s.trim().parse().ok());
+            self.opts.mode = Mode::Random { count, seed };
+        } else {
+            self.opts.mode = mode;
+        }
+        self
+    }
+
+    /// Every valid combination.
+    #[must_use]
+    pub fn exhaustive(self) -> FlagMatrix {
+        self.mode(Mode::Exhaustive)
+    }
+
+    /// Every pair of values of every two flags, in as few combinations as possible.
+    #[must_use]
+    pub fn pairwise(self) -> FlagMatrix {
+        self.mode(Mode::Pairwise)
+    }
+
+    /// Every `t`-tuple of values, in as few combinations as possible.
+    #[must_use]
+    pub fn t_wise(self, t: u8) -> FlagMatrix {
+        self.mode(Mode::TWise(t))
+    }
+
+    /// `count` random valid combinations; the seed is printed, and `FLAGS_MATRIX_SEED`
+    /// replays it.
+    #[must_use]
+    pub fn random(self, count: usize) -> FlagMatrix {
+        self.mode(Mode::Random { count, seed: None })
+    }
+
+    /// Fixes the seed of a random matrix (see [`random`](Self::random)).
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> FlagMatrix {
+        if let Mode::Random { count, .. } = self.opts.mode {
+            self.opts.mode = Mode::Random {
+                count,
+                seed: Some(seed),
+            };
+        }
+        self
+    }
+
+    /// The combinations always run (default: defaults, all on, all off).
+    #[must_use]
+    pub fn pins(mut self, pins: impl IntoIterator<Item = Pin>) -> FlagMatrix {
+        self.opts.pins = pins.into_iter().collect();
+        self
+    }
+
+    /// A constraint of the test's own: `"a=on -> b=compact"` (requires) or
+    /// `"a=on !& b=off"` (excludes). No generated combination breaks it.
+    #[must_use]
+    pub fn rule(mut self, rule: &str) -> FlagMatrix {
+        match rule.parse::<Rule>() {
+            Ok(r) => self.opts.rules.push(r),
+            Err(e) => self.bad_rules.push(e.to_string()),
+        }
+        self
+    }
+
+    /// The combinations this matrix runs, in order.
+    pub fn cases(&self) -> Result<Vec<Case>, RunError> {
+        if let Some(bad) = self.bad_rules.first() {
+            return Err(RunError::BadRule {
+                rule: bad.clone(),
+                side: "the rule as a whole".to_owned(),
+            });
+        }
+        let (file, _) = self.registry.manifest_source();
+        let manifest = self
+            .registry
+            .manifest()
+            .ok_or_else(|| RunError::NoManifest {
+                manifest: file.to_owned(),
+            })?;
+        let matrix = runner::plan_manifest(manifest, file, &self.opts, &Constraints::new())?;
+        if let Some(seed) = matrix.seed {
+            eprintln!(
+                "flags-test: random combinations, seed {seed} (replay with {SEED_VAR}={seed})"
+            );
+        }
+        let mut cases = Vec::with_capacity(matrix.combinations.len());
+        for c in matrix.combinations {
+            let mut overrides = Overrides::new();
+            let mut values = Vec::with_capacity(c.values.len());
+            for v in c.values {
+                let index = self.registry.index_of(&v.flag);
+                let value = manifest.flag(&v.flag).and_then(|f| f.parse_value(&v.value));
+                let (Some(index), Some(value)) = (index, value) else {
+                    continue;
+                };
+                if v.is_static {
+                    return Err(RunError::StaticInProcess { flag: v.flag });
+                }
+                overrides = overrides
+                    .try_set_value(self.registry, index, value)
+                    .map_err(|e| RunError::Override {
+                        flag: v.flag.clone(),
+                        message: e.to_string(),
+                    })?;
+                values.push((v.flag, v.value));
+            }
+            cases.push(Case {
+                index: c.index,
+                label: c.label,
+                values,
+                overrides,
+            });
+        }
+        Ok(cases)
+    }
+
+    fn cases_or_panic(&self) -> Vec<Case> {
+        match self.cases() {
+            Ok(cases) => cases,
+            Err(e) => panic!("flags-test: cannot plan the matrix: {e}"),
+        }
+    }
+
+    /// Runs `body` once per combination, then fails listing every combination whose run
+    /// panicked.
+    pub fn run(self, mut body: impl FnMut(&Case)) {
+        self.run_result(|case| {
+            body(case);
+            Ok::<(), NoError>(())
+        });
+    }
+
+    /// Runs `body` once per combination; a combination fails when `body` panics or
+    /// returns `Err`. Fails at the end listing every failing combination.
+    pub fn run_result<E: Debug>(self, mut body: impl FnMut(&Case) -> Result<(), E>) {
+        let cases = self.cases_or_panic();
+        // One scope for the whole run keeps the registry in scoped mode, so each case
+        // only pushes its own values instead of switching every flag's fast path.
+        let _outer = self.registry.scoped_overrides();
+        let mut failures = Vec::new();
+        for case in &cases {
+            let outcome = case
+                .overrides
+                .run(|| catch_unwind(AssertUnwindSafe(|| body(case))));
+            if let Some(why) = failure(outcome) {
+                failures.push((case.label.clone(), why));
+            }
+        }
+        report(cases.len(), &failures);
+    }
+
+    /// [`run`](Self::run) for an async body: each combination's future runs inside
+    /// its own override scope, which follows the future across threads.
+    pub async fn run_async<F, Fut>(self, mut body: F)
+    where
+        F: FnMut(Case) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        self.run_async_result(|case| {
+            let fut = body(case);
+            async move {
+                fut.await;
+                Ok::<(), NoError>(())
+            }
+        })
+        .await;
+    }
+
+    /// [`run_result`](Self::run_result) for an async body.
+    pub async fn run_async_result<F, Fut, E>(self, mut body: F)
+    where
+        F: FnMut(Case) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: Debug,
+    {
+        let cases = self.cases_or_panic();
+        let total = cases.len();
+        let mut failures = Vec::new();
+        for case in cases {
+            let label = case.label.clone();
+            let overrides = case.overrides.clone();
+            let fut = match catch_unwind(AssertUnwindSafe(|| body(case))) {
+                Ok(fut) => fut,
+                Err(panic) => {
+                    failures.push((label, panic_message(&panic)));
+                    continue;
+                }
+            };
+            let outcome = CatchUnwind(Box::pin(overrides.scope(fut))).await;
+            if let Some(why) = failure(outcome) {
+                failures.push((label, why));
+            }
+        }
+        report(total, &failures);
+    }
+}
+
+/// The error type of bodies that cannot fail other than by panicking.
+#[derive(Debug)]
+enum NoError {}
+
+fn failure<E: Debug>(outcome: Result<Result<(), E>, Box<dyn Any + Send>>) -> Option<String> {
+    match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(format!("returned Err({e:?})")),
+        Err(panic) => Some(panic_message(&panic)),
+    }
+}
+
+fn panic_message(panic: &Box<dyn Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        format!("panicked: {s}")
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        format!("panicked: {s}")
+    } else {
+        "panicked".to_owned()
+    }
+}
+
+fn report(total: usize, failures: &[(String, String)]) {
+    if failures.is_empty() {
+        return;
+    }
+    let mut msg = format!("{} of {total} flag combinations failed:", failures.len());
+    for (label, why) in failures {
+        msg.push_str(&format!("\n  {label}: {why}"));
+    }
+    panic!("{msg}");
+}
+
+/// A future whose panics are caught and returned, so that one failing combination
+/// does not stop the others.
+struct CatchUnwind<F>(StdPin<Box<F>>);
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, Box<dyn Any + Send>>;
+
+    fn poll(mut self: StdPin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let fut = self.0.as_mut();
+        match catch_unwind(AssertUnwindSafe(move || fut.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! The in-process matrix: every combination runs in its own override scope, failures
+//! are collected and named by their flag values, the manifest's and the test's
+//! constraints hold, and async bodies get the same treatment.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll, Waker};
+
+use flags_test::{FlagMatrix, Pin};
+
+flags_runtime::flags!("tests/matrix.toml");
+
+fn current() -> String {
+    format!(
+        "fast_tax={}, currency={}, receipts_v2={}",
+        if flags::fast_tax() { "on" } else { "off" },
+        flags::currency(),
+        if flags::receipts_v2() { "on" } else { "off" }
+    )
+}
+
+fn panic_text(f: impl FnOnce()) -> String {
+    let err = catch_unwind(AssertUnwindSafe(f)).expect_err("the matrix should fail");
+    err.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+/// Polls a future to completion on this thread (the bodies here never wait on I/O).
+fn block_on<F: Future>(fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+#[test]
+fn exhaustive_runs_every_valid_combination_with_its_values_in_force() {
+    let seen = Mutex::new(Vec::new());
+    FlagMatrix::new(&flags::REGISTRY).exhaustive().run(|case| {
+        assert_eq!(
+            current(),
+            case.label,
+            "the case's values are the ones in force"
+        );
+        seen.lock().unwrap().push(case.label.clone());
+    });
+    let seen = seen.into_inner().unwrap();
+    let unique: BTreeSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no combination runs twice");
+    // 2 x 3 x 2 = 12, minus receipts_v2=on with fast_tax=off (3): 9 valid.
+    assert_eq!(seen.len(), 9, "{seen:#?}");
+    assert!(
+        seen.iter()
+            .all(|l| !(l.contains("fast_tax=off") && l.contains("receipts_v2=on")))
+    );
+    // Outside the matrix the defaults are back.
+    assert_eq!(current(), "fast_tax=off, currency=eur, receipts_v2=off");
+}
+
+#[test]
+fn every_combination_runs_and_each_failure_is_named() {
+    let runs = Mutex::new(0);
+    let msg = panic_text(|| {
+        FlagMatrix::new(&flags::REGISTRY)
+            .flags(["fast_tax", "currency"])
+            .exhaustive()
+            .run(|_| {
+                *runs.lock().unwrap() += 1;
+                // The bug: the new tax engine rounds yen wrongly.
+                assert!(
+                    !(flags::fast_tax() && flags::currency() == flags::Currency::Jpy),
+                    "yen rounded to cents"
+                );
+            });
+    });
+    assert_eq!(
+        *runs.lock().unwrap(),
+        6,
+        "all six combinations ran despite the failure"
+    );
+    assert!(msg.starts_with("1 of 6 flag combinations failed:"), "{msg}");
+    assert!(
+        msg.contains("fast_tax=on, currency=jpy: panicked: yen rounded to cents"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn result_bodies_fail_on_err() {
+    let msg = panic_text(|| {
+        FlagMatrix::new(&flags::REGISTRY)
+            .flags(["currency"])
+            .exhaustive()
+            .pins([])
+            .run_result(|case| {
+                if case.get("currency") == Some("usd") {
+                    Err("no dollar prices")
+                } else {
+                    Ok(())
+                }
+            });
+    });
+    assert!(
+        msg.contains("currency=usd: returned Err(\"no dollar prices\")"),
+        "{msg}"
+    );
+    assert!(msg.starts_with("1 of 3 "), "{msg}");
+}
+
+#[test]
+fn pairwise_covers_every_pair_within_the_manifest_constraints() {
+    let cases = FlagMatrix::new(&flags::REGISTRY)
+        .pairwise()
+        .cases()
+        .unwrap();
+    let mut pairs = BTreeSet::new();
+    for c in &cases {
+        let v = [
+            c.get("fast_tax").unwrap(),
+            c.get("currency").unwrap(),
+            c.get("receipts_v2").unwrap(),
+        ];
+        assert!(
+            !(v[0] == "off" && v[2] == "on"),
+            "receipts_v2 requires fast_tax: {}",
+            c.label
+        );
+        for i in 0..3 {
+            for j in i + 1..3 {
+                pairs.insert((i, v[i], j, v[j]));
+            }
+        }
+    }
+    // Feasible pairs: tax x currency 6, tax x receipts 3, currency x receipts 6.
+    assert_eq!(pairs.len(), 15, "{cases:#?}");
+    assert!(cases.len() <= 9);
+}
+
+#[test]
+fn pins_are_always_included() {
+    let cases = FlagMatrix::new(&flags::REGISTRY)
+        .flags(["fast_tax", "receipts_v2"])
+        .pins([Pin::AllOn, Pin::Defaults])
+        .cases()
+        .unwrap();
+    assert_eq!(cases[0].label, "fast_tax=on, receipts_v2=on");
+    assert_eq!(cases[1].label, "fast_tax=off, receipts_v2=off");
+}
+
+#[test]
+fn user_rules_are_never_broken() {
+    let cases = FlagMatrix::new(&flags::REGISTRY)
+        .exhaustive()
+        .rule("currency=jpy -> fast_tax=off")
+        .rule("currency=usd !& receipts_v2=on")
+        .cases()
+        .unwrap();
+    assert!(!cases.is_empty());
+    for c in &cases {
+        assert!(
+            !(c.get("currency") == Some("jpy") && c.get("fast_tax") == Some("on")),
+            "{}",
+            c.label
+        );
+        assert!(
+            !(c.get("currency") == Some("usd") && c.get("receipts_v2") == Some("on")),
+            "{}",
+            c.label
+        );
+    }
+    let err = FlagMatrix::new(&flags::REGISTRY)
+        .rule("currency=gbp -> fast_tax=off")
+        .cases()
+        .unwrap_err();
+    assert!(err.to_string().contains("currency=gbp"), "{err}");
+    assert!(
+        FlagMatrix::new(&flags::REGISTRY)
+            .rule("nonsense")
+            .cases()
+            .is_err()
+    );
+}
+
+#[test]
+fn random_mode_is_replayable_by_seed() {
+    let labels = |seed| {
+        FlagMatrix::new(&flags::REGISTRY)
+            .random(4)
+            .seed(seed)
+            .pins([])
+            .cases()
+            .unwrap()
+            .into_iter()
+            .map(|c| c.label)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(labels(11), labels(11));
+    assert_eq!(labels(11).len(), 4);
+}
+
+#[test]
+fn async_bodies_run_under_each_combination() {
+    let seen = Mutex::new(BTreeSet::new());
+    block_on(
+        FlagMatrix::new(&flags::REGISTRY)
+            .exhaustive()
+            .run_async(|case| {
+                let seen = &seen;
+                async move {
+                    assert_eq!(current(), case.label);
+                    seen.lock().unwrap().insert(case.label);
+                }
+            }),
+    );
+    assert_eq!(seen.into_inner().unwrap().len(), 9);
+
+    let msg = panic_text(|| {
+        block_on(
+            FlagMatrix::new(&flags::REGISTRY)
+                .flags(["currency"])
+                .exhaustive()
+                .pins([])
+                .run_async_result(|_| async move {
+                    if flags::currency() == flags::Currency::Jpy {
+                        Err(42)
+                    } else {
+                        Ok(())
+                    }
+                }),
+        )
+    });
+    assert!(msg.contains("currency=jpy: returned Err(42)"), "{msg}");
+}
+
+#[test]
+fn parallel_matrices_do_not_see_each_other() {
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..20 {
+                    FlagMatrix::new(&flags::REGISTRY).exhaustive().run(|case| {
+                        std::thread::yield_now();
+                        assert_eq!(current(), case.label);
+                    });
+                }
+            });
+        }
+    });
+}
+
+#[flags_test::matrix(flags = [fast_tax, currency], exhaustive, case = case)]
+#[test]
+fn attribute_form_runs_each_combination() {
+    assert_eq!(
+        case.get("fast_tax"),
+        Some(if flags::fast_tax() { "on" } else { "off" })
+    );
+}
+
+#[flags_test::matrix(flags = [fast_tax, currency], exhaustive)]
+#[test]
+#[should_panic(expected = "fast_tax=on, currency=jpy: panicked: yen rounded to cents")]
+fn attribute_form_names_the_failing_combination() {
+    assert!(
+        !(flags::fast_tax() && flags::currency() == flags::Currency::Jpy),
+        "yen rounded to cents"
+    );
+}
+
+#[flags_test::matrix(pairwise, rules = ["currency=jpy -> fast_tax=off"])]
+#[test]
+fn attribute_form_with_result() -> Result<(), String> {
+    if flags::currency() == flags::Currency::Jpy && flags::fast_tax() {
+        return Err("rule broken".into());
+    }
+    Ok(())
+}
