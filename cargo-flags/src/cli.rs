@@ -79,6 +79,9 @@ pub enum Command {
     /// Everything known about one flag, with its `requires` tree and dependents.
     #[command(after_help = EXPLAIN_EXIT_CODES)]
     Explain(ExplainArgs),
+    /// Run a test command once per flag combination (pairwise by default) and report.
+    #[command(after_help = crate::matrix::MATRIX_EXIT_CODES)]
+    Matrix(crate::matrix::MatrixArgs),
 }
 
 /// Arguments of `cargo flags lint`.

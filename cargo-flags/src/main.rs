@@ -3,13 +3,14 @@
 //!
 //! Each subcommand is one module with a `run` function taking the shared [`Globals`]
 //! and its own arguments and returning an [`Exit`]; `main` only parses the command line
-//! and dispatches. The `matrix` subcommand (the flags-test suite runner) is not part of
-//! this crate yet: it plugs in as one more `Command` variant and one more module.
+//! and dispatches. `matrix` runs the flags-test whole-suite runner and exits with its own
+//! codes (0, 1, 2, 130).
 
 mod cli;
 mod expiry;
 mod explain;
 mod lint;
+mod matrix;
 mod outcome;
 mod refs;
 mod report;
@@ -28,6 +29,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(cli::strip_cargo_subcommand(std::env::args_os()));
     let globals = Globals::from(&cli);
     let result = match &cli.command {
+        // The matrix exits with the runner's own codes (1 failed, 130 interrupted).
+        Command::Matrix(args) => {
+            return matrix::run(&globals, args).unwrap_or_else(|failure| {
+                report_failure(failure);
+                ExitCode::from(Exit::Errors as u8)
+            });
+        }
         Command::Lint(args) => lint::run(&globals, args),
         Command::Refs(args) => refs::run(&globals, args),
         Command::Report(args) => report::run(&globals, args),
@@ -36,13 +44,17 @@ fn main() -> ExitCode {
     let exit = match result {
         Ok(exit) => exit,
         Err(failure) => {
-            let mut err = std::io::stderr().lock();
-            for line in failure.into_lines() {
-                // Nothing useful can be done when stderr itself is gone.
-                let _ = writeln!(err, "{line}");
-            }
+            report_failure(failure);
             Exit::Errors
         }
     };
     ExitCode::from(exit as u8)
+}
+
+fn report_failure(failure: outcome::Failure) {
+    let mut err = std::io::stderr().lock();
+    for line in failure.into_lines() {
+        // Nothing useful can be done when stderr itself is gone.
+        let _ = writeln!(err, "{line}");
+    }
 }
