@@ -82,7 +82,7 @@ pub fn run(globals: &Globals, args: &MatrixArgs) -> Result<ExitCode, Failure> {
     } else {
         FlagSelection::Named(args.flags.clone())
     };
-    opts.mode = args.mode.clone();
+    opts.mode = args.mode;
     if args.no_pins {
         opts.pins.clear();
     } else if !args.pins.is_empty() {

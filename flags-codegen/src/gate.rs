@@ -1,17 +1,25 @@
 //! `#[feature_gate]`: routes a function between implementations by a flag. Parsing the
 //! attribute, checking it against the manifest and generating the routed body are the
 //! three stages below; the function's signature, attributes and body tokens are kept
-//! as written so compiler errors inside the body still point at the user's code.
+//! as written so compiler errors inside the body still point at the user's code, and
+//! the calls to the other implementations are spanned at the paths naming them, so a
+//! signature that does not match is reported there.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
-use syn::{Expr, FnArg, Ident, ItemFn, LitStr, Pat, Path, Token};
+use syn::{Expr, FnArg, Ident, Item, ItemFn, LitStr, Pat, Path, Token, TraitItemFn};
 
-use flags_manifest::{FlagType, Manifest, did_you_mean, to_upper_camel};
+use flags_manifest::{Flag, FlagType, Manifest, did_you_mean, to_upper_camel};
 
 use crate::{Env, ManifestFile};
+
+/// The named arguments; any other `NAME = path` routes the variant `NAME`.
+const ARGUMENTS: &[&str] = &[
+    "fallback", "variant", "context", "module", "manifest", "trace",
+];
 
 /// The attribute's arguments, as written.
 pub struct GateArgs {
@@ -21,8 +29,8 @@ pub struct GateArgs {
     fallback: Option<Path>,
     /// `variant = "name"`: the variant the annotated body implements.
     variant: Option<LitStr>,
-    /// `other_variant = path` pairs.
-    routes: Vec<(Ident, Path)>,
+    /// `other_variant = path` (or `"other-variant" = path`) pairs.
+    routes: Vec<Route>,
     /// `context = expr`: evaluate against this context instead of the ambient one.
     context: Option<Expr>,
     /// `module = path`: where `flags!` generated the accessors (default `crate::flags`).
@@ -31,15 +39,41 @@ pub struct GateArgs {
     manifest: Option<LitStr>,
     /// `trace`: open a `tracing` span carrying the flag and the side that ran.
     trace: bool,
+    /// Arguments given twice, reported with the other mistakes.
+    repeated: Vec<syn::Error>,
+}
+
+/// `NAME = path`: the implementation of variant `NAME`. A variant whose name is not a
+/// Rust identifier (`two-col`) is written as a string: `"two-col" = path`.
+struct Route {
+    variant: String,
+    span: Span,
+    path: Path,
 }
 
 impl Parse for GateArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.is_empty() {
+            return Err(input.error(
+                "#[feature_gate] needs the flag first: `#[feature_gate(flag_name, fallback = function)]`",
+            ));
+        }
+        // `flag = NAME` is the long form of the first argument.
+        let fork = input.fork();
+        if fork.call(Ident::parse_any).is_ok_and(|k| k == "flag") && fork.peek(Token![=]) {
+            input.call(Ident::parse_any)?;
+            input.parse::<Token![=]>()?;
+        }
         let flag = if input.peek(LitStr) {
             let lit: LitStr = input.parse()?;
             (lit.value(), lit.span())
         } else {
-            let ident: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+            let ident = input.call(Ident::parse_any).map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected the flag's name first: `#[feature_gate(flag_name, ...)]`",
+                )
+            })?;
             (ident.to_string(), ident.span())
         };
         let mut args = GateArgs {
@@ -51,28 +85,68 @@ impl Parse for GateArgs {
             module: None,
             manifest: None,
             trace: false,
+            repeated: Vec::new(),
         };
+        let mut seen: Vec<String> = Vec::new();
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
                 break;
             }
-            let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
-            if key == "trace" {
+            if input.peek(LitStr) {
+                let lit: LitStr = input.parse()?;
+                expect_eq(input, &format!("\"{}\"", lit.value()), lit.span())?;
+                args.routes.push(Route {
+                    variant: lit.value(),
+                    span: lit.span(),
+                    path: input.parse()?,
+                });
+                continue;
+            }
+            let key: Ident = input.call(Ident::parse_any)?;
+            let name = key.to_string();
+            let named = ARGUMENTS.contains(&name.as_str());
+            if named && seen.contains(&name) {
+                args.repeated.push(syn::Error::new(
+                    key.span(),
+                    format!("`{name}` is given twice"),
+                ));
+            } else if named {
+                seen.push(name.clone());
+            }
+            // `trace` alone is the switch; `trace = path` would route a variant so named.
+            if name == "trace" && !input.peek(Token![=]) {
                 args.trace = true;
                 continue;
             }
-            input.parse::<Token![=]>()?;
-            match key.to_string().as_str() {
+            expect_eq(input, &name, key.span())?;
+            match name.as_str() {
                 "fallback" => args.fallback = Some(input.parse()?),
                 "variant" => args.variant = Some(input.parse()?),
                 "context" => args.context = Some(input.parse()?),
                 "module" => args.module = Some(input.parse()?),
                 "manifest" => args.manifest = Some(input.parse()?),
-                _ => args.routes.push((key, input.parse()?)),
+                _ => args.routes.push(Route {
+                    variant: name,
+                    span: key.span(),
+                    path: input.parse()?,
+                }),
             }
         }
         Ok(args)
+    }
+}
+
+/// Consumes the `=` after argument `name`, or says that the argument needs a value.
+fn expect_eq(input: ParseStream<'_>, name: &str, span: Span) -> syn::Result<()> {
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        Ok(())
+    } else {
+        Err(syn::Error::new(
+            span,
+            format!("`{name}` needs a value: `{name} = ...`"),
+        ))
     }
 }
 
@@ -83,7 +157,7 @@ pub fn expand_gate(args: TokenStream, item: TokenStream, env: &Env) -> TokenStre
         Ok(a) => a,
         Err(e) => return with_item(e.to_compile_error(), item),
     };
-    let func = match syn::parse2::<ItemFn>(item.clone()) {
+    let func = match parse_function(item.clone()) {
         Ok(f) => f,
         Err(e) => return with_item(e.to_compile_error(), item),
     };
@@ -109,10 +183,67 @@ pub fn expand_gate(args: TokenStream, item: TokenStream, env: &Env) -> TokenStre
     }
 }
 
+/// The annotated item as a function with a body, or an error saying what it is instead.
+fn parse_function(item: TokenStream) -> syn::Result<ItemFn> {
+    syn::parse2::<ItemFn>(item.clone()).map_err(|e| {
+        if let Ok(decl) = syn::parse2::<TraitItemFn>(item.clone())
+            && decl.default.is_none()
+        {
+            let span = decl.semi_token.map_or_else(|| decl.sig.span(), |s| s.span());
+            return syn::Error::new(
+                span,
+                "#[feature_gate] needs the function's body: put it on the implementation, not on a declaration",
+            );
+        }
+        match syn::parse2::<Item>(item) {
+            Ok(other) => not_a_function(&other).unwrap_or(e),
+            Err(_) => e,
+        }
+    })
+}
+
+fn not_a_function(item: &Item) -> Option<syn::Error> {
+    let (what, span) = match item {
+        Item::Struct(i) => ("a struct", i.struct_token.span),
+        Item::Enum(i) => ("an enum", i.enum_token.span),
+        Item::Union(i) => ("a union", i.union_token.span),
+        Item::Const(i) => ("a const", i.const_token.span),
+        Item::Static(i) => ("a static", i.static_token.span),
+        Item::Impl(i) => ("an impl block", i.impl_token.span),
+        Item::Trait(i) => ("a trait", i.trait_token.span),
+        Item::Mod(i) => ("a module", i.mod_token.span),
+        Item::Type(i) => ("a type alias", i.type_token.span),
+        Item::Use(i) => ("a `use`", i.use_token.span),
+        Item::Macro(i) => ("a macro call", i.mac.path.span()),
+        _ => return None,
+    };
+    Some(syn::Error::new(
+        span,
+        format!("#[feature_gate] routes a function, not {what}: put it on a `fn` with a body"),
+    ))
+}
+
 /// Keeps the user's function in the output next to an error, so one mistake in the
 /// attribute does not cascade into "cannot find function" errors at every call.
 fn with_item(error: TokenStream, item: TokenStream) -> TokenStream {
     quote!(#error #item)
+}
+
+/// Collects every mistake, so that one build reports them all.
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, e: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(e),
+            None => self.0 = Some(e),
+        }
+    }
+
+    fn finish(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
 }
 
 fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<TokenStream> {
@@ -125,42 +256,60 @@ fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<Tok
             format!("no flag `{name}` in the manifest{hint}"),
         ));
     };
+
+    let mut errors = Errors::default();
+    for e in &args.repeated {
+        errors.push(e.clone());
+    }
     if let Some(c) = &func.sig.constness {
-        return Err(syn::Error::new(
+        errors.push(syn::Error::new(
             c.span(),
             "#[feature_gate] cannot route a `const fn`: a flag's value is only known at run time (use a static flag's constant directly)",
         ));
     }
+    let params = call_parameters(func, &mut errors);
+    let own_name = &func.sig.ident;
+    let others = args
+        .fallback
+        .iter()
+        .chain(args.routes.iter().map(|r| &r.path));
+    for path in others {
+        if path.get_ident() == Some(own_name) {
+            errors.push(syn::Error::new(
+                path.span(),
+                format!(
+                    "`{own_name}` would call itself: name the other implementation, not the gated function"
+                ),
+            ));
+        }
+    }
+    let sides = match &flag.ty {
+        FlagType::Bool => bool_sides(args, name, &mut errors),
+        FlagType::Variants(variants) => variant_sides(args, flag, variants, &mut errors),
+    };
+    errors.finish()?;
+
     let module = args
         .module
         .clone()
         .unwrap_or_else(|| syn::parse_quote_spanned!(name_span=> crate::flags));
-    let handle = format_ident!("{}", flag.ident.to_uppercase(), span = name_span);
-    let call_args = call_arguments(func)?;
-    let has_receiver = func.sig.receiver().is_some();
-    let call = |path: &Path| -> TokenStream {
-        let span = path.span();
-        let target = if has_receiver && path.get_ident().is_some() {
-            quote_spanned!(span=> Self::#path)
-        } else {
-            quote_spanned!(span=> #path)
-        };
-        let recv = has_receiver.then(|| quote!(self,));
-        let awaited = func.sig.asyncness.map(|_| quote!(.await));
-        quote_spanned!(span=> #target(#recv #(#call_args),*) #awaited)
-    };
-    let body = &func.block;
+    let handle = format_ident!("{}", flag.ident.to_ascii_uppercase(), span = name_span);
+    let fn_name = own_name.to_string();
     let flag_name = &flag.name;
-
-    let fn_name = func.sig.ident.to_string();
+    let body = &func.block;
     let arity = flag.arity();
-    let (counters, value) = if flag.is_static {
+
+    let (prelude, value) = if flag.is_static {
+        // The value is a `const`: the compiler folds the branch and drops the other
+        // side. A context has nothing to decide, but is still evaluated (once, as for
+        // a run-time flag) so that it is not reported unused.
+        let ctx = args.context.as_ref().map(|ctx| quote!(let _ = &(#ctx);));
         (
-            TokenStream::new(),
+            ctx.unwrap_or_default(),
             quote_spanned!(name_span=> #module::#handle),
         )
     } else {
-        let counters = quote! {
+        let prelude = quote! {
             static __FLAGS_GATE_COUNTS: [::core::sync::atomic::AtomicU64; #arity] =
                 [const { ::core::sync::atomic::AtomicU64::new(0) }; #arity];
             static __FLAGS_GATE: ::flags_runtime::__private::Gate =
@@ -172,112 +321,33 @@ fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<Tok
             }
             None => quote_spanned!(name_span=> #module::#handle.route(&__FLAGS_GATE)),
         };
-        (counters, value)
+        (prelude, value)
     };
 
-    let routed = match &flag.ty {
-        FlagType::Bool => {
-            if let Some(v) = &args.variant {
-                return Err(syn::Error::new(
-                    v.span(),
-                    format!("`{name}` is an on/off flag; it has no variants"),
-                ));
-            }
-            if let Some((k, _)) = args.routes.first() {
-                return Err(syn::Error::new(
-                    k.span(),
-                    format!(
-                        "unknown argument `{k}`: `{name}` is an on/off flag, so give `fallback = function` for when it is off"
-                    ),
-                ));
-            }
-            let Some(fallback) = &args.fallback else {
-                return Err(syn::Error::new(
-                    name_span,
-                    format!(
-                        "`{name}` is an on/off flag: add `fallback = function` (the implementation used when it is off)"
-                    ),
-                ));
-            };
-            let off = call(fallback);
-            let trace_on = trace(args, flag_name, "on", &fn_name, func);
-            let trace_off = trace(args, flag_name, "off", &fn_name, func);
-            quote! {
-                if #value {
-                    #trace_on
-                                        #body
-                } else {
-                    #trace_off
-                    #off
-                }
+    let side = |label: &str, target: Option<&Path>| -> TokenStream {
+        let traced = trace(args, flag_name, label, &fn_name, func);
+        match target {
+            None => quote!({ #traced #body }),
+            Some(path) => {
+                let call = call_other(func, path, &params);
+                quote!({ #traced #call })
             }
         }
-        FlagType::Variants(variants) => {
-            if let Some(f) = &args.fallback {
-                return Err(syn::Error::new(
-                    f.span(),
-                    format!(
-                        "`{name}` has variants ({}): route each variant by name instead of `fallback`",
-                        variants.join(", ")
-                    ),
-                ));
-            }
-            let own = match &args.variant {
-                Some(lit) => {
-                    let v = lit.value();
-                    if !variants.contains(&v) {
-                        return Err(unknown_variant(lit.span(), name, &v, variants));
-                    }
-                    v
-                }
-                None => flag.value_label(flag.default),
-            };
+    };
+    let routed = match sides {
+        Sides::Bool { fallback } => {
+            let on = side("on", None);
+            let off = side("off", Some(fallback));
+            quote!(if #value #on else #off)
+        }
+        Sides::Variants(targets) => {
             let enum_ty = format_ident!("{}", to_upper_camel(&flag.ident), span = name_span);
-            let mut arms = Vec::new();
-            let mut errors: Option<syn::Error> = None;
-            let mut push_err = |e: syn::Error| match &mut errors {
-                Some(all) => all.combine(e),
-                None => errors = Some(e),
-            };
-            for (key, _) in &args.routes {
-                let k = key.to_string();
-                if !variants.contains(&k) {
-                    push_err(unknown_variant(key.span(), name, &k, variants));
-                } else if k == own {
-                    push_err(syn::Error::new(
-                        key.span(),
-                        format!(
-                            "variant `{k}` is implemented by the function's own body; remove `{k} = ...`"
-                        ),
-                    ));
-                }
-            }
-            for v in variants {
-                let variant_ident = format_ident!("{}", to_upper_camel(v), span = name_span);
-                let side = trace(args, flag_name, v, &fn_name, func);
-                if *v == own {
-                    arms.push(quote!(#module::#enum_ty::#variant_ident => { #side #body }));
-                } else if let Some((_, path)) = args.routes.iter().find(|(k, _)| k == v) {
-                    let c = call(path);
-                    arms.push(quote!(#module::#enum_ty::#variant_ident => { #side #c }));
-                } else {
-                    push_err(syn::Error::new(
-                        name_span,
-                        format!(
-                            "variant `{v}` of `{name}` has no implementation: add `{} = function`",
-                            v
-                        ),
-                    ));
-                }
-            }
-            if let Some(e) = errors {
-                return Err(e);
-            }
-            quote! {
-                match #value {
-                    #(#arms)*
-                }
-            }
+            let arms = targets.iter().map(|(v, target)| {
+                let variant = format_ident!("{}", to_upper_camel(v), span = name_span);
+                let run = side(v, *target);
+                quote!(#module::#enum_ty::#variant => #run)
+            });
+            quote!(match #value { #(#arms)* })
         }
     };
 
@@ -287,18 +357,184 @@ fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<Tok
     Ok(quote! {
         #(#attrs)*
         #vis #sig {
-            #counters
+            #prelude
             #routed
         }
     })
 }
 
+/// Which implementation runs for each value: `None` is the annotated body.
+enum Sides<'a> {
+    Bool { fallback: &'a Path },
+    Variants(Vec<(&'a str, Option<&'a Path>)>),
+}
+
+fn bool_sides<'a>(args: &'a GateArgs, name: &str, errors: &mut Errors) -> Sides<'a> {
+    if let Some(v) = &args.variant {
+        errors.push(syn::Error::new(
+            v.span(),
+            format!(
+                "`{name}` is an on/off flag; it has no variants (remove `variant = ...`: the body is the `on` side)"
+            ),
+        ));
+    }
+    for r in &args.routes {
+        let hint = did_you_mean(&r.variant, ARGUMENTS.iter().copied())
+            .map_or_else(String::new, |h| format!(" (did you mean `{h}`?)"));
+        errors.push(syn::Error::new(
+            r.span,
+            format!(
+                "unknown argument `{}`{hint}: `{name}` is an on/off flag, so give `fallback = function` for when it is off",
+                r.variant
+            ),
+        ));
+    }
+    match &args.fallback {
+        Some(fallback) => Sides::Bool { fallback },
+        None => {
+            errors.push(syn::Error::new(
+                args.flag.1,
+                format!(
+                    "`{name}` is an on/off flag: add `fallback = function` (the implementation used when it is off)"
+                ),
+            ));
+            Sides::Variants(Vec::new())
+        }
+    }
+}
+
+fn variant_sides<'a>(
+    args: &'a GateArgs,
+    flag: &Flag,
+    variants: &'a [String],
+    errors: &mut Errors,
+) -> Sides<'a> {
+    let name = &flag.name;
+    if let Some(f) = &args.fallback {
+        errors.push(syn::Error::new(
+            f.span(),
+            format!(
+                "`{name}` has variants ({}): route each variant by name instead of `fallback`",
+                variants.join(", ")
+            ),
+        ));
+    }
+    let own = match &args.variant {
+        Some(lit) => {
+            let v = lit.value();
+            if !variants.contains(&v) {
+                errors.push(unknown_variant(lit.span(), name, &v, variants));
+            }
+            v
+        }
+        None => flag.value_label(flag.default),
+    };
+    for (i, r) in args.routes.iter().enumerate() {
+        if !variants.contains(&r.variant) {
+            errors.push(unknown_variant(r.span, name, &r.variant, variants));
+        } else if r.variant == own {
+            let how = if args.variant.is_some() {
+                "`variant = ...`"
+            } else {
+                "the manifest default"
+            };
+            errors.push(syn::Error::new(
+                r.span,
+                format!(
+                    "variant `{}` is implemented by the function's own body ({how}); remove `{} = ...`",
+                    r.variant,
+                    written(&r.variant)
+                ),
+            ));
+        } else if args.routes[..i].iter().any(|p| p.variant == r.variant) {
+            errors.push(syn::Error::new(
+                r.span,
+                format!("variant `{}` is routed twice", r.variant),
+            ));
+        }
+    }
+    let mut sides = Vec::with_capacity(variants.len());
+    let mut missing = Vec::new();
+    for v in variants {
+        if *v == own {
+            sides.push((v.as_str(), None));
+        } else if let Some(r) = args.routes.iter().find(|r| r.variant == *v) {
+            sides.push((v.as_str(), Some(&r.path)));
+        } else {
+            missing.push(v.as_str());
+        }
+    }
+    if !missing.is_empty() {
+        let names: Vec<String> = missing.iter().map(|v| format!("`{v}`")).collect();
+        let add: Vec<String> = missing
+            .iter()
+            .map(|v| format!("{} = function", written(v)))
+            .collect();
+        let (noun, verb) = if missing.len() == 1 {
+            ("variant", "has")
+        } else {
+            ("variants", "have")
+        };
+        errors.push(syn::Error::new(
+            args.flag.1,
+            format!(
+                "{noun} {} of `{name}` {verb} no implementation: add `{}`",
+                names.join(", "),
+                add.join(", ")
+            ),
+        ));
+    }
+    Sides::Variants(sides)
+}
+
+/// How a variant is written as an argument: bare when it is an identifier, quoted
+/// otherwise (`two-col`), or when bare it would be one of the named arguments.
+fn written(variant: &str) -> String {
+    let ident = syn::parse_str::<Ident>(variant).is_ok() && !ARGUMENTS.contains(&variant);
+    if ident {
+        variant.to_owned()
+    } else {
+        format!("\"{variant}\"")
+    }
+}
+
 fn unknown_variant(span: Span, flag: &str, v: &str, variants: &[String]) -> syn::Error {
     let hint = did_you_mean(v, variants.iter().map(String::as_str)).map_or_else(
         || format!(" (variants: {})", variants.join(", ")),
-        |h| format!(": did you mean `{h}`?"),
+        |h| format!(": did you mean `{}`?", written(h)),
     );
     syn::Error::new(span, format!("`{flag}` has no variant `{v}`{hint}"))
+}
+
+/// The call to another implementation, every token spanned at the path that names it:
+/// a signature that does not match (parameters, return type, `async`) is reported
+/// there rather than on the gated function.
+fn call_other(func: &ItemFn, path: &Path, params: &[Ident]) -> TokenStream {
+    let span = path.span();
+    let args = params.iter().map(|p| {
+        let mut p = p.clone();
+        p.set_span(p.span().located_at(span));
+        p
+    });
+    let receiver = func.sig.receiver().map(|r| {
+        let mut token = r.self_token;
+        token.span = token.span.located_at(span);
+        quote!(#token,)
+    });
+    let target = if receiver.is_some() && path.get_ident().is_some() {
+        quote_spanned!(span=> Self::#path)
+    } else {
+        quote!(#path)
+    };
+    let awaited = func.sig.asyncness.map(|_| quote_spanned!(span=> .await));
+    let call = quote_spanned!(span=> #target(#receiver #(#args),*) #awaited);
+    if func.sig.unsafety.is_some() {
+        // The caller of the gated `unsafe fn` has upheld its contract; the other
+        // implementation has the same signature, so the same contract.
+        quote_spanned!(span=> unsafe { #call })
+    } else {
+        call
+    }
 }
 
 fn trace(args: &GateArgs, flag: &str, side: &str, function: &str, func: &ItemFn) -> TokenStream {
@@ -318,28 +554,25 @@ fn trace(args: &GateArgs, flag: &str, side: &str, function: &str, func: &ItemFn)
     }
 }
 
-/// The arguments to pass on to another implementation: every parameter by its name. A
-/// parameter bound by a pattern (`(a, b): (u8, u8)`) has no name to pass, so it is an
+/// The parameters to pass on to another implementation, by name. A parameter bound by
+/// a pattern (`(a, b): (u8, u8)`, `ref a`, `_`) has no plain name to pass, so it is an
 /// error that says how to write it instead.
-fn call_arguments(func: &ItemFn) -> syn::Result<Vec<TokenStream>> {
-    let mut args = Vec::new();
+fn call_parameters(func: &ItemFn, errors: &mut Errors) -> Vec<Ident> {
+    let mut params = Vec::new();
     for (i, input) in func.sig.inputs.iter().enumerate() {
         let FnArg::Typed(pt) = input else { continue };
         match &*pt.pat {
-            Pat::Ident(pi) if pi.subpat.is_none() => {
-                let id = &pi.ident;
-                args.push(quote!(#id));
+            Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
+                params.push(pi.ident.clone());
             }
-            _ => {
-                return Err(syn::Error::new(
-                    pt.pat.span(),
-                    format!(
-                        "#[feature_gate] needs a plain name for parameter {}, to pass it to the other implementation; bind the pattern inside the body",
-                        i + 1
-                    ),
-                ));
-            }
+            _ => errors.push(syn::Error::new(
+                pt.pat.span(),
+                format!(
+                    "#[feature_gate] needs a plain name for parameter {}, to pass it to the other implementation; bind the pattern inside the body",
+                    i + 1
+                ),
+            )),
         }
     }
-    Ok(args)
+    params
 }
