@@ -54,7 +54,8 @@ struct Route {
 impl Parse for GateArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         if input.is_empty() {
-            return Err(input.error(
+            return Err(syn::Error::new(
+                Span::call_site(),
                 "#[feature_gate] needs the flag first: `#[feature_gate(flag_name, fallback = function)]`",
             ));
         }
@@ -99,7 +100,7 @@ impl Parse for GateArgs {
                 args.routes.push(Route {
                     variant: lit.value(),
                     span: lit.span(),
-                    path: input.parse()?,
+                    path: function_path(input, &format!("\"{}\"", lit.value()))?,
                 });
                 continue;
             }
@@ -121,15 +122,15 @@ impl Parse for GateArgs {
             }
             expect_eq(input, &name, key.span())?;
             match name.as_str() {
-                "fallback" => args.fallback = Some(input.parse()?),
-                "variant" => args.variant = Some(input.parse()?),
+                "fallback" => args.fallback = Some(function_path(input, &name)?),
+                "variant" => args.variant = Some(string(input, "variant", "the variant's name")?),
                 "context" => args.context = Some(input.parse()?),
                 "module" => args.module = Some(input.parse()?),
-                "manifest" => args.manifest = Some(input.parse()?),
+                "manifest" => args.manifest = Some(string(input, "manifest", "a path")?),
                 _ => args.routes.push(Route {
+                    path: function_path(input, &name)?,
                     variant: name,
                     span: key.span(),
-                    path: input.parse()?,
                 }),
             }
         }
@@ -148,6 +149,26 @@ fn expect_eq(input: ParseStream<'_>, name: &str, span: Span) -> syn::Result<()> 
             format!("`{name}` needs a value: `{name} = ...`"),
         ))
     }
+}
+
+/// The value of `key = path`: the other implementation.
+fn function_path(input: ParseStream<'_>, key: &str) -> syn::Result<Path> {
+    input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("`{key} = ...` takes the path of a function, like `{key} = render_v1`"),
+        )
+    })
+}
+
+/// The value of `key = "..."`.
+fn string(input: ParseStream<'_>, key: &str, what: &str) -> syn::Result<LitStr> {
+    input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("`{key} = ...` takes {what} as a string, like `{key} = \"...\"`"),
+        )
+    })
 }
 
 /// The whole attribute: `args` and the annotated function in, the routed function (or
@@ -379,8 +400,12 @@ fn bool_sides<'a>(args: &'a GateArgs, name: &str, errors: &mut Errors) -> Sides<
         ));
     }
     for r in &args.routes {
-        let hint = did_you_mean(&r.variant, ARGUMENTS.iter().copied())
-            .map_or_else(String::new, |h| format!(" (did you mean `{h}`?)"));
+        let hint = match r.variant.as_str() {
+            "off" => " (the `off` side is `fallback = ...`)".to_owned(),
+            "on" => " (the `on` side is the function's own body)".to_owned(),
+            other => did_you_mean(other, ARGUMENTS.iter().copied())
+                .map_or_else(String::new, |h| format!(" (did you mean `{h}`?)")),
+        };
         errors.push(syn::Error::new(
             r.span,
             format!(
@@ -391,6 +416,9 @@ fn bool_sides<'a>(args: &'a GateArgs, name: &str, errors: &mut Errors) -> Sides<
     }
     match &args.fallback {
         Some(fallback) => Sides::Bool { fallback },
+        // An unknown argument above already says to add `fallback`. (No sides: an
+        // error is pushed on every way here, so nothing is expanded.)
+        None if !args.routes.is_empty() => Sides::Variants(Vec::new()),
         None => {
             errors.push(syn::Error::new(
                 args.flag.1,
@@ -419,10 +447,13 @@ fn variant_sides<'a>(
             ),
         ));
     }
+    // Variants that a misspelt name was taken for: not reported missing as well.
+    let mut meant: Vec<&str> = Vec::new();
     let own = match &args.variant {
         Some(lit) => {
             let v = lit.value();
             if !variants.contains(&v) {
+                meant.extend(did_you_mean(&v, variants.iter().map(String::as_str)));
                 errors.push(unknown_variant(lit.span(), name, &v, variants));
             }
             v
@@ -431,6 +462,10 @@ fn variant_sides<'a>(
     };
     for (i, r) in args.routes.iter().enumerate() {
         if !variants.contains(&r.variant) {
+            meant.extend(did_you_mean(
+                &r.variant,
+                variants.iter().map(String::as_str),
+            ));
             errors.push(unknown_variant(r.span, name, &r.variant, variants));
         } else if r.variant == own {
             let how = if args.variant.is_some() {
@@ -460,7 +495,7 @@ fn variant_sides<'a>(
             sides.push((v.as_str(), None));
         } else if let Some(r) = args.routes.iter().find(|r| r.variant == *v) {
             sides.push((v.as_str(), Some(&r.path)));
-        } else {
+        } else if !meant.contains(&v.as_str()) {
             missing.push(v.as_str());
         }
     }
@@ -575,4 +610,125 @@ fn call_parameters(func: &ItemFn, errors: &mut Errors) -> Vec<Ident> {
         }
     }
     params
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MANIFEST: &str = r#"
+[flags.search_v2]
+description = "d"
+owner = "o"
+kind = "ops"
+
+[flags.layout]
+description = "d"
+owner = "o"
+kind = "ops"
+variants = ["classic", "two-col"]
+default = "classic"
+
+[flags.dark_mode]
+description = "d"
+owner = "o"
+kind = "ops"
+static = true
+"#;
+
+    fn expand(args: &str, item: &str) -> Result<String, String> {
+        let manifest = flags_manifest::parse_str(MANIFEST, "flags.toml").unwrap();
+        let args: GateArgs = syn::parse_str(args).map_err(|e| e.to_string())?;
+        let func: ItemFn = syn::parse_str(item).unwrap();
+        route(&args, &func, &manifest)
+            .map(|t| t.to_string())
+            .map_err(|e| {
+                e.into_iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+    }
+
+    #[test]
+    fn unsafe_fn_calls_the_other_side_in_an_unsafe_block() {
+        let out = expand(
+            "search_v2, fallback = read_v1",
+            "unsafe fn read(p: *const u8) -> u8 { unsafe { *p } }",
+        )
+        .unwrap();
+        assert!(out.contains("unsafe { read_v1 (p) }"), "{out}");
+        let safe = expand("search_v2, fallback = f1", "fn f(x: u8) -> u8 { x }").unwrap();
+        assert!(!safe.contains("unsafe"), "{safe}");
+    }
+
+    #[test]
+    fn variants_that_are_not_identifiers_are_routed_by_string() {
+        let out = expand(r#"layout, "two-col" = wide"#, "fn w() -> u8 { 1 }").unwrap();
+        assert!(
+            out.contains("crate :: flags :: Layout :: TwoCol => { wide () }"),
+            "{out}"
+        );
+        assert!(
+            out.contains("crate :: flags :: Layout :: Classic => { { 1 } }"),
+            "{out}"
+        );
+        let missing = expand("layout", "fn w() -> u8 { 1 }").unwrap_err();
+        assert!(
+            missing.contains(r#"add `"two-col" = function`"#),
+            "{missing}"
+        );
+    }
+
+    #[test]
+    fn methods_pass_self_and_await_in_async() {
+        let out = expand(
+            "search_v2, fallback = load_v1",
+            "async fn load(&mut self, id: u32) -> u32 { id }",
+        )
+        .unwrap();
+        assert!(out.contains("Self :: load_v1 (self , id) . await"), "{out}");
+    }
+
+    #[test]
+    fn static_flags_route_by_the_constant_without_a_gate() {
+        let out = expand(
+            "dark_mode, fallback = light, context = ctx",
+            "fn theme(ctx: &Ctx) -> u8 { 1 }",
+        )
+        .unwrap();
+        assert!(out.contains("if crate :: flags :: DARK_MODE"), "{out}");
+        assert!(!out.contains("Gate"), "{out}");
+        assert!(out.contains("let _ = & (ctx) ;"), "{out}");
+    }
+
+    #[test]
+    fn every_mistake_is_reported_in_one_go() {
+        let err = expand(
+            "layout, fallback = f, variant = \"wide\", classic = g",
+            "const fn w((a, b): (u8, u8)) -> u8 { a }",
+        )
+        .unwrap_err();
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 5, "{err}");
+        assert!(lines[0].contains("cannot route a `const fn`"), "{err}");
+        assert!(lines[1].contains("plain name for parameter 1"), "{err}");
+        assert!(lines[2].contains("route each variant by name"), "{err}");
+        assert!(lines[3].contains("has no variant `wide`"), "{err}");
+        // `wide` is not close to `two-col`, so that one is still reported missing.
+        assert!(
+            lines[4].contains("variant `two-col` of `layout` has no implementation"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn arguments_given_twice_and_without_value_are_errors() {
+        let twice = expand("search_v2, fallback = a, fallback = b", "fn f() {}").unwrap_err();
+        assert!(twice.contains("`fallback` is given twice"), "{twice}");
+        let bare = expand("search_v2, fallback", "fn f() {}").unwrap_err();
+        assert!(bare.contains("`fallback` needs a value"), "{bare}");
+        let long = expand(r#"flag = "search_v2", fallback = a"#, "fn f() {}").unwrap();
+        assert!(long.contains("SEARCH_V2 . route"), "{long}");
+    }
 }

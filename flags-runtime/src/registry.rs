@@ -544,6 +544,19 @@ impl Registry {
                 return decode(word);
             }
         }
+        self.route_slow(index, ctx, gate)
+    }
+
+    /// Out of line so that the inlined fast path of a gated call stays as small as a
+    /// plain flag check.
+    #[cold]
+    #[inline(never)]
+    fn route_slow(
+        &'static self,
+        index: usize,
+        ctx: Option<&Context>,
+        gate: &'static Gate,
+    ) -> Value {
         let value = self.value_slow(index, ctx);
         if self.state().counting.load(Ordering::Relaxed) {
             gate.record(self, index, value);
