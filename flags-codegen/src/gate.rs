@@ -18,7 +18,7 @@ use crate::{Env, ManifestFile};
 
 /// The named arguments; any other `NAME = path` routes the variant `NAME`.
 const ARGUMENTS: &[&str] = &[
-    "fallback", "variant", "context", "module", "manifest", "trace",
+    "fallback", "variant", "context", "module", "manifest", "trace", "measure",
 ];
 
 /// The attribute's arguments, as written.
@@ -39,6 +39,9 @@ pub struct GateArgs {
     manifest: Option<LitStr>,
     /// `trace`: open a `tracing` span carrying the flag and the side that ran.
     trace: bool,
+    /// `measure`: record each call's outcome and latency for the flag's guarded
+    /// rollout, on the side that ran.
+    measure: Option<Span>,
     /// Arguments given twice, reported with the other mistakes.
     repeated: Vec<syn::Error>,
 }
@@ -86,6 +89,7 @@ impl Parse for GateArgs {
             module: None,
             manifest: None,
             trace: false,
+            measure: None,
             repeated: Vec::new(),
         };
         let mut seen: Vec<String> = Vec::new();
@@ -118,6 +122,10 @@ impl Parse for GateArgs {
             // `trace` alone is the switch; `trace = path` would route a variant so named.
             if name == "trace" && !input.peek(Token![=]) {
                 args.trace = true;
+                continue;
+            }
+            if name == "measure" && !input.peek(Token![=]) {
+                args.measure = Some(key.span());
                 continue;
             }
             expect_eq(input, &name, key.span())?;
@@ -304,6 +312,12 @@ fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<Tok
             ));
         }
     }
+    if let (Some(span), FlagType::Variants(_)) = (args.measure, &flag.ty) {
+        errors.push(syn::Error::new(
+            span,
+            format!("`measure` records outcomes for a guarded rollout, which needs an on/off flag; `{name}` has variants"),
+        ));
+    }
     let sides = match &flag.ty {
         FlagType::Bool => bool_sides(args, name, &mut errors),
         FlagType::Variants(variants) => variant_sides(args, flag, variants, &mut errors),
@@ -356,6 +370,27 @@ fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<Tok
         }
     };
     let routed = match sides {
+        Sides::Bool { fallback } if args.measure.is_some() && !flag.is_static => {
+            // The body runs in a closure (an async block in an `async fn`) so that a
+            // `return` or `?` inside it still ends where the outcome is recorded.
+            let traced_on = trace(args, flag_name, "on", &fn_name, func);
+            let on = match func.sig.asyncness {
+                Some(_) => quote!({ #traced_on (async move #body).await }),
+                None => quote!({ #traced_on (|| #body)() }),
+            };
+            let off = side("off", Some(fallback));
+            quote! {
+                let __flags_start = ::std::time::Instant::now();
+                let __flags_on: bool = #value;
+                let __flags_out = if __flags_on #on else #off;
+                #module::#handle.record_outcome(
+                    __flags_on,
+                    ::flags_runtime::Succeeded::succeeded(&__flags_out),
+                    __flags_start.elapsed(),
+                );
+                __flags_out
+            }
+        }
         Sides::Bool { fallback } => {
             let on = side("on", None);
             let off = side("off", Some(fallback));

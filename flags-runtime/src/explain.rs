@@ -28,17 +28,21 @@ pub enum Layer {
     Env,
     /// A remote source (a flag service).
     Remote,
+    /// A guarded rollout's exposure, set by its controller
+    /// ([`Registry::set_rollout_percent`](crate::Registry::set_rollout_percent)).
+    Rollout,
     /// Programmatic overrides: process-wide, or scoped to a thread or task.
     Override,
 }
 
 impl Layer {
     /// Every layer, lowest first.
-    pub const ALL: [Layer; 5] = [
+    pub const ALL: [Layer; 6] = [
         Layer::Manifest,
         Layer::File,
         Layer::Env,
         Layer::Remote,
+        Layer::Rollout,
         Layer::Override,
     ];
 
@@ -56,6 +60,7 @@ impl Layer {
             Layer::File => "file",
             Layer::Env => "env",
             Layer::Remote => "remote",
+            Layer::Rollout => "rollout",
             Layer::Override => "override",
         }
     }

@@ -91,6 +91,15 @@ impl BoolFlag {
         )
     }
 
+    /// Records one request's outcome for this flag's guarded rollout: `treatment`
+    /// when the flag was on for it (see [`Registry::attach_rollouts`]). No lock, no
+    /// allocation; ignored when no rollout is attached.
+    #[inline]
+    pub fn record_outcome(self, treatment: bool, ok: bool, latency: std::time::Duration) {
+        self.registry
+            .record_outcome(self.index, treatment, ok, latency);
+    }
+
     /// The value for `ctx` with the reason and the deciding layer.
     pub fn explain(self, ctx: &Context) -> Detail<bool> {
         self.registry

@@ -10,6 +10,7 @@
 //! | [`Layer::File`] | a rule/state file, hot-reloaded ([`Registry::watch_file`]) |
 //! | [`Layer::Env`] | `FLAGS_<NAME>=on\|off\|<variant>` and `FLAGS="a=on,b=x"` ([`EnvSource`]) |
 //! | [`Layer::Remote`] | any [`Source`] (a flag service) |
+//! | [`Layer::Rollout`] | a guarded rollout's exposure ([`Registry::set_rollout_percent`]) |
 //! | [`Layer::Override`] | [`Registry::set_override`], [`Registry::scoped_overrides`] |
 //!
 //! For each flag the highest layer with something to say decides; prerequisites
@@ -82,6 +83,7 @@ mod context;
 mod eval;
 mod explain;
 mod gate;
+mod guarded;
 mod handle;
 mod meta;
 mod operator;
@@ -98,7 +100,11 @@ pub use eval::{Evaluation, FlagDef, RuleSet, RuleSetError};
 pub use explain::{Detail, Layer, Reason};
 pub use flags_macros::{feature_gate, flags};
 pub use flags_manifest as manifest;
+/// Guarded rollouts: staged plans, metrics by side, statistical decisions, crash-safe
+/// state and a hash-chained audit log (the `flags-rollout` crate).
+pub use flags_rollout as rollout;
 pub use gate::{Gate, GateCounts};
+pub use guarded::Succeeded;
 pub use handle::{BoolFlag, FlagHandle, Variant, VariantFlag};
 pub use meta::{FlagMeta, Kind, Lifecycle, Value};
 pub use overrides::{OverrideGuard, Overrides, WithOverrides};

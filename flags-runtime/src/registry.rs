@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use flags_manifest::{Manifest, Rules};
+use flags_manifest::{Manifest, Rules, Stickiness, Strategy, StrategyKind};
 
 use crate::context::{self, Context};
 use crate::eval::Prerequisite;
@@ -125,7 +125,7 @@ impl LayerState {
 /// snapshot and of the fast cells.
 #[derive(Debug)]
 struct Writer {
-    layers: [LayerState; 5],
+    layers: [LayerState; 6],
 }
 
 /// A telemetry event decided while building state, emitted once no lock is held (a
@@ -172,6 +172,8 @@ pub(crate) struct State {
     exposure_salt: AtomicU64,
     counters: Counters,
     errors: AtomicU64,
+    /// Guarded-rollout recorders by flag index.
+    recorders: crate::guarded::Recorders,
 }
 
 impl State {
@@ -251,6 +253,10 @@ impl Registry {
     }
 
     #[inline]
+    pub(crate) fn recorders(&self) -> &crate::guarded::Recorders {
+        &self.state().recorders
+    }
+
     fn state(&self) -> &State {
         match self.state.get() {
             Some(s) => s,
@@ -312,7 +318,7 @@ impl Registry {
             prerequisites: prerequisites.into_boxed_slice(),
         };
 
-        let mut layers: [LayerState; 5] = Layer::ALL.map(|l| LayerState::empty(l.as_str(), n));
+        let mut layers: [LayerState; 6] = Layer::ALL.map(|l| LayerState::empty(l.as_str(), n));
         layers[Layer::Manifest.slot()].origin = Arc::from(self.manifest_path);
         if let Some(manifest) = &manifest {
             for (i, m) in self.meta.iter().enumerate() {
@@ -401,6 +407,7 @@ impl Registry {
             exposure_salt: AtomicU64::new(0),
             counters: Counters::new(self.meta),
             errors: AtomicU64::new(errors),
+            recorders: crate::guarded::Recorders::new(self.meta.len()),
         };
         (state, reports)
     }
@@ -782,6 +789,68 @@ impl Registry {
             let layer = &mut w.layers[Layer::Override.slot()];
             layer.origin = Arc::from("set_override");
             layer.rules[index] = Some(Arc::new(rules));
+            self.commit(state, &w)
+        };
+        self.emit(state, reports);
+        Ok(())
+    }
+
+    /// Exposes on/off flag `index` to `percent` of targeting keys (a sticky rollout by
+    /// the default stickiness, grouped by the flag's name, as Unleash buckets it) in the
+    /// rollout layer, above every source and below overrides. This is how a guarded
+    /// rollout's controller widens and withdraws a flag; `None` hands the flag back to
+    /// the lower layers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use flags_runtime::{__private::*, BoolFlag, Context};
+    /// # static META: [FlagMeta; 1] = [FlagMeta { name: "beta", index: 0, description: "",
+    /// #     owner: "", kind: Kind::Ops, lifecycle: Lifecycle::Active, expires: None,
+    /// #     variants: &[], default: Value::Bool(false), is_static: false, requires: &[],
+    /// #     excludes: &[] }];
+    /// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+    /// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
+    /// #     "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
+    /// # const BETA: BoolFlag = BoolFlag::new(&REGISTRY, 0);
+    /// REGISTRY.set_rollout_percent(0, Some(100))?;
+    /// assert!(BETA.get_for(&Context::with_key("user-1")));
+    /// REGISTRY.set_rollout_percent(0, Some(0))?;
+    /// assert!(!BETA.get_for(&Context::with_key("user-1")));
+    /// # Ok::<(), flags_runtime::UpdateError>(())
+    /// ```
+    pub fn set_rollout_percent(
+        &self,
+        index: usize,
+        percent: Option<u8>,
+    ) -> Result<(), UpdateError> {
+        self.check_value(index, Value::Bool(true))?;
+        let state = self.state();
+        let compiled = match percent {
+            None => None,
+            Some(p) => {
+                let rules = Rules {
+                    strategies: vec![Strategy {
+                        kind: StrategyKind::Rollout {
+                            percent: p.min(100),
+                            stickiness: Stickiness::Default,
+                            group_id: self.meta[index].name.to_owned(),
+                        },
+                        constraints: Vec::new(),
+                        variants: Vec::new(),
+                        variant_stickiness: Stickiness::Default,
+                        pos: flags_manifest::Pos::default(),
+                    }],
+                    ..Rules::default()
+                };
+                CompiledRules::compile(&rules, state.statics.shape(index))?.map(Arc::new)
+            }
+        };
+        let reports = {
+            let mut w = state.lock();
+            let layer = &mut w.layers[Layer::Rollout.slot()];
+            layer.origin = Arc::from("rollout");
+            layer.rules[index] = compiled;
             self.commit(state, &w)
         };
         self.emit(state, reports);

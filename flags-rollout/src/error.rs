@@ -1,0 +1,124 @@
+//! Errors of the state file, the audit log and the controller, each saying what went
+//! wrong, where, and what to do about it.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::audit::Problem;
+use crate::state::Status;
+
+/// The state file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// Reading, writing, syncing or renaming failed.
+    #[error("rollout state {}: {source}", path.display())]
+    Io {
+        /// The state file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The file is not a valid state file. Saves are atomic, so this is not a torn
+    /// write: something else wrote the file.
+    #[error(
+        "rollout state {} is not valid JSON state ({source}); move it aside to start over, \
+         the audit log still has the history",
+        path.display()
+    )]
+    Corrupt {
+        /// The state file.
+        path: PathBuf,
+        /// The parse error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The file was written by a newer format.
+    #[error(
+        "rollout state {} has format version {found}, this build reads version {}; upgrade flags-rollout",
+        path.display(),
+        crate::state::STATE_VERSION
+    )]
+    Version {
+        /// The state file.
+        path: PathBuf,
+        /// The version found.
+        found: u32,
+    },
+}
+
+/// The audit log could not be opened, read or appended to.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// An I/O operation failed.
+    #[error("audit log {}: {source}", path.display())]
+    Io {
+        /// The log file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// A complete line fails verification: the log was altered or damaged, so it is not
+    /// extended (a torn last line from a crash is repaired instead).
+    #[error(
+        "audit log {}:{line}: {problem}; inspect it with `cargo flags audit --verify`, \
+         keep it as evidence and start a new log",
+        path.display()
+    )]
+    Broken {
+        /// The log file.
+        path: PathBuf,
+        /// The first bad line, 1-based.
+        line: u64,
+        /// What is wrong with it.
+        problem: Problem,
+    },
+    /// An earlier append failed half way and the partial line could not be removed.
+    #[error(
+        "audit log {}: an earlier write failed and left a partial line that could not be \
+         removed; reopen the log to repair it",
+        path.display()
+    )]
+    NeedsRepair {
+        /// The log file.
+        path: PathBuf,
+    },
+}
+
+/// A controller operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RolloutError {
+    /// No rollout is registered for the flag.
+    #[error("no rollout is registered for flag `{flag}`; register it with its plan first")]
+    UnknownFlag {
+        /// The flag asked for.
+        flag: String,
+    },
+    /// The flag's plan cannot drive a rollout.
+    #[error("flag `{flag}`: invalid rollout plan: {why}")]
+    InvalidPlan {
+        /// The flag.
+        flag: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// The operation does not apply in the rollout's current status.
+    #[error("flag `{flag}`: cannot {action} a rollout that is {status}{hint}")]
+    InvalidTransition {
+        /// The flag.
+        flag: String,
+        /// What was asked: `advance`, `pause`, `resume`, `roll back`.
+        action: &'static str,
+        /// The current status.
+        status: Status,
+        /// A hint on what to do instead (starts with "; " when present).
+        hint: &'static str,
+    },
+    /// The state file failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The audit log failed.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+}

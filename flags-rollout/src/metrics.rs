@@ -1,0 +1,389 @@
+//! Outcome metrics of one flag, split by which implementation served the request: the
+//! treatment (flag on) and the control (flag off). Recording is a handful of relaxed
+//! atomic additions with no lock and no allocation, so it can sit on every request;
+//! reading takes a [`Metrics`] snapshot, and a stage's window is the difference of two
+//! snapshots ([`Metrics::since`]).
+//!
+//! Counters are cumulative and wrap: a window computed with wrapping subtraction is
+//! exact as long as the window itself fits, which for the sum of squared latencies
+//! means about 2^88 µs² (for example 2^48 requests of one second each).
+//!
+//! ```
+//! use flags_rollout::{Outcome, Recorder, Side};
+//! use std::time::Duration;
+//!
+//! let recorder = Recorder::new();
+//! let stage_start = recorder.snapshot();
+//! recorder.record(Side::from_bool(true), Outcome::ok(Duration::from_millis(12)));
+//! recorder.record(Side::Control, Outcome::error(Duration::from_millis(30)));
+//! let window = recorder.snapshot().since(&stage_start);
+//! assert_eq!(window.treatment.samples(), 1);
+//! assert_eq!(window.control.errors(), 1);
+//! assert_eq!(window.treatment.mean_latency_ms(), Some(12.0));
+//! ```
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// Which implementation served a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The flag was on: the new code ran.
+    Treatment,
+    /// The flag was off: the old code ran.
+    Control,
+}
+
+impl Side {
+    /// The side for a flag value: `true` is [`Side::Treatment`]. A caller that knows
+    /// which branch ran records without thinking about it.
+    ///
+    /// ```
+    /// use flags_rollout::Side;
+    /// assert_eq!(Side::from_bool(true), Side::Treatment);
+    /// assert_eq!(Side::from_bool(false), Side::Control);
+    /// ```
+    #[inline]
+    pub const fn from_bool(on: bool) -> Side {
+        if on { Side::Treatment } else { Side::Control }
+    }
+
+    const fn index(self) -> usize {
+        match self {
+            Side::Treatment => 0,
+            Side::Control => 1,
+        }
+    }
+}
+
+/// What happened to one request: whether it succeeded and how long it took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// `false` for an error (the caller decides what counts as one).
+    pub ok: bool,
+    /// Time to serve the request.
+    pub latency: Duration,
+}
+
+impl Outcome {
+    /// A successful request.
+    ///
+    /// ```
+    /// use flags_rollout::Outcome;
+    /// assert!(Outcome::ok(std::time::Duration::from_millis(3)).ok);
+    /// ```
+    #[inline]
+    pub const fn ok(latency: Duration) -> Outcome {
+        Outcome { ok: true, latency }
+    }
+
+    /// A failed request.
+    ///
+    /// ```
+    /// use flags_rollout::Outcome;
+    /// assert!(!Outcome::error(std::time::Duration::from_millis(3)).ok);
+    /// ```
+    #[inline]
+    pub const fn error(latency: Duration) -> Outcome {
+        Outcome { ok: false, latency }
+    }
+}
+
+/// Squares are split at this bit into two counters so both stay exact (see `record`).
+const SQ_SPLIT: u32 = 24;
+const SQ_LOW_MASK: u64 = (1 << SQ_SPLIT) - 1;
+
+/// The counters of one side. Aligned to a cache line so that the two sides, written by
+/// different requests, do not share one.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+struct SideCounters {
+    samples: AtomicU64,
+    errors: AtomicU64,
+    latency_us: AtomicU64,
+    latency_sq_hi: AtomicU64,
+    latency_sq_lo: AtomicU64,
+}
+
+/// Lock-free outcome counters of one flag, both sides. Share it (`Arc<Recorder>`)
+/// between the code that serves requests and the controller.
+///
+/// ```
+/// use flags_rollout::{Outcome, Recorder, Side};
+/// use std::time::Duration;
+/// let r = Recorder::new();
+/// r.record(Side::Treatment, Outcome::error(Duration::from_micros(1500)));
+/// let m = r.snapshot();
+/// assert_eq!(m.treatment.error_rate(), Some(1.0));
+/// assert_eq!(m.control.samples(), 0);
+/// ```
+#[derive(Debug, Default)]
+pub struct Recorder {
+    sides: [SideCounters; 2],
+}
+
+impl Recorder {
+    /// Counters at zero.
+    pub fn new() -> Recorder {
+        Recorder::default()
+    }
+
+    /// Counts one request on `side`: at most five relaxed atomic additions (three for a
+    /// success under 4 ms); no lock, no allocation.
+    #[inline]
+    pub fn record(&self, side: Side, outcome: Outcome) {
+        let c = &self.sides[side.index()];
+        // Latencies are kept in whole microseconds, capped at u32::MAX µs (71 minutes)
+        // so that a square fits in a u64.
+        let us = u64::try_from(outcome.latency.as_micros())
+            .unwrap_or(u64::MAX)
+            .min(u64::from(u32::MAX));
+        let sq = us * us;
+        c.samples.fetch_add(1, Relaxed);
+        if !outcome.ok {
+            c.errors.fetch_add(1, Relaxed);
+        }
+        c.latency_us.fetch_add(us, Relaxed);
+        // The square is added as two parts: the low 24 bits (a window overflows only
+        // after 2^40 requests) and the rest (after about 2^88 µs² of total squares).
+        // Together they keep the sum of squares exact, where one u64 of µs² would
+        // overflow after ~2·10^9 requests of 100 ms.
+        let hi = sq >> SQ_SPLIT;
+        if hi != 0 {
+            c.latency_sq_hi.fetch_add(hi, Relaxed);
+        }
+        c.latency_sq_lo.fetch_add(sq & SQ_LOW_MASK, Relaxed);
+    }
+
+    /// The counters as they are now.
+    ///
+    /// The counters of a side are read one after another, so a request being recorded
+    /// at the same moment may be seen in one and not yet in another; that blurs a
+    /// snapshot by at most the requests in flight, which no decision can notice.
+    pub fn snapshot(&self) -> Metrics {
+        let read = |c: &SideCounters| {
+            let errors = c.errors.load(Relaxed);
+            let samples = c.samples.load(Relaxed);
+            SideMetrics {
+                samples,
+                errors,
+                latency_us: c.latency_us.load(Relaxed),
+                latency_sq_hi: c.latency_sq_hi.load(Relaxed),
+                latency_sq_lo: c.latency_sq_lo.load(Relaxed),
+            }
+        };
+        Metrics {
+            treatment: read(&self.sides[Side::Treatment.index()]),
+            control: read(&self.sides[Side::Control.index()]),
+        }
+    }
+}
+
+/// A snapshot of both sides' counters, or (from [`Metrics::since`]) the difference of
+/// two snapshots: what happened in a window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Metrics {
+    /// Requests served with the flag on.
+    pub treatment: SideMetrics,
+    /// Requests served with the flag off.
+    pub control: SideMetrics,
+}
+
+impl Metrics {
+    /// What happened between `earlier` and this snapshot (both from the same
+    /// [`Recorder`]).
+    ///
+    /// ```
+    /// use flags_rollout::{Outcome, Recorder, Side};
+    /// use std::time::Duration;
+    /// let r = Recorder::new();
+    /// r.record(Side::Control, Outcome::ok(Duration::from_millis(1)));
+    /// let start = r.snapshot();
+    /// r.record(Side::Control, Outcome::ok(Duration::from_millis(3)));
+    /// let window = r.snapshot().since(&start);
+    /// assert_eq!(window.control.samples(), 1);
+    /// assert_eq!(window.control.mean_latency_ms(), Some(3.0));
+    /// ```
+    pub fn since(&self, earlier: &Metrics) -> Metrics {
+        Metrics {
+            treatment: self.treatment.since(&earlier.treatment),
+            control: self.control.since(&earlier.control),
+        }
+    }
+
+    /// The metrics of `side`.
+    pub fn side(&self, side: Side) -> &SideMetrics {
+        match side {
+            Side::Treatment => &self.treatment,
+            Side::Control => &self.control,
+        }
+    }
+}
+
+/// The counters of one side: requests, errors, and the sum and sum of squares of
+/// latencies in microseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SideMetrics {
+    samples: u64,
+    errors: u64,
+    latency_us: u64,
+    latency_sq_hi: u64,
+    latency_sq_lo: u64,
+}
+
+impl SideMetrics {
+    fn since(&self, earlier: &SideMetrics) -> SideMetrics {
+        SideMetrics {
+            samples: self.samples.wrapping_sub(earlier.samples),
+            errors: self.errors.wrapping_sub(earlier.errors),
+            latency_us: self.latency_us.wrapping_sub(earlier.latency_us),
+            latency_sq_hi: self.latency_sq_hi.wrapping_sub(earlier.latency_sq_hi),
+            latency_sq_lo: self.latency_sq_lo.wrapping_sub(earlier.latency_sq_lo),
+        }
+    }
+
+    /// Requests counted.
+    pub fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    /// Failed requests counted (never more than [`samples`](Self::samples)).
+    pub fn errors(&self) -> u64 {
+        // A snapshot taken while a request is being recorded may have seen its error
+        // but not yet its sample.
+        self.errors.min(self.samples)
+    }
+
+    /// Sum of latencies in microseconds.
+    pub fn latency_sum_us(&self) -> u64 {
+        self.latency_us
+    }
+
+    /// Sum of squared latencies in µs², exact.
+    pub fn latency_sum_squares_us2(&self) -> u128 {
+        (u128::from(self.latency_sq_hi) << SQ_SPLIT) + u128::from(self.latency_sq_lo)
+    }
+
+    /// Share of failed requests, `None` without requests.
+    pub fn error_rate(&self) -> Option<f64> {
+        (self.samples > 0).then(|| self.errors() as f64 / self.samples as f64)
+    }
+
+    /// Mean latency in milliseconds, `None` without requests.
+    pub fn mean_latency_ms(&self) -> Option<f64> {
+        (self.samples > 0).then(|| self.latency_us as f64 / self.samples as f64 / 1000.0)
+    }
+
+    /// Sample variance of latency in ms², `None` with fewer than two requests.
+    pub fn latency_variance_ms2(&self) -> Option<f64> {
+        if self.samples < 2 {
+            return None;
+        }
+        let n = self.samples as f64;
+        let sum = self.latency_us as f64;
+        let sq = self.latency_sum_squares_us2() as f64;
+        // Rounding can make a zero variance come out a hair negative.
+        let var_us2 = ((sq - sum * sum / n) / (n - 1.0)).max(0.0);
+        Some(var_us2 / 1e6)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_and_squares_are_exact() {
+        let r = Recorder::new();
+        let lat = [1u64, 999, 4_095, 4_096, 250_000, 3_000_000_000];
+        for &us in &lat {
+            r.record(Side::Treatment, Outcome::ok(Duration::from_micros(us)));
+        }
+        let t = r.snapshot().treatment;
+        assert_eq!(t.samples(), lat.len() as u64);
+        assert_eq!(t.latency_sum_us(), lat.iter().sum::<u64>());
+        let sq: u128 = lat.iter().map(|&x| u128::from(x) * u128::from(x)).sum();
+        assert_eq!(t.latency_sum_squares_us2(), sq);
+    }
+
+    #[test]
+    fn latency_is_capped_at_u32_micros() {
+        let r = Recorder::new();
+        r.record(Side::Control, Outcome::ok(Duration::from_secs(100_000)));
+        let c = r.snapshot().control;
+        assert_eq!(c.latency_sum_us(), u64::from(u32::MAX));
+        assert_eq!(
+            c.latency_sum_squares_us2(),
+            u128::from(u32::MAX) * u128::from(u32::MAX)
+        );
+    }
+
+    #[test]
+    fn window_subtracts_across_wrapping() {
+        let earlier = SideMetrics {
+            samples: u64::MAX - 1,
+            errors: u64::MAX,
+            latency_us: u64::MAX - 10,
+            latency_sq_hi: u64::MAX,
+            latency_sq_lo: u64::MAX - 3,
+        };
+        let later = SideMetrics {
+            samples: 3,
+            errors: 1,
+            latency_us: 20,
+            latency_sq_hi: 0,
+            latency_sq_lo: 100,
+        };
+        let w = later.since(&earlier);
+        assert_eq!(w.samples(), 5);
+        assert_eq!(w.errors(), 2);
+        assert_eq!(w.latency_sum_us(), 31);
+        assert_eq!(w.latency_sum_squares_us2(), (1u128 << SQ_SPLIT) + 104);
+    }
+
+    #[test]
+    fn statistics_of_a_window() {
+        let r = Recorder::new();
+        for ms in [10u64, 20, 30] {
+            r.record(Side::Control, Outcome::ok(Duration::from_millis(ms)));
+        }
+        r.record(Side::Control, Outcome::error(Duration::from_millis(40)));
+        let c = r.snapshot().control;
+        assert_eq!(c.error_rate(), Some(0.25));
+        assert_eq!(c.mean_latency_ms(), Some(25.0));
+        let var = c.latency_variance_ms2().unwrap();
+        assert!((var - 500.0 / 3.0).abs() < 1e-9, "{var}");
+        assert_eq!(SideMetrics::default().error_rate(), None);
+        assert_eq!(SideMetrics::default().latency_variance_ms2(), None);
+    }
+
+    #[test]
+    fn concurrent_recording_loses_nothing() {
+        let r = std::sync::Arc::new(Recorder::new());
+        let threads: Vec<_> = (0..4)
+            .map(|i| {
+                let r = r.clone();
+                std::thread::spawn(move || {
+                    for k in 0..10_000u64 {
+                        let side = Side::from_bool(i % 2 == 0);
+                        let o = if k % 10 == 0 {
+                            Outcome::error(Duration::from_micros(k))
+                        } else {
+                            Outcome::ok(Duration::from_micros(k))
+                        };
+                        r.record(side, o);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let m = r.snapshot();
+        for side in [m.treatment, m.control] {
+            assert_eq!(side.samples(), 20_000);
+            assert_eq!(side.errors(), 2_000);
+            assert_eq!(side.latency_sum_us(), 2 * (0..10_000u64).sum::<u64>());
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Helpers shared by the integration tests: a seeded PRNG, scratch directories and a
+//! tracing subscriber that remembers events.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use flags_manifest::{Criteria, RolloutPlan};
+
+/// SplitMix64 (Steele, Lea & Flood, 2014): tiny, fast and good enough for simulation.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// Uniform in (0, 1].
+    pub fn f64_open0(&mut self) -> f64 {
+        ((self.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// Exponential with the given mean.
+    pub fn exp(&mut self, mean: f64) -> f64 {
+        -mean * self.f64_open0().ln()
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+}
+
+/// A fresh empty directory under cargo's scratch space for integration tests.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("flags-rollout")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn plan(stages: &[u8], soak_secs: u64, min_samples: u64, criteria: Criteria) -> RolloutPlan {
+    RolloutPlan {
+        stages: stages.to_vec(),
+        soak: std::time::Duration::from_secs(soak_secs),
+        min_samples,
+        criteria,
+    }
+}
+
+/// One recorded tracing event: level and the `message` and `flag` fields.
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub level: tracing::Level,
+    pub message: String,
+    pub flag: String,
+}
+
+/// A minimal `tracing` subscriber that keeps every event.
+#[derive(Clone, Default)]
+pub struct Capture {
+    pub events: Arc<Mutex<Vec<Event>>>,
+}
+
+struct Visit<'a>(&'a mut Event);
+
+impl tracing::field::Visit for Visit<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        match field.name() {
+            "message" => self.0.message = format!("{value:?}"),
+            "flag" => self.0.flag = format!("{value:?}").trim_matches('"').to_owned(),
+            _ => {}
+        }
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        match field.name() {
+            "message" => self.0.message = value.to_owned(),
+            "flag" => self.0.flag = value.to_owned(),
+            _ => {}
+        }
+    }
+}
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut e = Event {
+            level: *event.metadata().level(),
+            message: String::new(),
+            flag: String::new(),
+        };
+        event.record(&mut Visit(&mut e));
+        self.events.lock().unwrap().push(e);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
