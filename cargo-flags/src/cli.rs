@@ -82,6 +82,12 @@ pub enum Command {
     /// Run a test command once per flag combination (pairwise by default) and report.
     #[command(after_help = crate::matrix::MATRIX_EXIT_CODES)]
     Matrix(crate::matrix::MatrixArgs),
+    /// A guarded rollout's state: status, or a manual advance / pause / resume / rollback.
+    #[command(after_help = crate::rollout::ROLLOUT_EXIT_CODES)]
+    Rollout(crate::rollout::RolloutArgs),
+    /// Print the rollout audit log, or `verify` its hash chain.
+    #[command(after_help = crate::rollout::AUDIT_EXIT_CODES)]
+    Audit(crate::rollout::AuditArgs),
 }
 
 /// Arguments of `cargo flags lint`.

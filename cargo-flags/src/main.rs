@@ -14,6 +14,7 @@ mod matrix;
 mod outcome;
 mod refs;
 mod report;
+mod rollout;
 mod rules_summary;
 mod workspace;
 
@@ -40,6 +41,8 @@ fn main() -> ExitCode {
         Command::Refs(args) => refs::run(&globals, args),
         Command::Report(args) => report::run(&globals, args),
         Command::Explain(args) => explain::run(&globals, args),
+        Command::Rollout(args) => rollout::run_rollout(&globals, args),
+        Command::Audit(args) => rollout::run_audit(&globals, args),
     };
     let exit = match result {
         Ok(exit) => exit,

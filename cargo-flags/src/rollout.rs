@@ -1,0 +1,221 @@
+//! `cargo flags rollout` and `cargo flags audit`: a guarded rollout's persisted state
+//! and audit log, read and changed from the command line. A manual change here is
+//! written the way the service's own controller writes it (state file saved
+//! atomically, audit entry appended and chained); a running service picks it up when
+//! its controller next starts, so pause or roll back here and restart the service, or
+//! use the controller's API in the service itself.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use flags_rollout::{
+    AuditLog, FnExposure, RolloutController, StateStore, Verification, format_entry,
+};
+
+use crate::cli::Globals;
+use crate::outcome::{Exit, Failure};
+use crate::workspace;
+
+/// Where a rollout's files are.
+#[derive(Debug, Args)]
+pub struct RolloutFiles {
+    /// The directory holding `state.json` and `audit.jsonl` (default: `.flags` beside
+    /// the manifest).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// The state file, if not `DIR/state.json`.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// The audit log, if not `DIR/audit.jsonl`.
+    #[arg(long)]
+    pub audit: Option<PathBuf>,
+}
+
+/// Arguments of `cargo flags rollout`.
+#[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: RolloutAction,
+    /// The files.
+    #[command(flatten)]
+    pub files: RolloutFiles,
+}
+
+/// A rollout action.
+#[derive(Debug, Subcommand)]
+pub enum RolloutAction {
+    /// Every rollout's stage, status and last decision.
+    Status,
+    /// Move a flag to its next stage now.
+    Advance(ManualArgs),
+    /// Stop automatic decisions for a flag (exposure stays where it is).
+    Pause(ManualArgs),
+    /// Resume automatic decisions (a rolled-back flag restarts at stage 1).
+    Resume(ManualArgs),
+    /// Withdraw a flag to 0% now.
+    Rollback(ManualArgs),
+}
+
+/// Arguments of a manual change.
+#[derive(Debug, Args)]
+pub struct ManualArgs {
+    /// The flag.
+    pub flag: String,
+    /// Why (kept in the audit log).
+    #[arg(long, default_value = "manual change")]
+    pub reason: String,
+    /// Who (default: $USER).
+    #[arg(long)]
+    pub actor: Option<String>,
+}
+
+/// Arguments of `cargo flags audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// `verify` checks the hash chain instead of printing the log.
+    #[command(subcommand)]
+    pub action: Option<AuditAction>,
+    /// The files.
+    #[command(flatten)]
+    pub files: RolloutFiles,
+}
+
+/// An audit action.
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Check every line's hash and the chain; exit 0 intact, 1 torn last line (a
+    /// crash mid-write), 2 tampered or truncated.
+    Verify,
+}
+
+/// Exit codes of `rollout`.
+pub const ROLLOUT_EXIT_CODES: &str =
+    "Exit codes: 0 done; 2 unknown flag, no plan for it, or the files cannot be used.";
+/// Exit codes of `audit`.
+pub const AUDIT_EXIT_CODES: &str = "Exit codes: 0 printed / intact; 1 torn last line (a crash \
+mid-write; the next writer repairs it); 2 tampered, truncated in the middle, or unreadable.";
+
+fn paths(globals: &Globals, files: &RolloutFiles) -> Result<(PathBuf, PathBuf), Failure> {
+    let dir = match &files.dir {
+        Some(d) => d.clone(),
+        None => workspace::locate(globals.manifest.as_deref())?
+            .dir
+            .join(".flags"),
+    };
+    Ok((
+        files
+            .state
+            .clone()
+            .unwrap_or_else(|| dir.join("state.json")),
+        files
+            .audit
+            .clone()
+            .unwrap_or_else(|| dir.join("audit.jsonl")),
+    ))
+}
+
+fn fail(e: impl std::fmt::Display) -> Failure {
+    Failure::msg(e.to_string())
+}
+
+/// Runs `cargo flags rollout`.
+pub fn run_rollout(globals: &Globals, args: &RolloutArgs) -> Result<Exit, Failure> {
+    let (state, audit) = paths(globals, &args.files)?;
+    if let RolloutAction::Status = args.action {
+        return status(&state);
+    }
+    let loaded = workspace::load(globals)?;
+    for parent in [state.parent(), audit.parent()].into_iter().flatten() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Failure::msg(format!("cannot create {}: {e}", parent.display())))?;
+        }
+    }
+    // The service applies exposure; here only the persisted state and the log change.
+    let controller = RolloutController::builder(FnExposure(|_: &str, _: u8| {}))
+        .state_file(&state)
+        .audit_log(&audit)
+        .build()
+        .map_err(fail)?;
+    controller
+        .register_manifest(&loaded.manifest)
+        .map_err(fail)?;
+    let (m, act): (&ManualArgs, fn(&RolloutController, &str, &str, &str) -> _) = match &args.action
+    {
+        RolloutAction::Status => return status(&state),
+        RolloutAction::Advance(m) => (m, |c, f, a, r| c.advance(f, a, r)),
+        RolloutAction::Pause(m) => (m, |c, f, a, r| c.pause(f, a, r)),
+        RolloutAction::Resume(m) => (m, |c, f, a, r| c.resume(f, a, r)),
+        RolloutAction::Rollback(m) => (m, |c, f, a, r| c.rollback(f, a, r)),
+    };
+    if loaded
+        .manifest
+        .flag(&m.flag)
+        .is_none_or(|f| f.rollout.is_none())
+    {
+        return Err(Failure::msg(format!(
+            "flag `{}` has no rollout plan in {} (add [flags.{}.rollout])",
+            m.flag, loaded.file.display, m.flag
+        )));
+    }
+    let actor = m
+        .actor
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "cli".to_owned());
+    let t = act(&controller, &m.flag, &actor, &m.reason).map_err(fail)?;
+    let from = t
+        .from
+        .map_or_else(|| "not started".to_owned(), |p| p.to_string());
+    println!("{}: {from} -> {} ({})", t.flag, t.to, t.reason);
+    Ok(Exit::Clean)
+}
+
+fn status(state: &Path) -> Result<Exit, Failure> {
+    let Some(file) = StateStore::new(state).load().map_err(fail)? else {
+        println!("no rollout state at {} yet", state.display());
+        return Ok(Exit::Clean);
+    };
+    for (flag, r) in &file.rollouts {
+        let stages: Vec<String> = r.stages.iter().map(|s| format!("{s}%")).collect();
+        println!(
+            "{flag}: {} since {} [{}]",
+            r.position,
+            r.since,
+            stages.join(" ")
+        );
+        println!("  {}", r.reason);
+    }
+    Ok(Exit::Clean)
+}
+
+/// Runs `cargo flags audit`.
+pub fn run_audit(globals: &Globals, args: &AuditArgs) -> Result<Exit, Failure> {
+    let (_, audit) = paths(globals, &args.files)?;
+    match args.action {
+        None => {
+            for entry in AuditLog::read_entries(&audit).map_err(fail)? {
+                println!("{}", format_entry(&entry));
+            }
+            Ok(Exit::Clean)
+        }
+        Some(AuditAction::Verify) => match AuditLog::verify_file(&audit).map_err(fail)? {
+            Verification::Intact { entries, .. } => {
+                println!("{}: intact, {entries} entries", audit.display());
+                Ok(Exit::Clean)
+            }
+            Verification::TornTail { entries, line, .. } => {
+                println!(
+                    "{}: {entries} intact entries, then a torn line {line} (a write cut short by a crash)",
+                    audit.display()
+                );
+                Ok(Exit::Warnings)
+            }
+            Verification::Broken { line, problem } => Err(Failure::msg(format!(
+                "{}:{line}: the audit log does not verify: {problem}",
+                audit.display()
+            ))),
+        },
+    }
+}
