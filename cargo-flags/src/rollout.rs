@@ -89,6 +89,14 @@ pub enum AuditAction {
     Verify,
 }
 
+/// One of the controller's manual transitions: (controller, flag, actor, reason).
+type ManualAction = fn(
+    &RolloutController,
+    &str,
+    &str,
+    &str,
+) -> Result<flags_rollout::Transition, flags_rollout::RolloutError>;
+
 /// Exit codes of `rollout`.
 pub const ROLLOUT_EXIT_CODES: &str =
     "Exit codes: 0 done; 2 unknown flag, no plan for it, or the files cannot be used.";
