@@ -149,8 +149,7 @@ pub fn run_rollout(globals: &Globals, args: &RolloutArgs) -> Result<Exit, Failur
     controller
         .register_manifest(&loaded.manifest)
         .map_err(fail)?;
-    let (m, act): (&ManualArgs, fn(&RolloutController, &str, &str, &str) -> _) = match &args.action
-    {
+    let (m, act): (&ManualArgs, ManualAction) = match &args.action {
         RolloutAction::Status => return status(&state),
         RolloutAction::Advance(m) => (m, |c, f, a, r| c.advance(f, a, r)),
         RolloutAction::Pause(m) => (m, |c, f, a, r| c.pause(f, a, r)),
