@@ -1,1 +1,16 @@
-fn main() {}
+//! The smallest use of flags: typed accessors from a manifest, a sticky 50% rollout,
+//! an explanation of each decision, and an environment override
+//! (`FLAGS_CHECKOUT_LAYOUT=compact cargo run -p quickstart`).
+
+use flags_runtime::Context;
+
+flags_runtime::flags!("flags.toml");
+
+fn main() {
+    for user in ["alice", "bob", "carol", "dave"] {
+        let ctx = Context::with_key(user);
+        let detail = flags::SEARCH_V2.explain(&ctx);
+        println!("{user:>6}: search_v2 = {:<5} ({detail})", detail.value);
+    }
+    println!("checkout_layout = {}", flags::checkout_layout());
+}
