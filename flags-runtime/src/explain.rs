@@ -271,7 +271,10 @@ mod tests {
         sorted.sort();
         assert_eq!(sorted, Layer::ALL);
         let names: Vec<String> = Layer::ALL.iter().map(ToString::to_string).collect();
-        assert_eq!(names, ["manifest", "file", "env", "remote", "rollout", "override"]);
+        assert_eq!(
+            names,
+            ["manifest", "file", "env", "remote", "rollout", "override"]
+        );
         for (i, l) in Layer::ALL.iter().enumerate() {
             assert_eq!(l.slot(), i);
         }
