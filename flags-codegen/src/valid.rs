@@ -207,7 +207,10 @@ fn stale_item_name(flag: &Flag) -> String {
 }
 
 fn static_value(flag: &Flag, env: &Env, fail: &mut impl FnMut(&str, String, &str)) -> StaticValue {
-    let var = format!("{FLAGS_STATIC_PREFIX}{}", flag.ident.to_ascii_uppercase());
+    let var = format!(
+        "{FLAGS_STATIC_PREFIX}{}",
+        flags_manifest::env_suffix(&flag.name)
+    );
     let Some(text) = env.var(&var) else {
         return StaticValue {
             value: flag.default,

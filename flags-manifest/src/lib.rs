@@ -46,7 +46,7 @@ pub use pos::Pos;
 pub use rules::{
     Constraint, Operator, Rules, SemVer, Stickiness, Strategy, StrategyKind, WeightedVariant,
 };
-pub use valid::{to_snake_case, to_upper_camel};
+pub use valid::{env_suffix, to_snake_case, to_upper_camel};
 
 /// Reads and checks the manifest at `path`; I/O errors become a diagnostic at 1:1.
 pub fn parse_file(path: &std::path::Path) -> Result<Manifest, ManifestError> {

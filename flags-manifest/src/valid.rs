@@ -47,6 +47,27 @@ pub fn to_snake_case(name: &str) -> String {
     out
 }
 
+/// The environment spelling of flag `name`: its accessor identifier in upper case
+/// (`search_v2` and `SearchV2` give `SEARCH_V2`). The runtime reads
+/// `FLAGS_<this>`, the `flags!` macro `FLAGS_STATIC_<this>` for static flags.
+///
+/// ```
+/// assert_eq!(flags_manifest::env_suffix("search-v2"), "SEARCH_V2");
+/// assert_eq!(flags_manifest::env_suffix("PaymentsBeta"), "PAYMENTS_BETA");
+/// ```
+pub fn env_suffix(name: &str) -> String {
+    to_snake_case(name)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// `name` in UpperCamelCase, the form of generated enum types and variants.
 ///
 /// ```

@@ -64,17 +64,9 @@ impl fmt::Display for EnvProblem {
     }
 }
 
-/// The `FLAGS_` spelling of a flag name: upper case, other characters as `_`.
+/// The `FLAGS_` spelling of a flag name, shared with the macro and the matrix runner.
 fn env_name(flag: &str) -> String {
-    flag.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    flags_manifest::env_suffix(flag)
 }
 
 /// Parses a value the way `flags_manifest::Flag::parse_value` does (the spelling the

@@ -38,17 +38,7 @@ pub const COMBINATION_VAR: &str = "FLAGS_COMBINATION";
 /// assert_eq!(flags_test::runner::env_var(&m.flags[1]), "FLAGS_STATIC_DARK_MODE");
 /// ```
 pub fn env_var(flag: &Flag) -> String {
-    let upper: String = flag
-        .ident
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let upper = flags_manifest::env_suffix(&flag.name);
     if flag.is_static {
         format!("FLAGS_STATIC_{upper}")
     } else {
