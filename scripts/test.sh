@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (a headless
-# browser for the HTML report test), then runs every test of the workspace.
+# browser for the HTML report test; Unleash's client specification and a real Unleash
+# server with PostgreSQL, on loopback, for the Unleash source), then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
+
+echo "==> Unleash client specification (npm) and server (npm + PostgreSQL, loopback)"
+eval "$(scripts/unleash-spec.sh)"
+eval "$(scripts/unleash-server.sh start)"
+trap 'scripts/unleash-server.sh stop >/dev/null 2>&1 || true' EXIT
 
 echo "==> cargo test --workspace"
 cargo test --workspace --all-targets --no-fail-fast

@@ -1,0 +1,423 @@
+//! The live source: polls the client API and feeds the runtime's remote layer.
+//!
+//! Each poll (from [`flags_runtime::Registry::watch`]'s thread, never from an
+//! evaluation) asks `GET /api/client/features` with the last ETag; `304` changes
+//! nothing, a new payload is parsed, checked and mapped whole, written to the backup
+//! file, and handed to the registry, which swaps its snapshot. A failure (network,
+//! HTTP status, bad payload) is reported once per distinct problem; the last good
+//! state stays in force and attempts back off exponentially with jitter. At start,
+//! while the server cannot be reached, the backup file is served.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use flags_runtime::{Layer, Registry, Source, SourceError, Update};
+
+use crate::binding::{Binding, bind};
+use crate::config::{ConfigError, UnleashConfig};
+use crate::http::{Fetched, Http};
+use crate::mapping::ToggleVariants;
+use crate::payload::ClientFeatures;
+use crate::{TRACING_TARGET, backup};
+
+/// Where the toggles in force came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The server.
+    Server,
+    /// The backup file, read while the server could not be reached.
+    Backup(PathBuf),
+}
+
+/// The source's state, for health checks and tests.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Status {
+    /// Where the toggles in force came from; `None` until the first load.
+    pub origin: Option<Origin>,
+    /// When the server last answered (a payload or `304`).
+    pub last_contact: Option<SystemTime>,
+    /// When a payload was last applied.
+    pub last_update: Option<SystemTime>,
+    /// Failed attempts since the last success.
+    pub consecutive_failures: u32,
+    /// The last problem, while it lasts.
+    pub last_error: Option<String>,
+    /// The ETag of the last payload.
+    pub etag: Option<String>,
+    /// Toggles in the payload in force.
+    pub toggles: usize,
+    /// How the payload's toggles match the manifest's flags.
+    pub binding: Binding,
+    /// Requests sent to the server.
+    pub requests: u64,
+    /// Payloads applied (from the server or the backup).
+    pub updates: u64,
+}
+
+/// What the source shares with its handles: status and variant definitions.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    status: Mutex<Status>,
+    variants: RwLock<HashMap<usize, ToggleVariants>>,
+}
+
+impl Shared {
+    pub(crate) fn status(&self) -> Status {
+        self.status
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn update_status(&self, f: impl FnOnce(&mut Status)) {
+        f(&mut self.status.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    pub(crate) fn with_variants<R>(
+        &self,
+        index: usize,
+        f: impl FnOnce(&ToggleVariants) -> Option<R>,
+    ) -> Option<R> {
+        let table = self.variants.read().unwrap_or_else(PoisonError::into_inner);
+        table.get(&index).and_then(f)
+    }
+}
+
+/// A cheap handle on a source's [`Status`].
+///
+/// # Examples
+///
+/// ```
+/// use flags_unleash::{UnleashConfig, UnleashSource};
+///
+/// let source = UnleashSource::new(UnleashConfig::new("http://127.0.0.1:1", "app"))?;
+/// let status = source.status();
+/// assert_eq!(status.get().requests, 0);
+/// # Ok::<(), flags_unleash::ConfigError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct StatusHandle(pub(crate) Arc<Shared>);
+
+impl StatusHandle {
+    /// A copy of the current status.
+    #[must_use]
+    pub fn get(&self) -> Status {
+        self.0.status()
+    }
+}
+
+/// Unleash's client API as the runtime's [`Layer::Remote`] source.
+///
+/// Give it to [`Registry::watch`] (or use [`crate::start`], which also sends usage
+/// metrics). Evaluations never wait on it: they read the snapshot it last produced.
+///
+/// # Examples
+///
+/// ```no_run
+/// # use flags_runtime::__private::*;
+/// # static META: [FlagMeta; 0] = [];
+/// # static CELLS: [FastCell; 0] = [];
+/// # static REGISTRY: Registry = Registry::new(&META, &CELLS, "", "flags.toml");
+/// use flags_unleash::{UnleashConfig, UnleashSource};
+///
+/// let config = UnleashConfig::new("http://unleash:4242", "checkout")
+///     .token("default:production.abc123")
+///     .backup_file("/var/lib/checkout/unleash.json");
+/// let every = config.interval_value();
+/// let _watch = REGISTRY.watch(UnleashSource::new(config)?, every);
+/// # Ok::<(), flags_unleash::ConfigError>(())
+/// ```
+#[derive(Debug)]
+pub struct UnleashSource {
+    config: UnleashConfig,
+    http: Http,
+    origin: String,
+    shared: Arc<Shared>,
+    etag: Option<String>,
+    next_attempt: Option<Instant>,
+    failures: u32,
+    reported: Option<String>,
+    /// The ETag held is that of a refused payload (a `304` then means "still bad").
+    etag_refused: bool,
+    loaded: bool,
+    rng: u64,
+}
+
+impl UnleashSource {
+    /// A source for `config` (checked now; no request is sent until the first poll).
+    pub fn new(config: UnleashConfig) -> Result<UnleashSource, ConfigError> {
+        config.validate()?;
+        let rng = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+            | 1;
+        Ok(UnleashSource {
+            http: Http::new(&config),
+            origin: config.origin(),
+            config,
+            shared: Arc::default(),
+            etag: None,
+            next_attempt: None,
+            failures: 0,
+            reported: None,
+            etag_refused: false,
+            loaded: false,
+            rng,
+        })
+    }
+
+    /// A handle on this source's status that outlives moving the source into a
+    /// watch.
+    #[must_use]
+    pub fn status(&self) -> StatusHandle {
+        StatusHandle(self.shared.clone())
+    }
+
+    pub(crate) fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
+    /// The wait before the next attempt after `failures` consecutive failures:
+    /// `interval × 2^(failures-1)`, capped, with "equal jitter" (uniform in the upper
+    /// half) so that many clients do not retry in step.
+    fn backoff(&mut self) -> Duration {
+        let cap = self.config.backoff_cap();
+        let exp = self.failures.saturating_sub(1).min(20);
+        let full = self.config.interval.saturating_mul(1 << exp).min(cap);
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        // The top 53 bits as a fraction in [0, 1).
+        let fraction = (self.rng >> 11) as f64 / (1u64 << 53) as f64;
+        full.mul_f64(0.5 + 0.5 * fraction)
+    }
+
+    fn succeeded(&mut self) {
+        self.failures = 0;
+        self.next_attempt = None;
+        self.reported = None;
+        self.shared.update_status(|s| {
+            s.last_contact = Some(SystemTime::now());
+            s.consecutive_failures = 0;
+            s.last_error = None;
+        });
+    }
+
+    /// Records a failure; `Err` to report it, `Ok(None)` when it was already reported.
+    /// A server that could not be reached (or answered with an error status) is
+    /// retried with backoff; one that sent a refused payload is asked again at the
+    /// next interval (its ETag keeps the same content from being fetched again).
+    fn failed(&mut self, message: String, back_off: bool) -> Result<Option<Update>, SourceError> {
+        self.failures = self.failures.saturating_add(1);
+        let wait = if back_off {
+            self.backoff()
+        } else {
+            self.config.interval
+        };
+        self.next_attempt = back_off.then(|| Instant::now() + wait);
+        let failures = self.failures;
+        self.shared.update_status(|s| {
+            s.consecutive_failures = failures;
+            s.last_error = Some(message.clone());
+        });
+        if self.reported.as_deref() == Some(message.as_str()) {
+            tracing::debug!(target: TRACING_TARGET, source = %self.origin, failures, retry_in = ?wait, "{message}");
+            return Ok(None);
+        }
+        self.reported = Some(message.clone());
+        Err(SourceError::new(
+            &self.origin,
+            format!(
+                "{message} (the last good state stays; next attempt in {:.1} s)",
+                wait.as_secs_f64()
+            ),
+        ))
+    }
+
+    /// Binds `payload` to the registry's flags and records it as the state in force.
+    fn load(&mut self, registry: &Registry, payload: &ClientFeatures, origin: Origin) -> Update {
+        let (update, binding, variants) = bind(registry.flags(), payload).into_variants();
+        let previous = self.shared.status().binding;
+        if (!self.loaded || previous.missing_on_server != binding.missing_on_server)
+            && !binding.missing_on_server.is_empty()
+        {
+            tracing::warn!(
+                target: TRACING_TARGET,
+                source = %self.origin,
+                flags = ?binding.missing_on_server,
+                "manifest flags the Unleash server has no toggle for: they keep their manifest defaults (help: create toggles of the same names)"
+            );
+        }
+        if (!self.loaded || previous.unknown_to_manifest != binding.unknown_to_manifest)
+            && !binding.unknown_to_manifest.is_empty()
+        {
+            tracing::warn!(
+                target: TRACING_TARGET,
+                source = %self.origin,
+                toggles = ?binding.unknown_to_manifest,
+                "Unleash toggles no manifest flag is named after: ignored (help: declare them in flags.toml, or archive them in Unleash)"
+            );
+        }
+        *self
+            .shared
+            .variants
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = variants;
+        let toggles = payload.features.len();
+        let etag = self.etag.clone();
+        self.shared.update_status(|s| {
+            s.origin = Some(origin);
+            s.last_update = Some(SystemTime::now());
+            s.toggles = toggles;
+            s.binding = binding;
+            s.etag = etag;
+            s.updates += 1;
+        });
+        self.loaded = true;
+        update
+    }
+
+    /// At start, with the server failing: the backup file, if there is a good one.
+    fn serve_backup(&mut self, registry: &Registry, why: &str) -> Option<Update> {
+        let path = self.config.backup_file.clone()?;
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(target: TRACING_TARGET, source = %self.origin, backup = %path.display(),
+                    "the server failed ({why}) and the backup cannot be read: {e}");
+                return None;
+            }
+        };
+        match ClientFeatures::parse(&bytes) {
+            Ok(payload) => {
+                tracing::warn!(target: TRACING_TARGET, source = %self.origin, backup = %path.display(),
+                    "serving the backup file until the server answers ({why})");
+                let mut update = self.load(registry, &payload, Origin::Backup(path.clone()));
+                update.warnings.push(format!(
+                    "serving backup {} until the server answers: {why}",
+                    path.display()
+                ));
+                Some(update)
+            }
+            Err(e) => {
+                tracing::warn!(target: TRACING_TARGET, source = %self.origin, backup = %path.display(),
+                    "the server failed ({why}) and the backup is not a valid payload: {e}");
+                None
+            }
+        }
+    }
+}
+
+impl Source for UnleashSource {
+    fn name(&self) -> &str {
+        &self.origin
+    }
+
+    fn layer(&self) -> Layer {
+        Layer::Remote
+    }
+
+    fn poll(&mut self, registry: &Registry) -> Result<Option<Update>, SourceError> {
+        if self.next_attempt.is_some_and(|t| Instant::now() < t) {
+            return Ok(None);
+        }
+        self.shared.update_status(|s| s.requests += 1);
+        let fetched = self.http.features(self.etag.as_deref());
+        match fetched {
+            Ok(Fetched::NotModified) if self.etag_refused => {
+                // Still the refused content: nothing new, nothing to report again.
+                self.shared
+                    .update_status(|s| s.last_contact = Some(SystemTime::now()));
+                Ok(None)
+            }
+            Ok(Fetched::NotModified) => {
+                self.succeeded();
+                Ok(None)
+            }
+            Ok(Fetched::Body { bytes, etag }) => {
+                // Remember the ETag even of a refused payload: the same bad content is
+                // then neither downloaded nor reported again.
+                self.etag = etag;
+                match ClientFeatures::parse(&bytes) {
+                    Ok(payload) => {
+                        self.etag_refused = false;
+                        self.succeeded();
+                        if let Some(path) = &self.config.backup_file
+                            && let Err(e) = backup::write_atomic(path, &bytes)
+                        {
+                            tracing::warn!(target: TRACING_TARGET, source = %self.origin, backup = %path.display(),
+                                "cannot write the backup file: {e}");
+                        }
+                        Ok(Some(self.load(registry, &payload, Origin::Server)))
+                    }
+                    Err(e) => {
+                        self.etag_refused = true;
+                        let url = self.http.url("client/features");
+                        let message = format!("refused payload from {url}: {e}");
+                        self.fail_or_backup(registry, message, false)
+                    }
+                }
+            }
+            Err(message) => self.fail_or_backup(registry, message, true),
+        }
+    }
+}
+
+impl UnleashSource {
+    /// A failure: served from the backup if nothing was loaded yet and there is one,
+    /// else reported (once per distinct problem).
+    fn fail_or_backup(
+        &mut self,
+        registry: &Registry,
+        message: String,
+        back_off: bool,
+    ) -> Result<Option<Update>, SourceError> {
+        let failed = self.failed(message.clone(), back_off);
+        if !self.loaded
+            && let Some(update) = self.serve_backup(registry, &message)
+        {
+            return Ok(Some(update));
+        }
+        failed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_the_cap() {
+        let config = UnleashConfig::new("http://127.0.0.1:1", "app")
+            .interval(Duration::from_secs(10))
+            .max_backoff(Duration::from_secs(60));
+        let mut source = match UnleashSource::new(config) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        };
+        let mut seen = Vec::new();
+        for failures in 1..=8u32 {
+            source.failures = failures;
+            let full =
+                Duration::from_secs(10 * (1u64 << (failures - 1))).min(Duration::from_secs(60));
+            for _ in 0..50 {
+                let wait = source.backoff();
+                assert!(
+                    wait >= full / 2 && wait <= full,
+                    "{failures}: {wait:?} vs {full:?}"
+                );
+                seen.push(wait);
+            }
+        }
+        seen.sort();
+        seen.dedup();
+        assert!(
+            seen.len() > 100,
+            "jittered, not fixed: {} distinct waits",
+            seen.len()
+        );
+    }
+}

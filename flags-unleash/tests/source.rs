@@ -1,0 +1,557 @@
+//! The live source against a scripted Unleash server on loopback: ETags and headers,
+//! chunked bodies, refused payloads, the backup file, backoff, hot flips through the
+//! watch thread, registration and metrics, variant payloads.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Mock, dead_url, eventually, temp_dir};
+use flags_runtime::{Context, Layer, Reason, Registry};
+use flags_unleash::{Origin, UnleashConfig, UnleashSource};
+
+const ON: &str = r#"{"version":2,"features":[
+  {"name":"new_search","enabled":true,"strategies":[{"name":"default"}]},
+  {"name":"checkout_layout","enabled":true,
+   "strategies":[{"name":"flexibleRollout","parameters":{"rollout":"100","stickiness":"default","groupId":"checkout_layout"}}],
+   "variants":[{"name":"compact","weight":1000,"stickiness":"default","payload":{"type":"json","value":"{\"cols\":1}"}}]},
+  {"name":"frozen","enabled":true},
+  {"name":"only_on_server","enabled":true}]}"#;
+
+const OFF: &str = r#"{"version":2,"features":[
+  {"name":"new_search","enabled":false,"strategies":[{"name":"default"}]}]}"#;
+
+fn config(url: &str) -> UnleashConfig {
+    UnleashConfig::new(url, "flags-tests")
+        .instance_id("instance-1")
+        .token("default:development.secret")
+        .metrics_interval(None)
+        .timeout(Duration::from_secs(5))
+}
+
+fn source(config: UnleashConfig) -> UnleashSource {
+    UnleashSource::new(config).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn apply(registry: &Registry, source: &mut UnleashSource) -> Result<bool, String> {
+    registry.apply(source).map_err(|e| e.to_string())
+}
+
+mod etag_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+#[test]
+fn polls_with_etag_headers_and_binding() {
+    use etag_flags::flags;
+    let mock = Mock::start(ON, "\"v1\"");
+    let mut src = source(config(&mock.url));
+    let status = src.status();
+    let errors = flags::REGISTRY.error_count();
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    assert!(flags::new_search());
+    assert_eq!(flags::checkout_layout(), flags::CheckoutLayout::Compact);
+    assert!(
+        flags::dark_mode(),
+        "not on the server: the manifest default"
+    );
+    let detail = flags::NEW_SEARCH.explain(&Context::new());
+    assert_eq!(
+        (detail.layer, detail.reason),
+        (Layer::Remote, Reason::Strategy { index: 0 })
+    );
+    // The static flag's toggle is a warning (counted), not an error of the update.
+    assert_eq!(flags::REGISTRY.error_count(), errors + 1);
+
+    assert_eq!(
+        apply(&flags::REGISTRY, &mut src),
+        Ok(false),
+        "304: nothing new"
+    );
+    let gets = mock.requests_to("/api/client/features");
+    assert_eq!(gets.len(), 2);
+    for g in &gets {
+        assert_eq!(
+            g.header("authorization"),
+            Some("default:development.secret")
+        );
+        assert_eq!(g.header("unleash-appname"), Some("flags-tests"));
+        assert_eq!(g.header("unleash-instanceid"), Some("instance-1"));
+        assert_eq!(g.header("unleash-client-spec"), Some("6.1.0"));
+        assert!(
+            g.header("unleash-sdk")
+                .is_some_and(|v| v.starts_with("flags-unleash:"))
+        );
+    }
+    assert_eq!(gets[0].header("if-none-match"), None);
+    assert_eq!(gets[1].header("if-none-match"), Some("\"v1\""));
+
+    let s = status.get();
+    assert_eq!(s.origin, Some(Origin::Server));
+    assert_eq!(s.etag.as_deref(), Some("\"v1\""));
+    assert_eq!(s.toggles, 4);
+    assert_eq!(s.binding.missing_on_server, ["dark_mode"]);
+    assert_eq!(s.binding.unknown_to_manifest, ["only_on_server"]);
+    assert_eq!(s.binding.bound, [0, 1]);
+    assert_eq!((s.requests, s.updates), (2, 1));
+
+    mock.set(OFF, "\"v2\"");
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    assert!(!flags::new_search());
+    assert_eq!(
+        flags::NEW_SEARCH.explain(&Context::new()).reason,
+        Reason::KillSwitch
+    );
+    assert_eq!(
+        flags::checkout_layout(),
+        flags::CheckoutLayout::Classic,
+        "gone from the server: back to the manifest default"
+    );
+}
+
+mod chunked_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+#[test]
+fn chunked_bodies_are_decoded() {
+    use chunked_flags::flags;
+    let mock = Mock::start(ON, "\"c1\"");
+    mock.chunked(true);
+    let mut src = source(config(&mock.url));
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    assert!(flags::new_search());
+    assert_eq!(flags::checkout_layout(), flags::CheckoutLayout::Compact);
+}
+
+mod refused_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+#[test]
+fn a_bad_payload_is_refused_whole_and_reported_once() {
+    use refused_flags::flags;
+    let mock = Mock::start(ON, "\"good\"");
+    let mut src = source(config(&mock.url));
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    let generation = flags::REGISTRY.generation();
+    let errors = flags::REGISTRY.error_count();
+
+    // Its first toggle alone would turn new_search off; the second has no name.
+    mock.set(
+        r#"{"features":[{"name":"new_search","enabled":false},{"enabled":true}]}"#,
+        "\"bad\"",
+    );
+    let err = apply(&flags::REGISTRY, &mut src).err().unwrap_or_default();
+    assert!(
+        err.contains("features[1]: a toggle without a name"),
+        "{err}"
+    );
+    assert!(err.contains("the last good state stays"), "{err}");
+    assert!(flags::new_search(), "the last good state stays");
+    assert_eq!(flags::REGISTRY.generation(), generation);
+    assert_eq!(flags::REGISTRY.error_count(), errors + 1);
+    assert!(src.status().get().last_error.is_some());
+
+    // The same bad content (same ETag) is neither fetched again nor reported again.
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(false));
+    assert_eq!(flags::REGISTRY.error_count(), errors + 1);
+
+    mock.set_bytes(b"\xff\x00{\"features\":", "\"worse\"");
+    let err = apply(&flags::REGISTRY, &mut src).err().unwrap_or_default();
+    assert!(err.contains("invalid JSON"), "{err}");
+    assert!(flags::new_search());
+    assert_eq!(flags::REGISTRY.generation(), generation);
+
+    mock.set(OFF, "\"fixed\"");
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    assert!(!flags::new_search());
+    assert_eq!(src.status().get().last_error, None);
+}
+
+mod unknown_variant_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+#[test]
+fn a_toggle_that_does_not_fit_its_flag_leaves_it_to_lower_layers() {
+    use unknown_variant_flags::flags;
+    let mock = Mock::start(
+        r#"{"features":[
+          {"name":"new_search","enabled":true},
+          {"name":"checkout_layout","enabled":true,"variants":[{"name":"huge","weight":1}]}]}"#,
+        "\"u\"",
+    );
+    let mut src = source(config(&mock.url));
+    let errors = flags::REGISTRY.error_count();
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    assert!(flags::new_search(), "the rest of the payload applies");
+    assert_eq!(flags::checkout_layout(), flags::CheckoutLayout::Classic);
+    assert_eq!(
+        flags::CHECKOUT_LAYOUT.explain(&Context::new()).layer,
+        Layer::Manifest
+    );
+    assert_eq!(flags::REGISTRY.error_count(), errors + 1, "one warning");
+    assert_eq!(src.status().get().binding.bound, [0]);
+}
+
+mod backup_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+mod backup_restart_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+#[test]
+fn the_backup_is_written_and_served_while_the_server_is_down_at_start() {
+    let dir = temp_dir("backup");
+    let path = dir.join("state").join("unleash.json");
+    let mock = Mock::start(ON, "\"b1\"");
+    let mut src = source(config(&mock.url).backup_file(&path));
+    assert_eq!(apply(&backup_flags::flags::REGISTRY, &mut src), Ok(true));
+    assert_eq!(std::fs::read(&path).unwrap_or_default(), ON.as_bytes());
+
+    // A new process, the server failing: the backup serves, then the server again.
+    use backup_restart_flags::flags;
+    mock.fail_with(Some(503));
+    mock.set(OFF, "\"b2\"");
+    let mut src = source(
+        config(&mock.url)
+            .backup_file(&path)
+            .interval(Duration::from_millis(20))
+            .max_backoff(Duration::from_millis(40)),
+    );
+    let status = src.status();
+    let errors = flags::REGISTRY.error_count();
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    assert!(flags::new_search(), "served from the backup");
+    let s = status.get();
+    assert_eq!(s.origin, Some(Origin::Backup(path.clone())));
+    assert_eq!(s.consecutive_failures, 1);
+    assert!(
+        s.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("HTTP 503"),
+        "{s:?}"
+    );
+    assert!(
+        flags::REGISTRY.error_count() > errors,
+        "serving the backup is reported"
+    );
+
+    mock.fail_with(None);
+    eventually("the server's state", Duration::from_secs(5), || {
+        let _ = flags::REGISTRY.apply(&mut src);
+        !flags::new_search()
+    });
+    assert_eq!(status.get().origin, Some(Origin::Server));
+    assert_eq!(std::fs::read(&path).unwrap_or_default(), OFF.as_bytes());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+mod down_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+#[test]
+fn server_down_without_backup_keeps_manifest_defaults_and_backs_off() {
+    use down_flags::flags;
+    let mut src = source(config(&dead_url()).interval(Duration::from_secs(60)));
+    let status = src.status();
+    let errors = flags::REGISTRY.error_count();
+    let err = apply(&flags::REGISTRY, &mut src).err().unwrap_or_default();
+    assert!(err.contains("next attempt in"), "{err}");
+    assert!(
+        !flags::new_search() && flags::dark_mode(),
+        "manifest defaults"
+    );
+    assert_eq!(flags::REGISTRY.error_count(), errors + 1);
+    // Backing off: the next polls send nothing.
+    for _ in 0..5 {
+        assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(false));
+    }
+    assert_eq!(status.get().requests, 1);
+    assert_eq!(status.get().origin, None);
+}
+
+mod backoff_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+#[test]
+fn failures_back_off_exponentially_and_are_reported_once() {
+    use backoff_flags::flags;
+    let mock = Mock::start(ON, "\"x\"");
+    mock.fail_with(Some(500));
+    let mut src = source(
+        config(&mock.url)
+            .interval(Duration::from_millis(10))
+            .max_backoff(Duration::from_millis(80)),
+    );
+    let status = src.status();
+    let errors = flags::REGISTRY.error_count();
+    let start = Instant::now();
+    let mut polls = 0;
+    while start.elapsed() < Duration::from_millis(600) {
+        let _ = flags::REGISTRY.apply(&mut src);
+        polls += 1;
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let requests = mock.requests_to("/api/client/features").len();
+    // Waits of 5–10, 10–20, 20–40, then 40–80 ms: roughly 10 to 20 requests in 600 ms.
+    assert!(
+        (5..=30).contains(&requests),
+        "{requests} requests for {polls} polls"
+    );
+    assert!(
+        polls > 3 * requests,
+        "{requests} requests for {polls} polls"
+    );
+    assert_eq!(
+        flags::REGISTRY.error_count(),
+        errors + 1,
+        "the same failure is reported once"
+    );
+    assert_eq!(status.get().consecutive_failures as usize, requests);
+    mock.fail_with(None);
+    eventually("recovery", Duration::from_secs(5), || {
+        flags::REGISTRY.apply(&mut src) == Ok(true)
+    });
+    assert!(flags::new_search());
+    assert_eq!(status.get().consecutive_failures, 0);
+}
+
+mod watch_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+#[test]
+fn the_watch_thread_flips_accessors_within_an_interval() {
+    use watch_flags::flags;
+    let interval = Duration::from_millis(100);
+    let mock = Mock::start(ON, "\"w1\"");
+    let watch = flags::REGISTRY.watch(source(config(&mock.url)), interval);
+    assert!(
+        flags::new_search(),
+        "the first poll happens before watch returns"
+    );
+    let flipped_at = Instant::now();
+    mock.set(OFF, "\"w2\"");
+    eventually("the flip", Duration::from_secs(5), || !flags::new_search());
+    let took = flipped_at.elapsed();
+    // One interval, plus the request and scheduling slack on a loaded 2-core machine.
+    assert!(took < interval * 5, "took {took:?}");
+    watch.stop();
+    mock.set(ON, "\"w3\"");
+    std::thread::sleep(interval * 3);
+    assert!(!flags::new_search(), "stopped: the last state stays");
+}
+
+mod metrics_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+#[test]
+fn registers_and_sends_usage_metrics() {
+    use metrics_flags::flags;
+    let mock = Mock::start(ON, "\"m1\"");
+    let unleash = flags_unleash::start(
+        &flags::REGISTRY,
+        config(&mock.url)
+            .environment("test")
+            .metrics_interval(Some(Duration::from_millis(100))),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(unleash.is_polling());
+    assert!(flags::REGISTRY.is_counting());
+    mock.wait_for("registration", Duration::from_secs(5), |r| {
+        r.iter().any(|r| r.path == "/api/client/register")
+    });
+    let register = &mock.requests_to("/api/client/register")[0];
+    let body = register.json();
+    assert_eq!(body["appName"], "flags-tests");
+    assert_eq!(body["instanceId"], "instance-1");
+    assert_eq!(body["interval"], 100);
+    assert!(
+        body["sdkVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("flags-unleash:"))
+    );
+    assert!(
+        body["strategies"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|x| x == "flexibleRollout"))
+    );
+    assert_eq!(
+        register.header("authorization"),
+        Some("default:development.secret")
+    );
+
+    for _ in 0..7 {
+        assert!(flags::new_search());
+    }
+    for _ in 0..3 {
+        assert_eq!(flags::checkout_layout(), flags::CheckoutLayout::Compact);
+    }
+    for _ in 0..5 {
+        assert!(flags::dark_mode());
+    }
+    let sum = |requests: &[common::Request], toggle: &str, key: &str| -> u64 {
+        requests
+            .iter()
+            .filter(|r| r.path == "/api/client/metrics")
+            .filter_map(|r| r.json()["bucket"]["toggles"][toggle][key].as_u64())
+            .sum()
+    };
+    mock.wait_for("metrics of every evaluation", Duration::from_secs(5), |r| {
+        sum(r, "new_search", "yes") == 7 && sum(r, "checkout_layout", "yes") == 3
+    });
+    unleash.stop();
+    assert!(!flags::REGISTRY.is_counting(), "counting restored");
+    let posts = mock.requests_to("/api/client/metrics");
+    let all = mock.requests();
+    assert_eq!(sum(&all, "new_search", "no"), 0);
+    assert_eq!(sum(&all, "checkout_layout", "no"), 0);
+    let variants: u64 = posts
+        .iter()
+        .filter_map(|r| {
+            r.json()["bucket"]["toggles"]["checkout_layout"]["variants"]["compact"].as_u64()
+        })
+        .sum();
+    assert_eq!(variants, 3);
+    for p in &posts {
+        let body = p.json();
+        assert_eq!(body["appName"], "flags-tests");
+        assert_eq!(body["environment"], "test");
+        let toggles = body["bucket"]["toggles"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        assert!(!toggles.is_empty(), "empty buckets are not sent");
+        assert!(!toggles.contains_key("dark_mode"), "not a server toggle");
+        for key in ["start", "stop"] {
+            let t = body["bucket"][key].as_str().unwrap_or_default();
+            assert!(t.len() == 24 && t.ends_with('Z'), "{key}: {t}");
+        }
+    }
+}
+
+mod payload_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+#[test]
+fn variant_payloads_come_with_the_value() {
+    use payload_flags::flags;
+    let mock = Mock::start(ON, "\"p1\"");
+    let unleash =
+        flags_unleash::start(&flags::REGISTRY, config(&mock.url)).unwrap_or_else(|e| panic!("{e}"));
+    let ctx = Context::with_key("user-1");
+    let v = unleash.variant(flags::CHECKOUT_LAYOUT, &ctx);
+    assert_eq!(v.value, flags::CheckoutLayout::Compact);
+    assert_eq!((v.name, v.layer), ("compact", Layer::Remote));
+    let payload = v.payload.unwrap_or_default();
+    assert_eq!(
+        (payload.kind.as_str(), payload.value.as_str()),
+        ("json", r#"{"cols":1}"#)
+    );
+    let b = unleash.variant(flags::NEW_SEARCH, &ctx);
+    assert!(b.value && b.payload.is_none());
+    let d = unleash.variant(flags::DARK_MODE, &ctx);
+    assert_eq!((d.layer, d.payload), (Layer::Manifest, None));
+}
+
+/// Captures `tracing` events of this crate's target on the current thread.
+#[derive(Clone, Default)]
+struct Capture(std::sync::Arc<std::sync::Mutex<Vec<(tracing::Level, String)>>>);
+
+impl Capture {
+    fn take(&self) -> Vec<(tracing::Level, String)> {
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Text(String);
+        impl tracing::field::Visit for Text {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!("{}={value:?} ", field.name()));
+            }
+        }
+        if event.metadata().target() == flags_unleash::TRACING_TARGET {
+            let mut text = Text(String::new());
+            event.record(&mut text);
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push((*event.metadata().level(), text.0));
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+mod tracing_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+#[test]
+fn the_binding_is_reported_at_start_and_when_it_changes() {
+    use tracing_flags::flags;
+    let capture = Capture::default();
+    let mock = Mock::start(ON, "\"t1\"");
+    let mut src = source(config(&mock.url));
+    tracing::subscriber::with_default(capture.clone(), || {
+        assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+        let events = capture.take();
+        let warns: Vec<&String> = events
+            .iter()
+            .filter(|(l, _)| *l == tracing::Level::WARN)
+            .map(|(_, t)| t)
+            .collect();
+        assert_eq!(warns.len(), 2, "{events:?}");
+        assert!(
+            warns[0].contains("no toggle for") && warns[0].contains(r#"flags=["dark_mode"]"#),
+            "{}",
+            warns[0]
+        );
+        assert!(
+            warns[1].contains("no manifest flag") && warns[1].contains(r#"["only_on_server"]"#),
+            "{}",
+            warns[1]
+        );
+
+        // The same binding again (a new payload): not reported again.
+        mock.set(
+            &ON.replace("\"default\"}]}", "\"default\"}],\"x\":1}"),
+            "\"t2\"",
+        );
+        assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+        assert!(capture.take().is_empty());
+
+        // A changed binding: reported.
+        mock.set(OFF, "\"t3\"");
+        assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+        let events = capture.take();
+        assert!(
+            events.iter().any(|(l, t)| *l == tracing::Level::WARN
+                && t.contains(r#"["checkout_layout", "dark_mode", "frozen"]"#)),
+            "{events:?}"
+        );
+    });
+}
