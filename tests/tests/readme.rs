@@ -15,7 +15,10 @@ fn block(readme: &str, lang: &str) -> String {
 fn the_manifest_example_parses() {
     let toml = block(&readme(), "toml");
     let m = flags_manifest::parse_str(&toml, "README.md").unwrap_or_else(|e| panic!("{e}"));
-    assert!(m.flag("search_v2").is_some_and(|f| !f.rules.strategies.is_empty()));
+    assert!(
+        m.flag("search_v2")
+            .is_some_and(|f| !f.rules.strategies.is_empty())
+    );
     assert!(m.flag("new_checkout").is_some_and(|f| f.rollout.is_some()));
 }
 
@@ -27,8 +30,15 @@ fn the_quick_start_has_two_commands_that_exist() {
     assert!(commands[0].starts_with("cargo run -p rollout-demo"));
     assert!(commands[1].starts_with("scripts/test.sh"));
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    assert!(std::path::Path::new(root).join("examples/rollout-demo/Cargo.toml").is_file());
+    assert!(
+        std::path::Path::new(root)
+            .join("examples/rollout-demo/Cargo.toml")
+            .is_file()
+    );
     assert!(std::path::Path::new(root).join("scripts/test.sh").is_file());
     let ci = std::fs::read_to_string(format!("{root}/.ci/run")).unwrap();
-    assert!(ci.contains("scripts/test.sh"), ".ci/run calls the README's test command");
+    assert!(
+        ci.contains("scripts/test.sh"),
+        ".ci/run calls the README's test command"
+    );
 }
