@@ -6,8 +6,8 @@
 
 const unleash = require('unleash-server');
 
-const port = Number(process.env.FLAGS_UNLEASH_PORT || 44242);
-const pgPort = Number(process.env.FLAGS_UNLEASH_PG_PORT || 54329);
+const port = Number(process.env.TEST_UNLEASH_PORT || 44242);
+const pgPort = Number(process.env.TEST_UNLEASH_PG_PORT || 54329);
 
 unleash
   .start({
@@ -23,7 +23,7 @@ unleash
     authentication: { type: 'open-source', enableApiToken: true },
     versionCheck: { enable: false },
     telemetry: false,
-    logLevel: process.env.FLAGS_UNLEASH_LOG_LEVEL || 'warn',
+    logLevel: process.env.TEST_UNLEASH_LOG_LEVEL || 'warn',
   })
   .then(() => console.log(`unleash listening on http://127.0.0.1:${port}`))
   .catch((err) => {

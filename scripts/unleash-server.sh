@@ -11,24 +11,24 @@
 #   scripts/unleash-server.sh node-start   start Unleash only (PostgreSQL must run)
 #
 # Use: eval "$(scripts/unleash-server.sh start)"; cargo test -p flags-unleash; scripts/unleash-server.sh stop
-# The exports are also written to $FLAGS_UNLEASH_RUN/env.
+# The exports are also written to $TEST_UNLEASH_RUN/env.
 #
-# Environment (defaults): FLAGS_CACHE (~/.cache/flags: the npm install, done once),
-# FLAGS_UNLEASH_RUN (/tmp/flags-unleash: database, logs, pid files),
-# FLAGS_UNLEASH_PORT (44242), FLAGS_UNLEASH_PG_PORT (54329),
-# FLAGS_UNLEASH_VERSION (6.10.1; needs Node.js >= 18 < 21), FLAGS_UNLEASH_START_TIMEOUT (300 s).
+# Environment (defaults): TEST_CACHE_DIR (~/.cache/flags: the npm install, done once),
+# TEST_UNLEASH_RUN (/tmp/flags-unleash: database, logs, pid files),
+# TEST_UNLEASH_PORT (44242), TEST_UNLEASH_PG_PORT (54329),
+# TEST_UNLEASH_VERSION (6.10.1; needs Node.js >= 18 < 21), TEST_UNLEASH_START_TIMEOUT (300 s).
 # Works as root on a fresh Debian machine (PostgreSQL runs as the `postgres` user then)
 # and as an ordinary user who has PostgreSQL installed. Every step is idempotent.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-version="${FLAGS_UNLEASH_VERSION:-6.10.1}"
-cache="${FLAGS_CACHE:-$HOME/.cache/flags}"
+version="${TEST_UNLEASH_VERSION:-6.10.1}"
+cache="${TEST_CACHE_DIR:-$HOME/.cache/flags}"
 install_dir="$cache/unleash-server/$version"
-run="${FLAGS_UNLEASH_RUN:-/tmp/flags-unleash}"
-port="${FLAGS_UNLEASH_PORT:-44242}"
-pg_port="${FLAGS_UNLEASH_PG_PORT:-54329}"
-start_timeout="${FLAGS_UNLEASH_START_TIMEOUT:-300}"
+run="${TEST_UNLEASH_RUN:-/tmp/flags-unleash}"
+port="${TEST_UNLEASH_PORT:-44242}"
+pg_port="${TEST_UNLEASH_PG_PORT:-54329}"
+start_timeout="${TEST_UNLEASH_START_TIMEOUT:-300}"
 admin_token='*:*.flags-unleash-admin-token'
 client_token='default:development.flags-unleash-client-token'
 url="http://127.0.0.1:$port"
@@ -154,7 +154,7 @@ start_node() {
     mkdir -p "$run"
     # setsid: the server outlives this script and the shell that called it.
     NODE_PATH="$install_dir/node_modules" \
-      FLAGS_UNLEASH_PORT="$port" FLAGS_UNLEASH_PG_PORT="$pg_port" \
+      TEST_UNLEASH_PORT="$port" TEST_UNLEASH_PG_PORT="$pg_port" \
       INIT_ADMIN_API_TOKENS="$admin_token" INIT_CLIENT_API_TOKENS="$client_token" \
       SEND_TELEMETRY=false CHECK_VERSION=false \
       setsid node "$here/unleash-server.js" >>"$run/unleash.log" 2>&1 </dev/null &
@@ -186,10 +186,10 @@ stop_node() {
 
 print_env() {
   cat <<EOF
-export FLAGS_UNLEASH_URL=$url
-export FLAGS_UNLEASH_ADMIN_TOKEN='$admin_token'
-export FLAGS_UNLEASH_CLIENT_TOKEN='$client_token'
-export FLAGS_UNLEASH_SCRIPT=$here/unleash-server.sh
+export TEST_UNLEASH_URL=$url
+export TEST_UNLEASH_ADMIN_TOKEN='$admin_token'
+export TEST_UNLEASH_CLIENT_TOKEN='$client_token'
+export TEST_UNLEASH_SCRIPT=$here/unleash-server.sh
 EOF
 }
 

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Installs Unleash's client specification (npm package @unleash/client-specification)
 # into a cache folder outside the repository, once, and prints
-#   export FLAGS_UNLEASH_SPEC=<dir with index.json>
+#   export TEST_UNLEASH_SPEC=<dir with index.json>
 # for `eval "$(scripts/unleash-spec.sh)"`. flags-unleash's tests/spec.rs reads it.
 # Its files are not copied into the repository.
 #
-# Environment: FLAGS_CACHE (default ~/.cache/flags), FLAGS_UNLEASH_SPEC_VERSION (6.1.0).
+# Environment: TEST_CACHE_DIR (default ~/.cache/flags), TEST_UNLEASH_SPEC_VERSION (6.1.0).
 # Needs: npm (the npm registry), tar. Idempotent: a second run only prints the export.
 set -euo pipefail
 
-version="${FLAGS_UNLEASH_SPEC_VERSION:-6.1.0}"
-cache="${FLAGS_CACHE:-$HOME/.cache/flags}"
+version="${TEST_UNLEASH_SPEC_VERSION:-6.1.0}"
+cache="${TEST_CACHE_DIR:-$HOME/.cache/flags}"
 root="$cache/unleash-spec"
 dest="$root/$version"
 
@@ -31,4 +31,4 @@ if [ ! -f "$dest/package/specifications/index.json" ]; then
   mv "$tmp/package" "$dest/package"
 fi
 
-echo "export FLAGS_UNLEASH_SPEC=$dest/package/specifications"
+echo "export TEST_UNLEASH_SPEC=$dest/package/specifications"

@@ -4,7 +4,7 @@
 //! sorting (by `#sort=` in the address and by clicking headers) reorders the rows.
 //!
 //! Needs Chromium (`apt-get install -y chromium`). Without it the test fails, unless
-//! FLAGS_SKIP_BROWSER=1 is set, which skips it and says so.
+//! TEST_SKIP_BROWSER=1 is set, which skips it and says so.
 
 mod common;
 
@@ -37,21 +37,21 @@ fn find_chromium() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// The browser, or `None` when FLAGS_SKIP_BROWSER=1 explicitly skips the test.
+/// The browser, or `None` when TEST_SKIP_BROWSER=1 explicitly skips the test.
 fn chromium() -> Option<PathBuf> {
     if let Some(path) = find_chromium() {
         return Some(path);
     }
-    if std::env::var("FLAGS_SKIP_BROWSER").as_deref() == Ok("1") {
+    if std::env::var("TEST_SKIP_BROWSER").as_deref() == Ok("1") {
         eprintln!(
-            "SKIPPED: headless Chromium not found and FLAGS_SKIP_BROWSER=1; the HTML report was not tested in a browser"
+            "SKIPPED: headless Chromium not found and TEST_SKIP_BROWSER=1; the HTML report was not tested in a browser"
         );
         return None;
     }
     panic!(
         "headless Chromium is needed to test the HTML report but was not found \
          (looked for chromium, chromium-browser, google-chrome in /usr/bin and PATH, and $CHROMIUM). \
-         Install it with `apt-get install -y chromium`, or set FLAGS_SKIP_BROWSER=1 to skip this test explicitly."
+         Install it with `apt-get install -y chromium`, or set TEST_SKIP_BROWSER=1 to skip this test explicitly."
     );
 }
 

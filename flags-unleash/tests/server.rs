@@ -1,5 +1,5 @@
 //! Against a real Unleash server (npm unleash-server 6.x with PostgreSQL), started by
-//! `scripts/unleash-server.sh start`, which prints `FLAGS_UNLEASH_URL` and the tokens:
+//! `scripts/unleash-server.sh start`, which prints `TEST_UNLEASH_URL` and the tokens:
 //!
 //! ```sh
 //! eval "$(scripts/unleash-server.sh start)"
@@ -7,8 +7,8 @@
 //! scripts/unleash-server.sh stop
 //! ```
 //!
-//! Without `FLAGS_UNLEASH_URL` this test fails and says how to start the server;
-//! `FLAGS_SKIP_UNLEASH_SERVER=1` skips it explicitly.
+//! Without `TEST_UNLEASH_URL` this test fails and says how to start the server;
+//! `TEST_SKIP_UNLEASH_SERVER=1` skips it explicitly.
 //!
 //! The test creates toggles through the admin API, sees the accessors follow within
 //! one poll interval, stops the server (the accessors keep the last state; a second
@@ -45,15 +45,15 @@ struct Server {
 impl Server {
     /// The server from the environment, or `None` when skipped explicitly.
     fn from_env() -> Option<Server> {
-        let Ok(url) = std::env::var("FLAGS_UNLEASH_URL") else {
-            if std::env::var("FLAGS_SKIP_UNLEASH_SERVER").as_deref() == Ok("1") {
-                eprintln!("skipped: FLAGS_SKIP_UNLEASH_SERVER=1");
+        let Ok(url) = std::env::var("TEST_UNLEASH_URL") else {
+            if std::env::var("TEST_SKIP_UNLEASH_SERVER").as_deref() == Ok("1") {
+                eprintln!("skipped: TEST_SKIP_UNLEASH_SERVER=1");
                 return None;
             }
             panic!(
-                "FLAGS_UNLEASH_URL is not set: start a local Unleash server with \
+                "TEST_UNLEASH_URL is not set: start a local Unleash server with \
                  `eval \"$(scripts/unleash-server.sh start)\"` from the workspace root \
-                 (or set FLAGS_SKIP_UNLEASH_SERVER=1 to skip this test explicitly)"
+                 (or set TEST_SKIP_UNLEASH_SERVER=1 to skip this test explicitly)"
             );
         };
         let var = |name: &str| {
@@ -61,7 +61,7 @@ impl Server {
                 panic!("{name} is not set: use the exports of scripts/unleash-server.sh start")
             })
         };
-        let script = std::env::var_os("FLAGS_UNLEASH_SCRIPT").map_or_else(
+        let script = std::env::var_os("TEST_UNLEASH_SCRIPT").map_or_else(
             || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/unleash-server.sh"),
             PathBuf::from,
         );
@@ -72,8 +72,8 @@ impl Server {
             .into();
         Some(Server {
             url: url.trim_end_matches('/').to_owned(),
-            admin: var("FLAGS_UNLEASH_ADMIN_TOKEN"),
-            client: var("FLAGS_UNLEASH_CLIENT_TOKEN"),
+            admin: var("TEST_UNLEASH_ADMIN_TOKEN"),
+            client: var("TEST_UNLEASH_CLIENT_TOKEN"),
             script,
             http,
         })

@@ -3,7 +3,7 @@
 //!
 //! The specification is the npm package `@unleash/client-specification` (6.1.0); it is
 //! not copied into this repository. `scripts/unleash-spec.sh` installs it into a cache
-//! outside the repository and prints `export FLAGS_UNLEASH_SPEC=<dir>`; without that
+//! outside the repository and prints `export TEST_UNLEASH_SPEC=<dir>`; without that
 //! variable these tests fail and say so.
 //!
 //! Every file of the specification runs; none is left out:
@@ -20,11 +20,11 @@ use serde::Deserialize;
 
 /// The spec's `specifications` folder, or a failure that says how to get it.
 fn spec_dir() -> PathBuf {
-    let Some(dir) = std::env::var_os("FLAGS_UNLEASH_SPEC") else {
+    let Some(dir) = std::env::var_os("TEST_UNLEASH_SPEC") else {
         panic!(
-            "FLAGS_UNLEASH_SPEC is not set. Run `eval \"$(scripts/unleash-spec.sh)\"` from the \
+            "TEST_UNLEASH_SPEC is not set. Run `eval \"$(scripts/unleash-spec.sh)\"` from the \
              workspace root: it installs npm @unleash/client-specification 6.1.0 into \
-             ${{FLAGS_CACHE:-$HOME/.cache/flags}}/unleash-spec and prints the export."
+             ${{TEST_CACHE_DIR:-$HOME/.cache/flags}}/unleash-spec and prints the export."
         );
     };
     let dir = PathBuf::from(dir);
@@ -34,7 +34,7 @@ fn spec_dir() -> PathBuf {
         }
     }
     panic!(
-        "FLAGS_UNLEASH_SPEC={} has no index.json (nor specifications/index.json): re-run \
+        "TEST_UNLEASH_SPEC={} has no index.json (nor specifications/index.json): re-run \
          scripts/unleash-spec.sh",
         dir.display()
     );

@@ -3,8 +3,9 @@
 //!
 //! Unknown names and bad values are reported (once) and skipped; the other variables
 //! still apply. A specific `FLAGS_<NAME>` wins over the same flag in `FLAGS`.
-//! `FLAGS_TODAY` and `FLAGS_STATIC_*` belong to the build (expiry date and static
-//! flags) and are ignored here.
+//! The framework's own variables are not flags and are ignored here: `FLAGS_TODAY` and
+//! `FLAGS_STATIC_*` belong to the build (expiry date and static flags),
+//! `FLAGS_COMBINATION` and `FLAGS_MATRIX_SEED` to flags-test's matrix runs.
 
 use std::fmt;
 
@@ -19,6 +20,9 @@ use crate::registry::Registry;
 const COMBINED: &str = "FLAGS";
 /// The prefix of a one-flag variable.
 const PREFIX: &str = "FLAGS_";
+
+/// `FLAGS_*` variables of the framework itself, never flags.
+const RESERVED: &[&str] = &["TODAY", "COMBINATION", "MATRIX_SEED"];
 
 /// Flag values from environment variables.
 ///
@@ -208,7 +212,7 @@ impl EnvSource {
             let Some(suffix) = var.strip_prefix(PREFIX) else {
                 continue;
             };
-            if suffix == "TODAY" || suffix.starts_with("STATIC_") {
+            if RESERVED.contains(&suffix) || suffix.starts_with("STATIC_") {
                 continue;
             }
             let wanted = suffix.to_ascii_uppercase();
@@ -342,6 +346,8 @@ mod tests {
     fn reserved_names_are_ignored() {
         let (values, problems) = parse(&[
             ("FLAGS_TODAY", "2026-01-01"),
+            ("FLAGS_COMBINATION", "a=on"),
+            ("FLAGS_MATRIX_SEED", "7"),
             ("FLAGS_STATIC_DARK_MODE", "on"),
         ]);
         assert!(values.is_empty());
