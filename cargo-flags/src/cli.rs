@@ -161,6 +161,10 @@ pub struct ReportArgs {
     /// A state (rule) file whose rules describe each flag's current state.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
+    /// A guarded-rollout state file (`cargo flags rollout`'s `state.json`): fills
+    /// the rollout stage column.
+    #[arg(long, value_name = "FILE")]
+    pub rollouts: Option<PathBuf>,
     /// Output format. Default: html when --out ends in .html or .htm, else md.
     #[arg(long, value_enum)]
     pub format: Option<ReportFormat>,

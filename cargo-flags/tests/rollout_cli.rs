@@ -142,3 +142,42 @@ fn audit_verify_tells_torn_from_tampered() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_report_shows_the_rollout_stage() {
+    let dir = workspace("report");
+    assert_eq!(
+        run(&dir, &["rollout", "advance", "new_checkout"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let o = run(
+        &dir,
+        &[
+            "report",
+            "--format",
+            "md",
+            "--rollouts",
+            ".flags/state.json",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout(&o).contains("stage 2 at 10% (running)"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&dir, &["report", "--format", "md"]);
+    assert!(
+        !stdout(&o).contains("stage 2 at 10%"),
+        "no state file, no stage: {}",
+        stdout(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -30,7 +30,9 @@ pub struct Criteria {
     pub max_latency_ms: Option<f64>,
     /// Highest acceptable ratio of treatment to control mean latency (1.2 = 20% slower).
     pub max_latency_ratio: Option<f64>,
-    /// Confidence of each test (0.5 to just under 1); 0.99 by default.
+    /// Confidence of the whole rollout (0.5 to just under 1; 0.99 by default): the
+    /// chance of a rollback when nothing regressed is at most `1 - confidence`, over
+    /// every stage, criterion and look together.
     pub confidence: f64,
 }
 

@@ -7,6 +7,7 @@
 mod html;
 mod md;
 
+use flags_rollout::{StateFile, StateStore};
 use std::io::Write;
 
 use flags_manifest::{Date, expiry_state};
@@ -87,7 +88,13 @@ impl Page {
 }
 
 /// Builds the report's model.
-pub fn build(loaded: &Loaded, state: Option<&State>, scan: &Scan, today: Date) -> Page {
+pub fn build(
+    loaded: &Loaded,
+    state: Option<&State>,
+    rollouts: Option<&StateFile>,
+    scan: &Scan,
+    today: Date,
+) -> Page {
     let manifest = &loaded.manifest;
     let counts = scan.counts(manifest.flags.len());
     let rows = manifest
@@ -123,9 +130,11 @@ pub fn build(loaded: &Loaded, state: Option<&State>, scan: &Scan, today: Date) -
                 default: flag.value_label(flag.default),
                 state: summary,
                 state_source: source,
-                // No source of rollout stages exists yet (the runtime's rollout
-                // controller will provide one); the report says so instead of guessing.
-                stage: None,
+                // Only a rollout state file knows stages; without one the report says
+                // so instead of guessing.
+                stage: rollouts
+                    .and_then(|r| r.rollouts.get(&flag.name))
+                    .map(|r| r.position.to_string()),
                 refs: counts[flag.index],
             }
         })
@@ -150,8 +159,17 @@ pub fn run(globals: &Globals, args: &ReportArgs) -> Result<Exit, Failure> {
         .as_deref()
         .map(|path| workspace::load_state(path, &loaded.manifest))
         .transpose()?;
+    let rollouts = match &args.rollouts {
+        Some(path) => StateStore::new(path).load().map_err(|e| {
+            Failure::msg(format!(
+                "cannot use the rollout state {}: {e}",
+                path.display()
+            ))
+        })?,
+        None => None,
+    };
     let scan = refs::scan(&loaded.manifest, &loaded.file.dir, &args.scan)?;
-    let page = build(&loaded, state.as_ref(), &scan, today);
+    let page = build(&loaded, state.as_ref(), rollouts.as_ref(), &scan, today);
     let format = args.format.unwrap_or_else(|| {
         let html = args
             .out
