@@ -537,7 +537,15 @@ pub(crate) struct Regex {
 struct Compiler {
     insts: Vec<Inst>,
     classes: Vec<Class>,
+    /// Nodes emitted so far. The instruction cap alone does not bound compilation:
+    /// repeating a node that emits nothing (`(?:){1000}`, nested) loops without ever
+    /// adding an instruction, so emission itself is budgeted too.
+    work: usize,
 }
+
+/// The most nodes one compilation may emit (several times [`MAX_INSTS`]: a pattern
+/// within the instruction cap never comes close).
+const MAX_WORK: usize = 16 * MAX_INSTS;
 
 impl Compiler {
     fn push(&mut self, inst: Inst) -> Result<usize, PatternError> {
@@ -549,6 +557,10 @@ impl Compiler {
     }
 
     fn emit(&mut self, node: &Node) -> Result<(), PatternError> {
+        self.work += 1;
+        if self.work > MAX_WORK {
+            return err("pattern too large");
+        }
         match node {
             Node::Empty => {}
             Node::Char { c, fold } => {
@@ -639,6 +651,7 @@ impl Regex {
         let mut c = Compiler {
             insts: Vec::new(),
             classes: Vec::new(),
+            work: 0,
         };
         c.emit(&node)?;
         c.insts.push(Inst::Match);
@@ -744,6 +757,17 @@ mod tests {
             Ok(r) => r,
             Err(e) => panic!("{p}: {e}"),
         }
+    }
+
+    #[test]
+    fn empty_repeats_cannot_stall_compilation() {
+        // Without a work budget this nests to 10^12 emissions of nothing.
+        assert!(Regex::new("((((){1000}){1000}){1000}){1000}", false).is_err());
+        assert!(Regex::new("(?:(?:(?:){1000}){1000}){1000}", false).is_err());
+        // A small empty repeat is fine: only the runaway nesting is refused.
+        assert!(Regex::new("((){10}){10}", false).is_ok());
+        // Ordinary bounded repeats still compile.
+        assert!(Regex::new("(ab){2,5}c{3}", false).is_ok());
     }
 
     #[test]
