@@ -683,11 +683,10 @@ fn compile_strategy(s: &Strategy, flag: FlagShape<'_>) -> Result<CStrategy, Rule
                     percent: *percent,
                 });
             }
-            let group_id = if group_id.is_empty() {
-                flag.name
-            } else {
-                group_id.as_str()
-            };
+            // Taken as given, empty included: Unleash's legacy gradual rollouts hash
+            // ":key" when they have no group (the manifest itself defaults the group to
+            // the flag's name when parsing).
+            let group_id = group_id.as_str();
             (
                 CKind::Rollout {
                     percent: *percent,

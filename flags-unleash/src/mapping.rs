@@ -739,9 +739,7 @@ fn to_strategy(
             // The runtime splits a strategy's variants with its rollout's group, or
             // the flag's name for other kinds: a different `groupId` needs a rollout.
             let same_group = match &kind {
-                StrategyKind::Rollout { group_id, .. } => {
-                    *group_id == group || (group_id.is_empty() && group == feature.name)
-                }
+                StrategyKind::Rollout { group_id, .. } => *group_id == group,
                 _ => group == feature.name,
             };
             if !same_group {
