@@ -885,9 +885,14 @@ fn read_constraint(
             | Operator::NumGte
             | Operator::NumLt
             | Operator::NumLte => v.trim().parse::<f64>().is_ok(),
-            Operator::SemverEq | Operator::SemverGt | Operator::SemverLt => {
-                SemVer::parse(v).is_some()
-            }
+            Operator::SemverEq
+            | Operator::SemverGt
+            | Operator::SemverLt
+            | Operator::SemverGte
+            | Operator::SemverLte => SemVer::parse(v).is_some(),
+            Operator::DateAfter | Operator::DateBefore => is_date_time(v),
+            // Regex patterns are checked by the runtime's engine; a pattern it cannot
+            // compile never matches.
             _ => true,
         };
         if !ok {
@@ -895,8 +900,20 @@ fn read_constraint(
                 vspan.clone(),
                 &format!("{path}.value"),
                 format!("`{v}` is not a valid operand for this operator"),
-                "numeric operators take a number, semver operators a version like 1.2.3",
+                "numeric operators take a number, semver operators a version like 1.2.3, date operators an RFC 3339 date-time like 2027-01-31T00:00:00Z",
             );
+        }
+    }
+    if operator == Operator::InCidr {
+        for (v, vspan) in &values {
+            if !is_cidr(v) {
+                cx.error_help(
+                    vspan.clone(),
+                    &format!("{path}.values"),
+                    format!("`{v}` is not an IP address or CIDR range"),
+                    "write an address like 10.0.0.1 or a range like 10.0.0.0/8 or 2001:db8::/32",
+                );
+            }
         }
     }
     let inverted = t
@@ -914,6 +931,36 @@ fn read_constraint(
         inverted,
         case_insensitive,
     })
+}
+
+/// An RFC 3339 date-time (or a plain date): a real calendar day, then optionally a time.
+fn is_date_time(text: &str) -> bool {
+    let t = text.trim();
+    let Some(day) = t.get(..10) else {
+        return false;
+    };
+    if day.parse::<Date>().is_err() {
+        return false;
+    }
+    let rest = &t[10..];
+    rest.is_empty()
+        || ((rest.starts_with('T') || rest.starts_with('t') || rest.starts_with(' '))
+            && rest.len() >= 6
+            && rest[1..].bytes().take(2).all(|b| b.is_ascii_digit()))
+}
+
+/// An IPv4/IPv6 address, or one with a `/prefix` no longer than the address.
+fn is_cidr(text: &str) -> bool {
+    let (addr, prefix) = match text.trim().split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (text.trim(), None),
+    };
+    let bits = match addr.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => 32,
+        Ok(std::net::IpAddr::V6(_)) => 128,
+        Err(_) => return false,
+    };
+    prefix.is_none_or(|p| p.parse::<u8>().is_ok_and(|n| n <= bits))
 }
 
 fn read_weights(

@@ -283,3 +283,42 @@ fn rollout_plan_errors() {
     );
     assert_error(&src, "a rollout plan needs a run-time on/off flag");
 }
+
+#[test]
+fn constraint_operands_are_checked() {
+    let with = |op: &str, operand: &str| {
+        format!(
+            "[flags.a]\n{GOOD_FLAG}[[flags.a.strategies]]\ntype = \"all\"\n[[flags.a.strategies.constraints]]\nattribute = \"x\"\noperator = \"{op}\"\n{operand}\n"
+        )
+    };
+    for (op, operand) in [
+        ("semver_gte", "value = \"1.2\""),
+        ("semver_lte", "value = \"v1.2.3\""),
+        ("date_after", "value = \"2026-02-30T00:00:00Z\""),
+        ("date_before", "value = \"yesterday\""),
+        ("in_cidr", "values = [\"10.0.0.0/33\"]"),
+        ("in_cidr", "values = [\"not-an-ip\"]"),
+    ] {
+        let errs = errors(&with(op, operand));
+        assert!(
+            errs.iter().any(|e| e.contains("is not a valid operand")
+                || e.contains("is not an IP address or CIDR range")),
+            "{op} {operand}: {errs:#?}"
+        );
+    }
+    for (op, operand) in [
+        ("semver_gte", "value = \"1.2.3-rc.1\""),
+        ("date_after", "value = \"2026-02-28T12:00:00+02:00\""),
+        ("date_before", "value = \"2026-02-28\""),
+        (
+            "in_cidr",
+            "values = [\"10.0.0.0/8\", \"2001:db8::/32\", \"192.168.1.1\"]",
+        ),
+    ] {
+        assert_eq!(
+            errors(&with(op, operand)),
+            Vec::<String>::new(),
+            "{op} {operand}"
+        );
+    }
+}
