@@ -1047,7 +1047,10 @@ impl RolloutController {
                         "exposure lowered but the state file could not be saved; retrying next tick"
                     );
                 } else {
+                    // Undo the change but keep its revision used: the audit log already
+                    // holds an entry with it, so the next transition must not reuse it.
                     core.file = before;
+                    core.file.revision = core.file.revision.max(t.revision);
                     self.compensate(core, &t, &e);
                     return Err(e.into());
                 }
