@@ -743,7 +743,7 @@ thread_local! {
 
 /// A uniform number in `0..n` from a per-thread xorshift generator (for `random`
 /// stickiness, which is not sticky by design). `n` must be positive.
-fn random_below(n: u32) -> u32 {
+pub(crate) fn random_below(n: u32) -> u32 {
     let x = RNG
         .try_with(|cell| {
             let mut x = cell.get();

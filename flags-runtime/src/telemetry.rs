@@ -10,7 +10,6 @@
 //!
 //! Exposure events carry a salted hash of the targeting key, never the key itself.
 
-use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::explain::{Layer, Reason};
@@ -165,33 +164,27 @@ pub struct ExposureSampling {
 }
 
 impl ExposureSampling {
-    /// The salted hash of a targeting key that exposure events carry (SipHash-1-3
-    /// from `std` over the salt and the key; stable for a given build of `std`).
+    /// The salted hash of a targeting key that exposure events carry: two MurmurHash3
+    /// (x86, 32-bit) halves over the key's UTF-8, seeded by the salt's two halves. A
+    /// fixed, published function, so the hash is the same across Rust releases and
+    /// across services that share the salt.
     #[must_use]
     pub fn hash_key(&self, key: &str) -> u64 {
-        let mut h = std::hash::DefaultHasher::new();
-        self.salt.hash(&mut h);
-        key.hash(&mut h);
-        h.finish()
+        let hi = crate::bucket::murmur3_32((self.salt >> 32) as u32, &[key.as_bytes()]);
+        let lo = crate::bucket::murmur3_32(self.salt as u32, &[key.as_bytes(), b"\x01"]);
+        (u64::from(hi) << 32) | u64::from(lo)
     }
 }
 
-/// Whether this evaluation is sampled (1 in `one_in`, per-thread counter so the
-/// decision is cheap and needs no shared state).
+/// Whether this evaluation is sampled: with probability 1 in `one_in`, drawn from the
+/// per-thread generator, so that no flag is favoured by the order a handler reads
+/// flags in (a shared every-Nth counter would always pick the same one).
 #[inline]
 pub(crate) fn sampled(one_in: u32) -> bool {
-    thread_local! {
-        static TICK: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
-    }
     if one_in <= 1 {
         return one_in == 1;
     }
-    TICK.try_with(|t| {
-        let n = t.get().wrapping_add(1) % one_in;
-        t.set(n);
-        n == 0
-    })
-    .unwrap_or(false)
+    crate::rules::random_below(one_in) == 0
 }
 
 pub(crate) fn exposure(
@@ -315,7 +308,35 @@ mod tests {
     fn sampling_rate() {
         assert!(!sampled(0));
         assert!((0..10).all(|_| sampled(1)));
-        let hits = (0..1000).filter(|_| sampled(10)).count();
-        assert_eq!(hits, 100);
+        // 1 in 10 of 100,000: mean 10,000, standard deviation about 95.
+        let hits = (0..100_000).filter(|_| sampled(10)).count();
+        assert!((9_400..=10_600).contains(&hits), "{hits}");
+    }
+
+    #[test]
+    fn sampling_does_not_favour_read_order() {
+        // A handler reading flag A then flag B: an every-Nth counter with N = 2 would
+        // sample only B. Both must get their share.
+        let (mut a, mut b) = (0, 0);
+        for _ in 0..50_000 {
+            a += usize::from(sampled(2));
+            b += usize::from(sampled(2));
+        }
+        assert!((24_000..=26_000).contains(&a), "{a}");
+        assert!((24_000..=26_000).contains(&b), "{b}");
+    }
+
+    #[test]
+    fn key_hash_is_a_fixed_function() {
+        // Pinned values, computed independently with Python's mmh3 (murmur3 x86_32 of
+        // "user-1" and "user-1\x01" with the salt's halves as seeds): the hash must
+        // not change with the toolchain.
+        let s = ExposureSampling { one_in: 1, salt: 0 };
+        assert_eq!(s.hash_key("user-1"), 17_916_031_130_342_988_653);
+        let s = ExposureSampling {
+            one_in: 1,
+            salt: (0x1234 << 32) | 0x5678,
+        };
+        assert_eq!(s.hash_key("user-1"), 11_139_811_687_762_108_133);
     }
 }
