@@ -1,6 +1,6 @@
 //! Typed handles on one flag of a registry: what the generated constants are.
 //!
-//! A handle is a registry reference and an index; reading it is one relaxed atomic
+//! A handle is a registry reference and an index; reading it is one acquire atomic
 //! load when the flag has one value for everyone, and a context-aware evaluation
 //! otherwise. [`FlagHandle`] lets overrides take the flag's own value type.
 

@@ -19,7 +19,7 @@
 //! weighted variants) and [`RuleSet`] exposes it as a pure function of rules and
 //! [`Context`].
 //!
-//! A flag whose value is the same for everyone is read with one relaxed atomic load;
+//! A flag whose value is the same for everyone is read with one atomic load (acquire: a plain load on x86);
 //! a sticky rollout costs one hash of the targeting key. Neither allocates.
 //!
 //! # Semantics worth knowing

@@ -5,7 +5,7 @@
 //! update rebuilds a [`Snapshot`](crate::Snapshot) of all flags from the layers and
 //! swaps it in atomically (`arc-swap`). Each flag also has a [`FastCell`]: one word
 //! holding the flag's value when it is the same for everyone and nothing forces a
-//! closer look, so that reading it costs one relaxed load and a branch. Otherwise the
+//! closer look, so that reading it costs one acquire load and a branch. Otherwise the
 //! cell is marked SLOW and reads evaluate the current snapshot for the context.
 //!
 //! The slow path is taken when: the registry is not initialised yet; the flag's rules
@@ -521,7 +521,7 @@ impl Registry {
     #[inline]
     pub fn value(&self, index: usize) -> Value {
         if let Some(cell) = self.cells.get(index) {
-            let word = cell.0.load(Ordering::Relaxed);
+            let word = cell.0.load(Ordering::Acquire);
             if word & SLOW == 0 {
                 return decode(word);
             }
@@ -533,7 +533,7 @@ impl Registry {
     #[inline]
     pub fn value_for(&self, index: usize, ctx: &Context) -> Value {
         if let Some(cell) = self.cells.get(index) {
-            let word = cell.0.load(Ordering::Relaxed);
+            let word = cell.0.load(Ordering::Acquire);
             if word & SLOW == 0 {
                 return decode(word);
             }
@@ -546,7 +546,7 @@ impl Registry {
     #[inline]
     pub fn route(&'static self, index: usize, ctx: Option<&Context>, gate: &'static Gate) -> Value {
         if let Some(cell) = self.cells.get(index) {
-            let word = cell.0.load(Ordering::Relaxed);
+            let word = cell.0.load(Ordering::Acquire);
             if word & SLOW == 0 {
                 return decode(word);
             }
@@ -598,7 +598,7 @@ impl Registry {
     /// assert_eq!(REGISTRY.fast_value(0), None);
     /// ```
     pub fn fast_value(&self, index: usize) -> Option<Value> {
-        let word = self.cells.get(index)?.0.load(Ordering::Relaxed);
+        let word = self.cells.get(index)?.0.load(Ordering::Acquire);
         (word & SLOW == 0).then(|| decode(word))
     }
 
@@ -1231,7 +1231,10 @@ fn publish(cells: &[FastCell], data: &SnapshotData, fast: bool) {
             (true, Some(v)) => encode(v),
             _ => SLOW,
         };
-        cell.0.store(word, Ordering::Relaxed);
+        // Release pairs with the readers' Acquire: a reader that sees a new value, or
+        // SLOW, also sees the snapshot published before it, so reads never go back to
+        // an older state on weakly ordered CPUs (on x86 both are plain moves).
+        cell.0.store(word, Ordering::Release);
     }
 }
 
