@@ -1,8 +1,11 @@
 //! The environment layer: `FLAGS_<UPPER_NAME>=on|off|<variant>` per flag and a
 //! combined `FLAGS="a=on,b=compact"`, read once when the registry starts.
 //!
-//! Unknown names and bad values are reported (once) and skipped; the other variables
-//! still apply. A specific `FLAGS_<NAME>` wins over the same flag in `FLAGS`.
+//! Bad values, and unknown names close to one of the manifest's flags (typos, with a
+//! did-you-mean), are reported (once) and skipped; the other variables still apply. An
+//! unknown name close to no flag here is logged at debug level only: in a process with
+//! several manifests (a library's and the application's) it belongs to another
+//! registry. A specific `FLAGS_<NAME>` wins over the same flag in `FLAGS`.
 //! The framework's own variables are not flags and are ignored here: `FLAGS_TODAY` and
 //! `FLAGS_STATIC_*` belong to the build (expiry date and static flags),
 //! `FLAGS_COMBINATION` and `FLAGS_MATRIX_SEED` to flags-test's matrix runs.
@@ -60,6 +63,10 @@ pub struct EnvProblem {
     pub var: String,
     /// What is wrong and how to fix it.
     pub message: String,
+    /// The name is close to no flag of this manifest: it most likely belongs to
+    /// another registry in the same process (a library's own manifest), so it is
+    /// logged at debug level instead of being reported as a problem.
+    pub foreign: bool,
 }
 
 impl fmt::Display for EnvProblem {
@@ -148,6 +155,7 @@ impl EnvSource {
             .map(|var| EnvProblem {
                 var: var.clone(),
                 message: "the value is not UTF-8 text".to_owned(),
+                foreign: false,
             })
             .collect();
         let mut set = |var: &str, flag: usize, text: &str, problems: &mut Vec<EnvProblem>| {
@@ -160,6 +168,7 @@ impl EnvSource {
                         meta.name,
                         env_name(meta.name)
                     ),
+                    foreign: false,
                 });
                 return;
             }
@@ -173,6 +182,7 @@ impl EnvSource {
                         meta.name,
                         expected(meta)
                     ),
+                    foreign: false,
                 }),
             }
         };
@@ -184,6 +194,7 @@ impl EnvSource {
                     Some(h) => format!("no flag named `{name}` (help: did you mean `{h}`?)"),
                     None => format!("no flag named `{name}`"),
                 },
+                foreign: hint.is_none(),
             }
         };
         // The combined variable first, so that specific variables win over it.
@@ -193,6 +204,7 @@ impl EnvSource {
                     problems.push(EnvProblem {
                         var: var.clone(),
                         message: format!("`{item}` is not of the form name=value"),
+                        foreign: false,
                     });
                     continue;
                 };
@@ -259,7 +271,17 @@ impl Source for EnvSource {
                     )
                 })
                 .collect(),
-            warnings: problems.iter().map(ToString::to_string).collect(),
+            warnings: problems
+                .iter()
+                .filter(|p| {
+                    if p.foreign {
+                        tracing::debug!(target: crate::TARGET, var = %p.var,
+                            "not a flag of this manifest; left to other registries");
+                    }
+                    !p.foreign
+                })
+                .map(ToString::to_string)
+                .collect(),
         }))
     }
 }
@@ -408,7 +430,11 @@ mod tests {
         static CELLS: [FastCell; 4] = [const { FastCell::new() }; 4];
         // The manifest text is irrelevant to the environment layer.
         static REGISTRY: Registry = Registry::new(&FLAGS, &CELLS, "", "none.toml");
-        let mut src = EnvSource::from_vars([("FLAGS_BETA", "on"), ("FLAGS_NOPE", "on")]);
+        let mut src = EnvSource::from_vars([
+            ("FLAGS_BETA", "on"),
+            ("FLAGS_NOPE", "on"),
+            ("FLAGS_BETTA", "on"),
+        ]);
         assert_eq!(src.name(), "env");
         assert_eq!(src.layer(), Layer::Env);
         let update = match src.poll(&REGISTRY) {
@@ -418,8 +444,11 @@ mod tests {
         assert_eq!(update.rules.len(), 1);
         assert_eq!(update.rules[0].0, 3);
         assert_eq!(update.rules[0].1.value, Some(Value::Bool(true)));
-        assert_eq!(update.warnings.len(), 1);
-        assert!(update.warnings[0].contains("FLAGS_NOPE"));
+        // A near miss of a flag here is a typo to report; a name close to no flag of
+        // this manifest is left to other registries of the process.
+        assert_eq!(update.warnings.len(), 1, "{:?}", update.warnings);
+        assert!(update.warnings[0].contains("FLAGS_BETTA"));
+        assert!(update.warnings[0].contains("did you mean `beta`?"));
         assert_eq!(src.poll(&REGISTRY), Ok(None));
     }
 }
