@@ -491,14 +491,12 @@ impl RolloutController {
                         percent: stages[0],
                         status: Status::Running,
                     };
-                    let started = self.transition(
+                    let started = self.automatic(
                         &mut core,
                         flag,
                         None,
                         to,
                         "rollout started".to_owned(),
-                        CONTROLLER_ACTOR,
-                        Source::Automatic,
                         None,
                     );
                     match started {
@@ -605,16 +603,7 @@ impl RolloutController {
                 } else {
                     format!("plan changed from stages {old} to {stages:?}")
                 };
-                let t = self.transition(
-                    core,
-                    flag,
-                    Some(from),
-                    to,
-                    reason,
-                    CONTROLLER_ACTOR,
-                    Source::Automatic,
-                    None,
-                )?;
+                let t = self.automatic(core, flag, Some(from), to, reason, None)?;
                 Ok(Some(t))
             }
             _ => {
@@ -739,16 +728,7 @@ impl RolloutController {
                     ..from
                 };
                 return self
-                    .transition(
-                        core,
-                        flag,
-                        Some(from),
-                        to,
-                        reason,
-                        CONTROLLER_ACTOR,
-                        Source::Automatic,
-                        None,
-                    )
+                    .automatic(core, flag, Some(from), to, reason, None)
                     .map(Some);
             }
             return Ok(None);
@@ -783,16 +763,7 @@ impl RolloutController {
                 status: Status::RolledBack,
             };
             return self
-                .transition(
-                    core,
-                    flag,
-                    Some(from),
-                    to,
-                    reason,
-                    CONTROLLER_ACTOR,
-                    Source::Automatic,
-                    Some(evidence),
-                )
+                .automatic(core, flag, Some(from), to, reason, Some(evidence))
                 .map(Some);
         }
         if !soaked {
@@ -823,17 +794,8 @@ impl RolloutController {
                 format!("{passed}; every stage passed"),
             ),
         };
-        self.transition(
-            core,
-            flag,
-            Some(from),
-            to,
-            reason,
-            CONTROLLER_ACTOR,
-            Source::Automatic,
-            Some(evidence),
-        )
-        .map(Some)
+        self.automatic(core, flag, Some(from), to, reason, Some(evidence))
+            .map(Some)
     }
 
     /// Moves `flag` to its next stage now, whatever the metrics say (or completes it
@@ -965,6 +927,28 @@ impl RolloutController {
         };
         self.notify(std::slice::from_ref(&t));
         Ok(t)
+    }
+
+    /// A transition the controller decides on its own.
+    fn automatic(
+        &self,
+        core: &mut Core,
+        flag: &str,
+        from: Option<Position>,
+        to: Position,
+        reason: String,
+        evidence: Option<Evidence>,
+    ) -> Result<Transition, RolloutError> {
+        self.transition(
+            core,
+            flag,
+            from,
+            to,
+            reason,
+            CONTROLLER_ACTOR,
+            Source::Automatic,
+            evidence,
+        )
     }
 
     /// Records and applies one transition; see the module docs for the order of effects.
