@@ -33,6 +33,43 @@ pub struct FlagMeta {
 }
 
 impl FlagMeta {
+    /// A dynamic ops flag with no description, owner, expiry or prerequisites, at its
+    /// first value (off, or its first variant): the base of hand-written registries
+    /// and tests, completed with struct-update syntax.
+    ///
+    /// ```
+    /// use flags_runtime::FlagMeta;
+    /// const LAYOUT: FlagMeta = FlagMeta {
+    ///     requires: &["beta"],
+    ///     ..FlagMeta::bare("layout", 1, &["classic", "compact"])
+    /// };
+    /// assert_eq!(LAYOUT.label(LAYOUT.default), "classic");
+    /// ```
+    pub const fn bare(
+        name: &'static str,
+        index: usize,
+        variants: &'static [&'static str],
+    ) -> FlagMeta {
+        FlagMeta {
+            name,
+            index,
+            description: "",
+            owner: "",
+            kind: Kind::Ops,
+            lifecycle: Lifecycle::Active,
+            expires: None,
+            variants,
+            default: if variants.is_empty() {
+                Value::Bool(false)
+            } else {
+                Value::Variant(0)
+            },
+            is_static: false,
+            requires: &[],
+            excludes: &[],
+        }
+    }
+
     /// Whether this is an on/off flag.
     pub const fn is_bool(&self) -> bool {
         self.variants.is_empty()

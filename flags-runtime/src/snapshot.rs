@@ -317,7 +317,7 @@ impl Snapshot<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::meta::{Kind, Lifecycle};
+
     use flags_manifest::{Pos, Rules, Stickiness, Strategy, StrategyKind};
 
     const fn meta(
@@ -327,22 +327,8 @@ mod tests {
         requires: &'static [&'static str],
     ) -> FlagMeta {
         FlagMeta {
-            name,
-            index,
-            description: "",
-            owner: "",
-            kind: Kind::Ops,
-            lifecycle: Lifecycle::Active,
-            expires: None,
-            variants,
-            default: if variants.is_empty() {
-                Value::Bool(false)
-            } else {
-                Value::Variant(0)
-            },
-            is_static: false,
             requires,
-            excludes: &[],
+            ..FlagMeta::bare(name, index, variants)
         }
     }
 

@@ -150,7 +150,6 @@ fn declared(meta: &FlagMeta, d: &Dependency) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flags_runtime::__private::{Kind, Lifecycle, Value};
 
     const fn meta(
         name: &'static str,
@@ -161,22 +160,10 @@ mod tests {
         excludes: &'static [&'static str],
     ) -> FlagMeta {
         FlagMeta {
-            name,
-            index,
-            description: "",
-            owner: "",
-            kind: Kind::Ops,
-            lifecycle: Lifecycle::Active,
-            expires: None,
-            variants,
-            default: if variants.is_empty() {
-                Value::Bool(false)
-            } else {
-                Value::Variant(0)
-            },
             is_static,
             requires,
             excludes,
+            ..FlagMeta::bare(name, index, variants)
         }
     }
 

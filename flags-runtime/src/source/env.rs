@@ -289,7 +289,6 @@ impl Source for EnvSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::meta::{Kind, Lifecycle};
 
     const fn meta(
         name: &'static str,
@@ -298,22 +297,8 @@ mod tests {
         is_static: bool,
     ) -> FlagMeta {
         FlagMeta {
-            name,
-            index,
-            description: "",
-            owner: "",
-            kind: Kind::Ops,
-            lifecycle: Lifecycle::Active,
-            expires: None,
-            variants,
-            default: if variants.is_empty() {
-                Value::Bool(false)
-            } else {
-                Value::Variant(0)
-            },
             is_static,
-            requires: &[],
-            excludes: &[],
+            ..FlagMeta::bare(name, index, variants)
         }
     }
 

@@ -7,7 +7,7 @@
 
 pub mod unleash;
 
-use flags_runtime::__private::{FlagMeta, Kind, Lifecycle, Value, Variant};
+use flags_runtime::__private::{FlagMeta, Value, Variant};
 
 pub const MANIFEST: &str = r#"
 [flags.search_v2]
@@ -98,18 +98,10 @@ const fn meta(
     is_static: bool,
 ) -> FlagMeta {
     FlagMeta {
-        name,
-        index,
-        description: "",
-        owner: "",
-        kind: Kind::Ops,
-        lifecycle: Lifecycle::Active,
-        expires: None,
-        variants,
         default,
-        is_static,
         requires,
-        excludes: &[],
+        is_static,
+        ..FlagMeta::bare(name, index, variants)
     }
 }
 
