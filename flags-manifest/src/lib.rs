@@ -25,6 +25,7 @@
 //! ```
 
 mod date;
+mod deps;
 mod error;
 mod expiry;
 mod model;
@@ -35,12 +36,15 @@ mod rules;
 mod valid;
 
 pub use date::{Date, DateError, TodaySource, today};
+pub use deps::MAX_REQUIRES_DEPTH;
 pub use error::{Diagnostic, ManifestError, Severity, did_you_mean};
 pub use expiry::{ExpiryState, expiry_state};
 pub use model::{
     ExpiryPolicy, Flag, FlagRef, FlagType, Kind, Lifecycle, Manifest, Naming, Settings, Value,
 };
-pub use parse::{parse_bytes, parse_rules_str, parse_str, parse_str_with_notes};
+pub use parse::{
+    REGEX_SIZE_LIMIT, check_regex, parse_bytes, parse_rules_str, parse_str, parse_str_with_notes,
+};
 pub use plan::{Criteria, RolloutPlan, parse_duration};
 pub use pos::Pos;
 pub use rules::{

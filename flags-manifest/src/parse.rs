@@ -22,6 +22,14 @@ use crate::rules::{
 /// a hostile file must not exhaust the compiler's stack.
 const MAX_NESTING: usize = 32;
 
+/// The longest `grace_days` or `warn_ahead_days`: ten years, far beyond any real
+/// policy, so that date arithmetic never overflows.
+const MAX_DAYS: u32 = 3650;
+
+/// The largest variant weight. Weights are relative (a variant gets its weight over the
+/// sum), so this bound only keeps the sum of many weights far from overflow.
+const MAX_WEIGHT: u32 = 1_000_000;
+
 const FLAG_KEYS: &[&str] = &[
     "description",
     "owner",
@@ -199,7 +207,19 @@ fn parse_toml<'i>(cx: &mut Ctxt<'i>) -> Option<DeTable<'i>> {
         return Some(root.into_inner());
     }
     for e in errors {
-        let span = e.span().unwrap_or(0..0);
+        let mut span = e.span().unwrap_or(0..0);
+        // The parser gives its recursion limit no position; the culprit is the key with
+        // the most dotted parts.
+        if span.is_empty() && span.start == 0 && e.message().contains("recursion") {
+            span = deepest_key(cx.src);
+            cx.error_help(
+                span,
+                "",
+                "invalid TOML: this key nests too deep for the parser",
+                "a manifest needs only a few dotted parts per key, like flags.NAME.KEY",
+            );
+            continue;
+        }
         let mut msg = e.message().trim().replace('\n', " ");
         // The parser's message does not say which key is duplicated; its span does.
         if msg.contains("duplicate key")
@@ -218,6 +238,38 @@ fn parse_toml<'i>(cx: &mut Ctxt<'i>) -> Option<DeTable<'i>> {
         );
     }
     None
+}
+
+/// The span of the key (or table header) with the most dotted parts: where a key too
+/// deep for the parser is. Quotes are honoured; the value after `=` is not looked at.
+fn deepest_key(src: &str) -> Range<usize> {
+    let mut best = (0, 0..0);
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        let text = line.trim_end();
+        let indent = text.len() - text.trim_start().len();
+        let mut dots = 0;
+        let mut end = text.len();
+        let mut quote = None;
+        for (i, c) in text.char_indices() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '.') => dots += 1,
+                (None, '=' | '#') => {
+                    end = i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if dots > best.0 {
+            best = (dots, offset + indent..offset + end.max(indent));
+        }
+        offset += line.len();
+    }
+    best.1
 }
 
 /// The offset of the first bracket nested deeper than [`MAX_NESTING`], skipping strings
@@ -323,7 +375,15 @@ fn read_settings(cx: &mut Ctxt<'_>, t: &DeTable<'_>) -> Settings {
         "settings",
         &["naming", "expiry", "grace_days", "warn_ahead_days"],
     );
-    let grace = read_u32(cx, t, "grace_days", "settings.grace_days").unwrap_or(0);
+    let grace = read_u32(
+        cx,
+        t,
+        "grace_days",
+        "settings.grace_days",
+        MAX_DAYS,
+        "a number of days in range",
+    )
+    .unwrap_or(0);
     if let Some((policy, span)) = read_string(cx, t, "expiry", "settings.expiry") {
         s.expiry = match policy.as_str() {
             "warn" => ExpiryPolicy::Warn,
@@ -349,7 +409,14 @@ fn read_settings(cx: &mut Ctxt<'_>, t: &DeTable<'_>) -> Settings {
             "set expiry = \"error\" or remove grace_days",
         );
     }
-    if let Some(days) = read_u32(cx, t, "warn_ahead_days", "settings.warn_ahead_days") {
+    if let Some(days) = read_u32(
+        cx,
+        t,
+        "warn_ahead_days",
+        "settings.warn_ahead_days",
+        MAX_DAYS,
+        "a number of days in range",
+    ) {
         s.warn_ahead_days = days;
     }
     if let Some(naming) = table_at(cx, t, "naming", "settings.naming") {
@@ -463,16 +530,27 @@ fn read_flag(
         .get("expires")
         .and_then(|v| read_date(cx, v, &format!("{path}.expires")));
     if expires.is_none() && kind_known && kind.is_temporary() && !t.contains_key("expires") {
-        cx.error_help(
-            head.clone(),
-            &format!("{path}.expires"),
-            format!(
-                "flag `{}` is a {} flag, which is temporary, but has no `expires` date",
-                name.get_ref(),
-                kind.as_str()
-            ),
-            "add expires = YYYY-MM-DD, or use kind = \"ops\" or \"permission\" for a permanent flag",
-        );
+        // Without `kind` the flag is a release flag; say so, or the complaint about
+        // `expires` reads as if the user had asked for a temporary flag.
+        let (message, help) = if t.contains_key("kind") {
+            (
+                format!(
+                    "flag `{}` is a {} flag, which is temporary, but has no `expires` date",
+                    name.get_ref(),
+                    kind.as_str()
+                ),
+                "add expires = YYYY-MM-DD, or use kind = \"ops\" or \"permission\" for a permanent flag",
+            )
+        } else {
+            (
+                format!(
+                    "flag `{}` has no `kind`, so it is a release flag, which is temporary, but it has no `expires` date",
+                    name.get_ref()
+                ),
+                "add kind = \"ops\" or \"permission\" for a permanent flag, or kind = \"release\" and expires = YYYY-MM-DD",
+            )
+        };
+        cx.error_help(head.clone(), &format!("{path}.expires"), message, help);
     }
 
     let default = match t.get("default") {
@@ -502,15 +580,34 @@ fn read_flag(
     let excludes = read_refs(cx, t, "excludes", &path);
     let rules = read_rules(cx, t, &path, name.get_ref(), &ty);
     if is_static && !rules.is_empty() {
-        cx.error_help(
-            key_span(t, "strategies"),
-            &path,
+        // Point at the first rule key written, not at a key that may be absent.
+        let (key, span) = [
+            "enabled",
+            "strategies",
+            "variant_weights",
+            "variant_stickiness",
+        ]
+        .into_iter()
+        .filter_map(|k| t.get_key_value(k).map(|(key, _)| (k, key.span())))
+        .min_by_key(|(_, span)| span.start)
+        .unwrap_or(("strategies", head.clone()));
+        let message = if key == "enabled" {
             format!(
-                "static flag `{}` cannot have run-time rules",
+                "static flag `{}` cannot have `enabled`: a static flag's value is its `default`, fixed at compile time",
                 name.get_ref()
-            ),
-            "a static flag is fixed at compile time; remove `static = true` or the rules",
-        );
+            )
+        } else {
+            format!(
+                "static flag `{}` cannot have run-time rules (`{key}`)",
+                name.get_ref()
+            )
+        };
+        let help = if key == "enabled" {
+            "write default = true or false instead, or remove `static = true` to decide at run time"
+        } else {
+            "a static flag is fixed at compile time; remove `static = true` or the rules"
+        };
+        cx.error_help(span, &format!("{path}.{key}"), message, help);
     }
 
     let rollout = t
@@ -606,8 +703,15 @@ fn read_plan(
         },
         None => Duration::from_secs(600),
     };
-    let min_samples =
-        read_u32(cx, t, "min_samples", &format!("{path}.min_samples")).map_or(100, u64::from);
+    let min_samples = read_u32(
+        cx,
+        t,
+        "min_samples",
+        &format!("{path}.min_samples"),
+        u32::MAX,
+        "a sample count in range",
+    )
+    .map_or(100, u64::from);
     let mut criteria = Criteria::default();
     let fraction = |cx: &mut Ctxt<'_>, key: &str, max: f64| -> Option<f64> {
         let v = t.get(key)?;
@@ -730,17 +834,15 @@ fn read_strategy(
                 ))
             }
             "rollout" => {
-                let percent = match read_u32(cx, t, "percent", &format!("{path}.percent")) {
-                    Some(p) if p <= 100 => Some(p as u8),
-                    Some(p) => {
-                        cx.error_help(
-                            key_span(t, "percent"),
-                            &format!("{path}.percent"),
-                            format!("{p} is not a percentage"),
-                            "use a whole number from 0 to 100",
-                        );
-                        None
-                    }
+                let percent = match read_u32(
+                    cx,
+                    t,
+                    "percent",
+                    &format!("{path}.percent"),
+                    100,
+                    "a percentage",
+                ) {
+                    Some(p) => u8::try_from(p).ok(),
                     None => {
                         if !t.contains_key("percent") {
                             cx.error_help(
@@ -861,6 +963,10 @@ fn read_constraint(
         values.push(s);
     }
     let operator = operator?;
+    let case_insensitive = t
+        .get("case_insensitive")
+        .and_then(|v| read_bool(cx, v, &format!("{path}.case_insensitive")))
+        .unwrap_or(false);
     if operator.takes_list() {
         if values.is_empty() {
             cx.error_help(
@@ -891,8 +997,18 @@ fn read_constraint(
             | Operator::SemverGte
             | Operator::SemverLte => SemVer::parse(v).is_some(),
             Operator::DateAfter | Operator::DateBefore => is_date_time(v),
-            // Regex patterns are checked by the runtime's engine; a pattern it cannot
-            // compile never matches.
+            Operator::Regex => match check_regex(v, case_insensitive) {
+                Ok(()) => true,
+                Err(problem) => {
+                    cx.error_help(
+                        vspan.clone(),
+                        &format!("{path}.value"),
+                        format!("`{v}` is not a valid regular expression: {problem}"),
+                        "write a pattern in the `regex` crate's syntax (it has no look-around and no backreferences)",
+                    );
+                    true
+                }
+            },
             _ => true,
         };
         if !ok {
@@ -920,10 +1036,6 @@ fn read_constraint(
         .get("inverted")
         .and_then(|v| read_bool(cx, v, &format!("{path}.inverted")))
         .unwrap_or(false);
-    let case_insensitive = t
-        .get("case_insensitive")
-        .and_then(|v| read_bool(cx, v, &format!("{path}.case_insensitive")))
-        .unwrap_or(false);
     Some(Constraint {
         attribute: attribute?.0,
         operator,
@@ -931,6 +1043,41 @@ fn read_constraint(
         inverted,
         case_insensitive,
     })
+}
+
+/// The compiled-size limit for `regex` operands, in bytes: the run time builds every
+/// pattern with this limit, so a pattern that passes here compiles there.
+pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// Whether `pattern` compiles as a `regex` constraint operand: the `regex` crate's
+/// syntax, within [`REGEX_SIZE_LIMIT`]. `Err` says what is wrong, on one line.
+///
+/// ```
+/// assert!(flags_manifest::check_regex("^user-[0-9]+$", false).is_ok());
+/// assert!(flags_manifest::check_regex("(unclosed", false).is_err());
+/// assert!(flags_manifest::check_regex("a{1000}{1000}", false).is_err());
+/// ```
+pub fn check_regex(pattern: &str, case_insensitive: bool) -> Result<(), String> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(case_insensitive)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map(drop)
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(limit) => format!(
+                "it compiles to more than {limit} bytes; simplify it (fewer or smaller repetitions)"
+            ),
+            // The syntax error's own text spans several lines with a caret; its last
+            // line says what is wrong.
+            other => other
+                .to_string()
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map_or_else(String::new, |l| {
+                    l.trim().trim_start_matches("error: ").to_owned()
+                }),
+        })
 }
 
 /// An RFC 3339 date-time (or a plain date): a real calendar day, then optionally a time.
@@ -987,6 +1134,7 @@ fn read_weights(
         return Vec::new();
     };
     let mut out = Vec::new();
+    let mut bad = false;
     for (name, w) in table.iter() {
         let key = format!("{path}.{}", name.get_ref());
         let Some(index) = names.iter().position(|n| n == name.get_ref()) else {
@@ -1001,15 +1149,17 @@ fn read_weights(
             );
             continue;
         };
-        if let Some(weight) = as_u32(cx, w, &key) {
-            out.push(WeightedVariant {
+        match as_u32(cx, w, &key, MAX_WEIGHT, "a weight in range") {
+            Some(weight) => out.push(WeightedVariant {
                 variant: index as u16,
                 name: name.get_ref().to_string(),
                 weight,
-            });
+            }),
+            None => bad = true,
         }
     }
-    if !out.is_empty() && out.iter().all(|w| w.weight == 0) {
+    // Weights are relative: only their sum being zero leaves nothing to choose from.
+    if !bad && !out.is_empty() && out.iter().all(|w| w.weight == 0) {
         cx.error_help(
             v.span(),
             &path,
@@ -1279,37 +1429,60 @@ fn read_bool(cx: &mut Ctxt<'_>, v: &Spanned<DeValue<'_>>, path: &str) -> Option<
     }
 }
 
-fn as_u32(cx: &mut Ctxt<'_>, v: &Spanned<DeValue<'_>>, path: &str) -> Option<u32> {
+/// A whole number from 0 to `max`. `noun` names what it is (`a percentage`) for the
+/// out-of-range message; every message gives the real range, not the type's.
+fn as_u32(
+    cx: &mut Ctxt<'_>,
+    v: &Spanned<DeValue<'_>>,
+    path: &str,
+    max: u32,
+    noun: &str,
+) -> Option<u32> {
     match v.get_ref() {
         DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
             .ok()
             .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n <= max)
         {
             Some(n) => Some(n),
             None => {
                 cx.error_help(
                     v.span(),
                     path,
-                    format!("{} is out of range", i.as_str()),
-                    "use a whole number from 0 to 4294967295",
+                    format!("{} is not {noun}", i.as_str()),
+                    format!("use a whole number from 0 to {max}"),
                 );
                 None
             }
         },
         other => {
+            let help = match other {
+                DeValue::Float(_) => {
+                    format!("use a whole number from 0 to {max}, without a fraction")
+                }
+                DeValue::String(_) => format!("write the number without quotes (0 to {max})"),
+                _ => format!("write a whole number from 0 to {max}"),
+            };
             cx.error_help(
                 v.span(),
                 path,
                 format!("expected a whole number, found {}", describe(other)),
-                "write a number without quotes",
+                help,
             );
             None
         }
     }
 }
 
-fn read_u32(cx: &mut Ctxt<'_>, t: &DeTable<'_>, key: &str, path: &str) -> Option<u32> {
-    as_u32(cx, t.get(key)?, path)
+fn read_u32(
+    cx: &mut Ctxt<'_>,
+    t: &DeTable<'_>,
+    key: &str,
+    path: &str,
+    max: u32,
+    noun: &str,
+) -> Option<u32> {
+    as_u32(cx, t.get(key)?, path, max, noun)
 }
 
 fn read_enum<T: Copy>(

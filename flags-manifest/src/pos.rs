@@ -49,7 +49,11 @@ impl LineIndex {
             start -= 1;
         }
         let line = self.starts.partition_point(|&s| s <= start);
-        let line_start = self.starts[line - 1];
+        let mut line_start = self.starts[line - 1];
+        // A byte-order mark is not a column: editors do not show it.
+        if line == 1 && src.starts_with('\u{feff}') {
+            line_start = '\u{feff}'.len_utf8().min(start);
+        }
         let col = src[line_start..start].chars().count() + 1;
         Pos { span, line, col }
     }

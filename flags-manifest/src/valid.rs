@@ -100,6 +100,48 @@ fn is_snake_case(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
 }
 
+/// A snake_case name close to `name`, if one can be made from its letters and digits:
+/// accents are dropped, other characters become `_`, and a leading digit gets `flag_`.
+fn snake_case_proposal(name: &str) -> Option<String> {
+    let mut out = String::new();
+    for c in to_snake_case(name).chars() {
+        let c = fold_accent(c);
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if c.is_ascii_uppercase() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    let out = out.trim_end_matches('_');
+    let out = if out.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("flag_{out}")
+    } else {
+        out.to_owned()
+    };
+    (is_snake_case(&out) && out != name).then_some(out)
+}
+
+/// The ASCII letter under a Latin accented letter (`é` gives `e`); other characters
+/// are returned as they are.
+fn fold_accent(c: char) -> char {
+    const FOLDS: &[(&str, char)] = &[
+        ("àáâãäåÀÁÂÃÄÅ", 'a'),
+        ("çÇ", 'c'),
+        ("èéêëÈÉÊË", 'e'),
+        ("ìíîïÌÍÎÏ", 'i'),
+        ("ñÑ", 'n'),
+        ("òóôõöøÒÓÔÕÖØ", 'o'),
+        ("ùúûüÙÚÛÜ", 'u'),
+        ("ýÿÝ", 'y'),
+    ];
+    FOLDS
+        .iter()
+        .find(|(from, _)| from.contains(c))
+        .map_or(c, |(_, to)| *to)
+}
+
 fn is_plain_name(name: &str) -> bool {
     let b = name.as_bytes();
     !b.is_empty()
@@ -117,14 +159,17 @@ pub(crate) fn check(cx: &mut Ctxt<'_>, manifest: &mut Manifest, types: &[(String
         let span = flag.pos.span.clone();
         let span = span.start..span.start + flag.name.len().max(1);
         if naming.snake_case && !is_snake_case(&flag.name) {
+            let help = match snake_case_proposal(&flag.name) {
+                Some(name) => format!(
+                    "rename it `{name}` (snake_case: lowercase ASCII letters, digits and single `_`, starting with a letter), or set [settings.naming] style = \"any\""
+                ),
+                None => "name it in snake_case: lowercase ASCII letters, digits and single `_`, starting with a letter, such as `search_v2`".to_owned(),
+            };
             cx.error_help(
                 span.clone(),
                 &key,
                 format!("flag name `{}` is not snake_case", flag.name),
-                format!(
-                    "rename it `{}`, or set [settings.naming] style = \"any\"",
-                    to_snake_case(&flag.name)
-                ),
+                help,
             );
             continue;
         }
@@ -224,22 +269,9 @@ pub(crate) fn check(cx: &mut Ctxt<'_>, manifest: &mut Manifest, types: &[(String
     for flag in &manifest.flags {
         check_refs(cx, flag, &flag.requires, "requires", types);
         check_refs(cx, flag, &flag.excludes, "excludes", types);
-        for r in &flag.requires {
-            if flag
-                .excludes
-                .iter()
-                .any(|e| e.flag == r.flag && e.variant == r.variant)
-            {
-                cx.error_help(
-                    r.pos.span.clone(),
-                    &format!("flags.{}.requires", flag.name),
-                    format!("`{}` both requires and excludes `{}`", flag.name, r.flag),
-                    "keep only one of the two",
-                );
-            }
-        }
     }
-    check_cycles(cx, &manifest.flags);
+    let has_cycles = check_cycles(cx, &manifest.flags);
+    crate::deps::check(cx, &manifest.flags, has_cycles);
 }
 
 fn check_variants(cx: &mut Ctxt<'_>, flag: &Flag, variants: &[String]) {
@@ -336,7 +368,8 @@ fn check_refs(
 }
 
 /// Reports each `requires` cycle once, naming the flags along it.
-fn check_cycles(cx: &mut Ctxt<'_>, flags: &[Flag]) {
+fn check_cycles(cx: &mut Ctxt<'_>, flags: &[Flag]) -> bool {
+    let mut found = false;
     let index: HashMap<&str, usize> = flags
         .iter()
         .enumerate()
@@ -381,6 +414,7 @@ fn check_cycles(cx: &mut Ctxt<'_>, flags: &[Flag]) {
                             .iter()
                             .find(|r| r.flag == flags[to].name)
                             .map_or(f.pos.span.clone(), |r| r.pos.span.clone());
+                        found = true;
                         cx.error_help(
                             span,
                             &format!("flags.{}.requires", f.name),
@@ -396,4 +430,5 @@ fn check_cycles(cx: &mut Ctxt<'_>, flags: &[Flag]) {
             }
         }
     }
+    found
 }
