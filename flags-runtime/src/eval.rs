@@ -14,9 +14,12 @@ use crate::context::Context;
 use crate::explain::{Layer, Reason};
 use crate::rules::{CompiledRules, FlagShape, RuleError};
 
-/// Deeper prerequisite chains than this are cut off with [`Reason::Error`]; a checked
-/// manifest has no cycles, but rules from elsewhere might.
-pub(crate) const MAX_DEPTH: usize = 32;
+/// Deeper prerequisite chains than this are cut off with [`Reason::Error`]. A checked
+/// manifest has no `requires` cycle and no chain longer than
+/// [`flags_manifest::MAX_REQUIRES_DEPTH`]; an evaluation follows at most such a chain,
+/// one exclusion, then the excluded flag's chain, so it never gets here. Rules from
+/// elsewhere might.
+pub(crate) const MAX_DEPTH: usize = 2 * flags_manifest::MAX_REQUIRES_DEPTH + 1;
 
 /// `requires`/`excludes` resolved to a flag index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,12 +104,30 @@ pub(crate) struct Outcome {
 }
 
 /// Evaluates flag `index` of `flags` for `ctx`.
+///
+/// A `requires` is met by the required flag's final value (its own `requires` and
+/// `excludes` included); an `excludes` is checked against the excluded flag's value
+/// after its `requires` only, never through its own exclusions. So two flags may
+/// exclude each other (both on: both off), and the recursion follows `requires` links,
+/// which a checked manifest keeps acyclic.
 #[inline]
 pub(crate) fn evaluate<F: Flags + ?Sized>(
     flags: &F,
     index: usize,
     ctx: &Context,
     depth: usize,
+) -> Outcome {
+    evaluate_in(flags, index, ctx, depth, true)
+}
+
+/// [`evaluate`], with `with_excludes = false` for the value an exclusion is checked
+/// against.
+fn evaluate_in<F: Flags + ?Sized>(
+    flags: &F,
+    index: usize,
+    ctx: &Context,
+    depth: usize,
+    with_excludes: bool,
 ) -> Outcome {
     let decision = flags.decision(index);
     if let Decision::Override(value) = decision {
@@ -118,6 +139,9 @@ pub(crate) fn evaluate<F: Flags + ?Sized>(
     }
     let shape = flags.shape(index);
     for p in flags.prerequisites(index) {
+        if p.excludes && !with_excludes {
+            continue;
+        }
         if depth >= MAX_DEPTH {
             return Outcome {
                 value: shape.off(),
@@ -125,7 +149,7 @@ pub(crate) fn evaluate<F: Flags + ?Sized>(
                 layer: Layer::Manifest,
             };
         }
-        let parent = evaluate(flags, p.flag, ctx, depth + 1);
+        let parent = evaluate_in(flags, p.flag, ctx, depth + 1, with_excludes && !p.excludes);
         if parent.reason == Reason::Error {
             return Outcome {
                 value: shape.off(),
@@ -170,6 +194,17 @@ pub(crate) fn is_uniform<F: Flags + ?Sized>(
     own_uniform: &impl Fn(usize) -> bool,
     depth: usize,
 ) -> bool {
+    uniform_in(flags, index, own_uniform, depth, true)
+}
+
+/// [`is_uniform`] following the same links as [`evaluate_in`].
+fn uniform_in<F: Flags + ?Sized>(
+    flags: &F,
+    index: usize,
+    own_uniform: &impl Fn(usize) -> bool,
+    depth: usize,
+    with_excludes: bool,
+) -> bool {
     if matches!(flags.decision(index), Decision::Override(_)) {
         return true;
     }
@@ -178,7 +213,16 @@ pub(crate) fn is_uniform<F: Flags + ?Sized>(
         && flags
             .prerequisites(index)
             .iter()
-            .all(|p| is_uniform(flags, p.flag, own_uniform, depth + 1))
+            .filter(|p| with_excludes || !p.excludes)
+            .all(|p| {
+                uniform_in(
+                    flags,
+                    p.flag,
+                    own_uniform,
+                    depth + 1,
+                    with_excludes && !p.excludes,
+                )
+            })
 }
 
 /// One flag of a [`RuleSet`]: its name, values, default and prerequisites, and
@@ -627,6 +671,140 @@ mod tests {
         assert_eq!(
             base(0).evaluate(1, &Context::new()).reason,
             Reason::PrerequisiteFailed { flag: 0 }
+        );
+    }
+
+    /// Evaluates every flag of `s` with no context.
+    fn values(s: &RuleSet) -> Vec<Evaluation> {
+        (0..s.len())
+            .map(|i| s.evaluate(i, &Context::new()))
+            .collect()
+    }
+
+    fn on(v: bool) -> Rules {
+        Rules {
+            value: Some(Value::Bool(v)),
+            ..Rules::default()
+        }
+    }
+
+    #[test]
+    fn mutual_exclusion_is_decided_by_the_flags_own_values() {
+        let pair = |a, b| {
+            set(vec![
+                FlagDef::bool("a", false).excludes("b").rules(on(a)),
+                FlagDef::bool("b", false).excludes("a").rules(on(b)),
+            ])
+        };
+        let value = |s: &RuleSet| -> Vec<Value> { values(s).iter().map(|e| e.value).collect() };
+        assert_eq!(
+            value(&pair(true, false)),
+            [Value::Bool(true), Value::Bool(false)]
+        );
+        assert_eq!(
+            value(&pair(false, true)),
+            [Value::Bool(false), Value::Bool(true)]
+        );
+        assert_eq!(
+            value(&pair(false, false)),
+            [Value::Bool(false), Value::Bool(false)]
+        );
+        // Both asked for: each excludes the other, neither is an error.
+        assert_eq!(
+            values(&pair(true, true)),
+            [
+                Evaluation {
+                    value: Value::Bool(false),
+                    reason: Reason::PrerequisiteFailed { flag: 1 }
+                },
+                Evaluation {
+                    value: Value::Bool(false),
+                    reason: Reason::PrerequisiteFailed { flag: 0 }
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn an_exclusion_sees_the_excluded_flags_requires() {
+        // b is on by its rules but off through its requires: a is not excluded.
+        let s = set(vec![
+            FlagDef::bool("a", true).excludes("b"),
+            FlagDef::bool("b", true).requires("c"),
+            FlagDef::bool("c", false),
+        ]);
+        assert_eq!(s.evaluate(0, &Context::new()).value, Value::Bool(true));
+        assert_eq!(
+            s.evaluate(1, &Context::new()).reason,
+            Reason::PrerequisiteFailed { flag: 2 }
+        );
+    }
+
+    #[test]
+    fn long_chains_and_diamonds_never_end_in_error() {
+        // 100 flags in a line, each requiring the next, and each also excluding a flag
+        // that excludes it back.
+        let n = 100;
+        let mut defs = Vec::new();
+        for i in 0..n {
+            let mut d = FlagDef::bool(&format!("c{i}"), true).excludes(&format!("x{i}"));
+            if i + 1 < n {
+                d = d.requires(&format!("c{}", i + 1));
+            }
+            defs.push(d);
+        }
+        for i in 0..n {
+            defs.push(FlagDef::bool(&format!("x{i}"), false).excludes(&format!("c{i}")));
+        }
+        let s = set(defs);
+        for e in values(&s) {
+            assert_ne!(e.reason, Reason::Error);
+        }
+        assert_eq!(s.evaluate(0, &Context::new()).value, Value::Bool(true));
+        // A chain as long as a checked manifest allows, through an exclusion, into
+        // another chain as long: still no error.
+        let m = flags_manifest::MAX_REQUIRES_DEPTH;
+        let mut defs = Vec::new();
+        for i in 0..=m {
+            let mut d = FlagDef::bool(&format!("a{i}"), true);
+            if i < m {
+                d = d.requires(&format!("a{}", i + 1));
+            } else {
+                d = d.excludes("b0");
+            }
+            defs.push(d);
+        }
+        for i in 0..=m {
+            let mut d = FlagDef::bool(&format!("b{i}"), true);
+            if i < m {
+                d = d.requires(&format!("b{}", i + 1));
+            }
+            defs.push(d);
+        }
+        let s = set(defs);
+        assert_eq!(
+            s.evaluate(0, &Context::new()).reason,
+            Reason::PrerequisiteFailed { flag: 1 }
+        );
+        assert_eq!(
+            s.evaluate(m, &Context::new()).reason,
+            Reason::PrerequisiteFailed {
+                flag: u32::try_from(m + 1).unwrap()
+            }
+        );
+        // A diamond: d is required along two paths.
+        let s = set(vec![
+            FlagDef::bool("a", true).requires("b").requires("c"),
+            FlagDef::bool("b", true).requires("d"),
+            FlagDef::bool("c", true).requires("d"),
+            FlagDef::bool("d", true),
+        ]);
+        assert_eq!(
+            s.evaluate(0, &Context::new()),
+            Evaluation {
+                value: Value::Bool(true),
+                reason: Reason::Default
+            }
         );
     }
 
