@@ -88,6 +88,7 @@ mod handle;
 mod meta;
 mod operator;
 mod overrides;
+mod realised;
 mod regex;
 mod registry;
 mod rules;

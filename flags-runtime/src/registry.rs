@@ -343,6 +343,16 @@ impl Registry {
 
         // The environment, read once now.
         let (values, problems) = EnvSource::from_process().parse(self.meta);
+        let check = std::env::var_os(crate::realised::REPORT_VAR)
+            .filter(|v| !v.is_empty())
+            .map(|path| {
+                let own: Vec<String> = problems
+                    .iter()
+                    .filter(|p| !p.foreign)
+                    .map(ToString::to_string)
+                    .collect();
+                (path, values.clone(), own)
+            });
         for p in problems {
             reports.push(Report::Skipped {
                 layer: Layer::Env,
@@ -376,6 +386,17 @@ impl Registry {
             }),
         );
         let data = SnapshotData::build(&statics, 0, decisions(&writer));
+        if let Some((path, forced, problems)) = check {
+            let lines = crate::realised::unrealised(
+                self.manifest_path,
+                self.meta,
+                &statics,
+                &data,
+                &forced,
+                &problems,
+            );
+            crate::realised::append(&path, &lines);
+        }
         for i in base.changed(&data).collect::<Vec<_>>() {
             reports.push(Report::Changed {
                 flag: self.meta[i].name,

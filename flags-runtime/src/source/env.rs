@@ -8,7 +8,8 @@
 //! registry. A specific `FLAGS_<NAME>` wins over the same flag in `FLAGS`.
 //! The framework's own variables are not flags and are ignored here: `FLAGS_TODAY` and
 //! `FLAGS_STATIC_*` belong to the build (expiry date and static flags),
-//! `FLAGS_COMBINATION` and `FLAGS_MATRIX_SEED` to flags-test's matrix runs.
+//! `FLAGS_COMBINATION`, `FLAGS_MATRIX_SEED` and `FLAGS_MATRIX_REPORT` to flags-test's
+//! matrix runs.
 
 use std::fmt;
 
@@ -25,7 +26,7 @@ const COMBINED: &str = "FLAGS";
 const PREFIX: &str = "FLAGS_";
 
 /// `FLAGS_*` variables of the framework itself, never flags.
-const RESERVED: &[&str] = &["TODAY", "COMBINATION", "MATRIX_SEED"];
+const RESERVED: &[&str] = &["TODAY", "COMBINATION", "MATRIX_SEED", "MATRIX_REPORT"];
 
 /// Flag values from environment variables.
 ///

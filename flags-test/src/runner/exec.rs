@@ -34,7 +34,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::interrupt::Interrupt;
-use super::matrix::Combination;
+use super::matrix::{Combination, REPORT_VAR};
 use super::report::{CombinationResult, NotRunReason, Outcome, format_duration};
 
 /// How long a command gets to exit after SIGTERM before it is killed.
@@ -271,7 +271,21 @@ fn execute(
     let Some((program, args)) = setup.command.split_first() else {
         return Err("no command to run".to_owned());
     };
-    let env = combination.env();
+    let mut env = combination.env();
+    // Where the runtime reports values it could not realise; a stale file from an
+    // earlier run must not be read as this run's.
+    let unrealised_path = log_path.with_extension("unrealised");
+    match std::fs::remove_file(&unrealised_path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(format!(
+                "cannot remove the stale report {}: {e}",
+                unrealised_path.display()
+            ));
+        }
+    }
+    env.push((REPORT_VAR.to_owned(), unrealised_path.display().to_string()));
     let mut command = Command::new(program);
     command
         .args(args)
@@ -317,6 +331,29 @@ fn execute(
         .map_err(|e| format!("lost track of the command (pid {}): {e}", child.id()))?;
     if stopped {
         return Ok(Outcome::Stopped);
+    }
+    let unrealised = match std::fs::read_to_string(&unrealised_path) {
+        Ok(text) => text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            return Err(format!(
+                "cannot read the runtime's report {}: {e}",
+                unrealised_path.display()
+            ));
+        }
+    };
+    if !unrealised.is_empty() {
+        // Leave the reason in the log too, beside the command's own output.
+        let _ = writeln!(
+            log,
+            "\nflags matrix: this combination was not in force:\n    {}",
+            unrealised.join("\n    ")
+        );
+        return Ok(Outcome::NotRealisable { unrealised });
     }
     Ok(outcome_of(status))
 }

@@ -120,6 +120,11 @@ pub fn junit_xml(report: &RunReport) -> String {
                     "{open}>\n      <error message=\"{message}\" type=\"spawn\"/>\n    </testcase>\n"
                 ));
             }
+            Outcome::NotRealisable { .. } => {
+                x.push_str(&format!(
+                    "{open}>\n      <failure message=\"{message}\" type=\"not realisable\"/>\n    </testcase>\n"
+                ));
+            }
             Outcome::Stopped | Outcome::NotRun { .. } => {
                 x.push_str(&format!(
                     "{open}>\n      <skipped message=\"{message}\"/>\n    </testcase>\n"

@@ -15,6 +15,11 @@ use crate::cover::{self, Constraints, Factor, Row, Setting, Strategy};
 /// The variable a combination's label is passed in.
 pub const COMBINATION_VAR: &str = "FLAGS_COMBINATION";
 
+/// The variable naming the file where the runtime writes the values of a combination it
+/// could not realise (a `requires` not met, an `excludes` met). The runner sets it per
+/// combination and reports a combination with such values as not realisable.
+pub const REPORT_VAR: &str = "FLAGS_MATRIX_REPORT";
+
 /// The environment variable a flag's value is read from: `FLAGS_<NAME>` for a dynamic
 /// flag (read by the runtime's environment layer) and `FLAGS_STATIC_<NAME>` for a static
 /// one (read by the `flags!` macro at build time, so cargo rebuilds when it changes).

@@ -8,7 +8,10 @@
 //! time. The command gets every flag of the combination in the variable the flag is read
 //! from ([`env_var`]: `FLAGS_<NAME>` for the runtime, `FLAGS_STATIC_<NAME>` for the
 //! `flags!` macro at build time) and the combination's label in `FLAGS_COMBINATION`. Its
-//! output goes to a log per combination. The run prints a table of results, can write a
+//! output goes to a log per combination. The runtime checks that each value it was given
+//! is in force and writes those it could not realise to the file named in
+//! `FLAGS_MATRIX_REPORT` ([`REPORT_VAR`]); such a combination is reported as not
+//! realisable, never as passed. The run prints a table of results, can write a
 //! JUnit report, and stops cleanly on Ctrl-C ([`Interrupt`]).
 //!
 //! ```no_run
@@ -39,7 +42,7 @@ pub use error::RunError;
 pub use interrupt::Interrupt;
 pub use junit::{junit_xml, write_junit, xml_escape};
 pub use matrix::plan_manifest;
-pub use matrix::{COMBINATION_VAR, Combination, FlagValue, Matrix, env_var, plan};
+pub use matrix::{COMBINATION_VAR, Combination, FlagValue, Matrix, REPORT_VAR, env_var, plan};
 pub use options::{FlagSelection, Mode, ParseOptionError, Partition, Pin, Rule, RunOptions};
 pub use report::{CombinationResult, EXIT_INTERRUPTED, NotRunReason, Outcome, RunReport};
 

@@ -29,6 +29,13 @@ pub enum Outcome {
         /// What went wrong.
         message: String,
     },
+    /// The command ran, but the program did not see the combination: the runtime
+    /// reported values it could not realise (a `requires` not met, an `excludes` met).
+    /// Whatever the command's exit status, this combination was not tested.
+    NotRealisable {
+        /// What was not realised, one line each, as the runtime wrote it.
+        unrealised: Vec<String>,
+    },
     /// It was running when the run was interrupted, and was stopped.
     Stopped,
     /// It never started.
@@ -48,7 +55,7 @@ pub enum NotRunReason {
 }
 
 impl Outcome {
-    /// `PASS`, `FAIL`, `ERROR`, `STOPPED` or `NOT RUN`.
+    /// `PASS`, `FAIL`, `ERROR`, `UNREALISABLE`, `STOPPED` or `NOT RUN`.
     ///
     /// ```
     /// use flags_test::runner::Outcome;
@@ -59,6 +66,7 @@ impl Outcome {
             Outcome::Passed => "PASS",
             Outcome::Failed { .. } => "FAIL",
             Outcome::Error { .. } => "ERROR",
+            Outcome::NotRealisable { .. } => "UNREALISABLE",
             Outcome::Stopped => "STOPPED",
             Outcome::NotRun { .. } => "NOT RUN",
         }
@@ -69,9 +77,13 @@ impl Outcome {
         matches!(self, Outcome::Passed)
     }
 
-    /// Whether the combination failed or could not be started.
+    /// Whether the combination failed, could not be started, or was not the
+    /// combination in force.
     pub fn is_failure(&self) -> bool {
-        matches!(self, Outcome::Failed { .. } | Outcome::Error { .. })
+        matches!(
+            self,
+            Outcome::Failed { .. } | Outcome::Error { .. } | Outcome::NotRealisable { .. }
+        )
     }
 
     /// Whether the combination did not run to the end (stopped or never started).
@@ -107,6 +119,9 @@ impl Outcome {
             } => format!("killed by signal {signal}"),
             Outcome::Failed { .. } => "failed".to_owned(),
             Outcome::Error { message } => message.clone(),
+            Outcome::NotRealisable { unrealised } => {
+                format!("not realisable: {}", unrealised.join("; "))
+            }
             Outcome::Stopped => "stopped by an interrupt while running".to_owned(),
             Outcome::NotRun {
                 reason: NotRunReason::Interrupted,
@@ -235,6 +250,7 @@ impl RunReport {
             ("PASS", "passed"),
             ("FAIL", "failed"),
             ("ERROR", "could not start"),
+            ("UNREALISABLE", "not realisable"),
             ("STOPPED", "stopped"),
             ("NOT RUN", "not run"),
         ] {
