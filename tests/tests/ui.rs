@@ -34,6 +34,9 @@ fn main() {
     let t = trybuild::TestCases::new();
     t.compile_fail("ui/fail_*.rs");
     t.pass("ui/pass_*.rs");
+    // Manifest checks: dependencies between flags, positions and help texts.
+    t.compile_fail("ui/manifest_fail_*.rs");
+    t.pass("ui/manifest_pass_*.rs");
     // `#[feature_gate]`: its cases share `ui/gate_flags.toml`.
     t.compile_fail("ui/gate_fail_*.rs");
     t.pass("ui/gate_pass_*.rs");
