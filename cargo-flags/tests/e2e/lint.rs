@@ -197,7 +197,7 @@ fn manifest_errors_are_the_macros_messages() {
     assert_eq!(
         lines,
         [
-            "error: flags.toml:1:8: `flags.NewCheckout`: flag name `NewCheckout` is not snake_case (help: rename it `new_checkout`, or set [settings.naming] style = \"any\")",
+            "error: flags.toml:1:8: `flags.NewCheckout`: flag name `NewCheckout` is not snake_case (help: rename it `new_checkout` (snake_case: lowercase ASCII letters, digits and single `_`, starting with a letter), or set [settings.naming] style = \"any\")",
             "error: flags.toml:6:8: `flags.no_owner.owner`: flag `no_owner` has no `owner` (help: add owner = \"the team or person who answers for the flag\")",
             "error: flags.toml:10:8: `flags.temp_forever.expires`: flag `temp_forever` is a release flag, which is temporary, but has no `expires` date (help: add expires = YYYY-MM-DD, or use kind = \"ops\" or \"permission\" for a permanent flag)",
             "error: flags.toml:25:13: `flags.cycle_b.requires`: `requires` forms a cycle: cycle_a -> cycle_b -> cycle_a (help: a flag cannot depend on itself through other flags; remove one link)",
@@ -241,5 +241,24 @@ fn toml_syntax_errors_point_at_the_line_and_column() {
             .starts_with("error: flags.toml:3:21: invalid TOML:"),
         "{}",
         r.stdout
+    );
+}
+
+#[test]
+fn a_byte_order_mark_does_not_shift_columns_and_a_missing_kind_is_named() {
+    let dir = TempDir::fixture("syntax");
+    dir.write(
+        "flags.toml",
+        "\u{feff}[flags.Dark]\ndescription = \"d\"\nowner = \"o\"\n",
+    );
+    let r = run(&dir.path, &["lint"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(
+        r.stdout_lines()[..2],
+        [
+            "error: flags.toml:1:8: `flags.Dark.expires`: flag `Dark` has no `kind`, so it is a release flag, which is temporary, but it has no `expires` date (help: add kind = \"ops\" or \"permission\" for a permanent flag, or kind = \"release\" and expires = YYYY-MM-DD)",
+            "error: flags.toml:1:8: `flags.Dark`: flag name `Dark` is not snake_case (help: rename it `dark` (snake_case: lowercase ASCII letters, digits and single `_`, starting with a letter), or set [settings.naming] style = \"any\")",
+        ],
+        "{r:?}"
     );
 }
