@@ -5,12 +5,16 @@
 //! traffic goes through it. The rollout controller starts the flag at 1%, widens it
 //! while the new path is as healthy as the old one, and rolls it back to 0% by itself
 //! when the bug shows, with the state and a hash-chained audit log on local files.
+//!
+//! The simulated clock starts at the real time, so the audit log's timestamps are
+//! plausible dates; the story is told in simulated time elapsed since the start
+//! (`+5m00s`), which is what a reader follows.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use flags_runtime::Context;
 use flags_runtime::rollout::{
@@ -72,6 +76,12 @@ fn checkout_v1(cart: u64) -> Result<u64, CheckoutError> {
     }
 }
 
+/// Simulated time since the start, as `+5m00s`.
+fn elapsed(d: Duration) -> String {
+    let s = d.as_secs();
+    format!("+{}m{:02}s", s / 60, s % 60)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::var_os("ROLLOUT_DEMO_DIR")
         .map(PathBuf::from)
@@ -81,7 +91,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&dir)?;
     let (state_path, audit_path) = (dir.join("state.json"), dir.join("audit.jsonl"));
 
-    let clock = ManualClock::new(Timestamp::from_millis(0));
+    let start = Timestamp::from_millis(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+    );
+    let clock = ManualClock::new(start);
     let rolled_back = Arc::new(AtomicU64::new(0));
     let alarm = rolled_back.clone();
     let controller = RolloutController::builder(&flags::REGISTRY)
@@ -99,7 +114,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     controller.register_manifest(manifest)?;
     flags::REGISTRY.attach_rollouts(&controller);
 
-    println!("rolling out `new_checkout` over stages 1% 5% 25% 50% 100% (simulated time)");
+    println!(
+        "rolling out `new_checkout` over stages 1% 5% 25% 50% 100% (times are simulated, counted from the start)"
+    );
     let live = std::io::stdout().is_terminal();
     let mut last_stage = None;
     for step in 1..=MAX_STEPS {
@@ -117,21 +134,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if live {
                 print!("\r\x1b[2K");
             }
-            println!("{}  {:<26} {}", t.at, t.to.to_string(), t.reason);
+            println!(
+                "{:>7}  {:<26} {}",
+                elapsed(t.at.since(start)),
+                t.to.to_string(),
+                t.reason
+            );
         }
         let state = controller
             .state("new_checkout")
             .ok_or("the rollout is not registered")?;
         if live {
             print!(
-                "\r\x1b[2K{:>6}s  {}  live: {}% of requests on the new path",
-                step * STEP.as_secs(),
+                "\r\x1b[2K{:>7}  {}  live: {}% of requests on the new path",
+                elapsed(STEP * u32::try_from(step).unwrap_or(u32::MAX)),
                 state.position,
                 on * 100 / REQUESTS_PER_STEP
             );
             std::io::stdout().flush()?;
         } else if transitions.is_empty() && last_stage != Some(state.position.stage) {
-            println!("{:>6}s  now at {}", step * STEP.as_secs(), state.position);
+            println!(
+                "{:>7}  now at {}",
+                elapsed(STEP * u32::try_from(step).unwrap_or(u32::MAX)),
+                state.position
+            );
         }
         last_stage = Some(state.position.stage);
         if matches!(
@@ -147,7 +173,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("\naudit log ({}):", audit_path.display());
     for entry in AuditLog::read_entries(&audit_path)? {
-        println!("  {}", format_entry(&entry));
+        println!(
+            "  {:>7}  {}",
+            elapsed(entry.at.since(start)),
+            format_entry(&entry)
+        );
     }
     match AuditLog::verify_file(&audit_path)? {
         Verification::Intact { .. } => println!("audit chain verified: intact"),
