@@ -1198,3 +1198,57 @@ fn sigint_stops_a_runner_process() {
     assert!(out.contains("interrupted:"), "{out}");
     assert_junit_partial(&fx.path("junit.xml"));
 }
+
+// ---------------------------------------------------------------------------------------
+// Combinations the program could not realise
+// ---------------------------------------------------------------------------------------
+
+/// Stands in for the runtime: reports `a=on` as not realised, then passes.
+const UNREALISED_A: &str = r#"if [ "$FLAGS_A" = on ]; then echo "flags.toml: flag \`a\` was set to on but is off (it requires \`z\`, which is off)" >> "$FLAGS_MATRIX_REPORT"; fi; exit 0"#;
+
+#[test]
+fn a_combination_reported_unrealised_is_never_a_pass() {
+    let fx = Fixture::new("unrealised", AB);
+    let mut opts = fx.options(UNREALISED_A);
+    opts.junit = Some(fx.path("junit.xml"));
+    let (report, out) = run(&opts);
+    let line = "flags.toml: flag `a` was set to on but is off (it requires `z`, which is off)";
+    let unrealisable = Outcome::NotRealisable {
+        unrealised: vec![line.to_owned()],
+    };
+    assert_eq!(
+        outcomes(&report),
+        [
+            ("a=off, b=classic".to_owned(), Outcome::Passed),
+            ("a=off, b=compact".to_owned(), Outcome::Passed),
+            ("a=on, b=classic".to_owned(), unrealisable.clone()),
+            ("a=on, b=compact".to_owned(), unrealisable),
+        ]
+    );
+    assert_eq!(report.exit_code(), 1);
+    assert_eq!(report.count("UNREALISABLE"), 2);
+    assert!(
+        out.contains(&format!(
+            "failing combinations:\n    a=on, b=classic  (not realisable: {line})"
+        )),
+        "{out}"
+    );
+    assert!(out.contains(": 2 passed, 2 not realisable in "), "{out}");
+    let log = log_of(&report, "a=on, b=classic");
+    assert!(
+        log.contains(&format!(
+            "flags matrix: this combination was not in force:\n    {line}"
+        )),
+        "{log}"
+    );
+    let junit = std::fs::read_to_string(fx.path("junit.xml")).unwrap();
+    assert_eq!(
+        junit.matches("type=\"not realisable\"").count(),
+        2,
+        "{junit}"
+    );
+
+    // A report left by an earlier run is not read as this run's.
+    let (again, out) = run(&fx.options("true"));
+    assert!(again.success(), "{out}");
+}
