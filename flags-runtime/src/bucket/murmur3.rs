@@ -177,8 +177,9 @@ impl Prefix {
             self.tail | (u32::from_le_bytes(*first) << self.shift),
         );
         // From here on every block is four bytes of the key, read as they lie.
-        // `fill` is at most 4, and the key is at least that long.
-        let rest = key.get(self.fill as usize..).unwrap_or_default();
+        // `fill` is at most 4 and the key at least 4 bytes long; saying so with
+        // `min` lets the compiler drop the slice's bounds check.
+        let rest = &key[(self.fill as usize).min(4)..];
         let mut blocks = rest.chunks_exact(4);
         for block in &mut blocks {
             h = mix_block(
@@ -211,9 +212,9 @@ impl Prefix {
 #[inline(always)]
 fn last_bytes(key: &[u8], n: usize) -> u32 {
     match key.last_chunk::<4>() {
-        // The last four bytes, shifted so that only the last `n` remain (by 32
-        // when `n` is 0, hence the u64).
-        Some(last) => (u64::from(u32::from_le_bytes(*last)) >> (32 - 8 * n)) as u32,
+        // The last four bytes, shifted up so that the last `n` cross into the
+        // high half (none when `n` is 0), then brought down.
+        Some(last) => ((u64::from(u32::from_le_bytes(*last)) << (8 * n)) >> 32) as u32,
         None => 0,
     }
 }
