@@ -282,7 +282,7 @@ fn b_flag_without_rules() -> bool {
 }
 
 /// A variant flag with no rules: its fast cell.
-#[divan::bench]
+#[divan::bench(threads = [1, 2])]
 fn c_variant_flag_without_rules() -> common::Layout {
     black_box(reg::LAYOUT).get()
 }
@@ -338,21 +338,21 @@ fn e2_rollout_50_ambient_email(bencher: Bencher) {
 }
 
 /// A variant flag with weights 500/500 behind an `all` strategy, UUID keys.
-#[divan::bench]
+#[divan::bench(threads = [1, 2])]
 fn f_variant_weights(bencher: Bencher) {
     let set = &keys().uuid.ctx;
     bencher
         .with_inputs(|| next(set))
-        .bench_local_values(|ctx| black_box(reg::PRICING).get_for(ctx));
+        .bench_values(|ctx| black_box(reg::PRICING).get_for(ctx));
 }
 
 /// Two strategies with `in` constraints (the second one matches).
-#[divan::bench]
+#[divan::bench(threads = [1, 2])]
 fn g_constraints(bencher: Bencher) {
     let ctx = Context::with_key("bob")
         .attr("country", "de")
         .attr("plan", "pro");
-    bencher.bench_local(|| black_box(reg::TARGETED).get_for(black_box(&ctx)));
+    bencher.bench(|| black_box(reg::TARGETED).get_for(black_box(&ctx)));
 }
 
 /// Counting on: the no-rules flag through the slow path plus a counter increment.
