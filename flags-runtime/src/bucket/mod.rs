@@ -18,7 +18,11 @@
 //! name for feature-level variants.
 //!
 //! The hash is computed over the pieces `group_id`, `":"` and `key` in sequence,
-//! without joining them into a `String`: evaluation stays allocation-free.
+//! without joining them into a `String`: evaluation stays allocation-free. A
+//! [`BucketGroup`] hashes `"{group_id}:"` once, when rules are compiled, and
+//! keeps the hash state after it (with the partial 4-byte block it ends in), so
+//! that a sticky evaluation reads only the key, a block at a time (see
+//! `murmur3.rs`).
 //!
 //! One caveat on non-ASCII keys: the Unleash Node SDK hashes the low byte of
 //! each UTF-16 code unit (its `murmurhash3js` dependency), not UTF-8, and the
@@ -27,6 +31,11 @@
 //! This module follows the UTF-8 majority (Go, Python, Yggdrasil).
 
 use std::fmt;
+
+mod murmur3;
+
+use murmur3::Prefix;
+pub use murmur3::murmur3_32;
 
 /// Seed that Unleash SDKs use for rollout buckets (`flexibleRollout`,
 /// `gradualRolloutUserId`, `gradualRolloutSessionId`).
@@ -57,134 +66,10 @@ pub const ROLLOUT_SEED: u32 = 0;
 /// ```
 pub const VARIANT_SEED: u32 = 86_028_157;
 
-const C1: u32 = 0xcc9e_2d51;
-const C2: u32 = 0x1b87_3593;
-
-/// MurmurHash3 x86 32-bit of the concatenation of `parts`, with `seed`.
-///
-/// The pieces are hashed as one byte stream: `murmur3_32(s, &[b"ab", b"cd"])`
-/// equals `murmur3_32(s, &[b"abcd"])`, whatever the split, with no allocation.
-/// The total length is folded in modulo 2³², as the reference implementation
-/// does.
-///
-/// # Examples
-///
-/// ```
-/// use flags_runtime::bucket::murmur3_32;
-///
-/// assert_eq!(murmur3_32(0, &[]), 0);
-/// assert_eq!(murmur3_32(0, &[b"hello"]), 0x248b_fa47);
-/// assert_eq!(murmur3_32(0, &[b"he", b"", b"llo"]), 0x248b_fa47);
-/// ```
-#[must_use]
-pub fn murmur3_32(seed: u32, parts: &[&[u8]]) -> u32 {
-    let mut hasher = Murmur3::new(seed);
-    for part in parts {
-        hasher.write(part);
-    }
-    hasher.finish()
-}
-
-/// Streaming MurmurHash3 x86 32-bit state.
-///
-/// Bytes that do not fill a 4-byte block are carried to the next `write`, so
-/// blocks may straddle the pieces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Murmur3 {
-    h: u32,
-    /// Up to three pending bytes, packed little-endian.
-    carry: u32,
-    /// How many bytes `carry` holds (0..=3).
-    carry_len: u32,
-    /// Total bytes written, modulo 2³² like the reference's `len`.
-    len: u32,
-}
-
-impl Murmur3 {
-    #[inline]
-    const fn new(seed: u32) -> Self {
-        Self {
-            h: seed,
-            carry: 0,
-            carry_len: 0,
-            len: 0,
-        }
-    }
-
-    #[inline(always)]
-    const fn scramble(k: u32) -> u32 {
-        k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2)
-    }
-
-    #[inline(always)]
-    const fn mix_block(h: u32, k: u32) -> u32 {
-        (h ^ Self::scramble(k))
-            .rotate_left(13)
-            .wrapping_mul(5)
-            .wrapping_add(0xe654_6b64)
-    }
-
-    #[inline]
-    fn write(&mut self, mut bytes: &[u8]) {
-        // Truncation is the reference behaviour: its length is folded mod 2^32.
-        self.len = self.len.wrapping_add(bytes.len() as u32);
-
-        if self.carry_len > 0 {
-            while self.carry_len < 4 {
-                let Some((&byte, rest)) = bytes.split_first() else {
-                    return;
-                };
-                self.carry |= u32::from(byte) << (8 * self.carry_len);
-                self.carry_len += 1;
-                bytes = rest;
-            }
-            self.h = Self::mix_block(self.h, self.carry);
-            self.carry = 0;
-            self.carry_len = 0;
-        }
-
-        let mut blocks = bytes.chunks_exact(4);
-        for block in &mut blocks {
-            let k = u32::from_le_bytes([block[0], block[1], block[2], block[3]]);
-            self.h = Self::mix_block(self.h, k);
-        }
-        let rest = blocks.remainder();
-        for (i, &byte) in rest.iter().enumerate() {
-            self.carry |= u32::from(byte) << (8 * i);
-        }
-        // `rest` holds at most three bytes.
-        self.carry_len = rest.len() as u32;
-    }
-
-    #[inline]
-    fn finish(self) -> u32 {
-        let mut h = self.h;
-        if self.carry_len > 0 {
-            h ^= Self::scramble(self.carry);
-        }
-        h ^= self.len;
-        h ^= h >> 16;
-        h = h.wrapping_mul(0x85eb_ca6b);
-        h ^= h >> 13;
-        h = h.wrapping_mul(0xc2b2_ae35);
-        h ^ (h >> 16)
-    }
-}
-
-/// Hasher state after `"{group_id}:"`, ready for a key.
+/// State after `"{group_id}:"`, ready for a key.
 #[inline]
-fn group_prefix(seed: u32, group_id: &str) -> Murmur3 {
-    let mut hasher = Murmur3::new(seed);
-    hasher.write(group_id.as_bytes());
-    hasher.write(b":");
-    hasher
-}
-
-/// Hash of `"{group_id}:{key}"` given the state after `"{group_id}:"`.
-#[inline]
-fn finish_with_key(mut prefix: Murmur3, key: &str) -> u32 {
-    prefix.write(key.as_bytes());
-    prefix.finish()
+fn group_prefix(seed: u32, group_id: &str) -> Prefix {
+    Prefix::new(seed, &[group_id.as_bytes(), b":"])
 }
 
 /// `hash % 100 + 1` as a bucket.
@@ -332,7 +217,7 @@ impl fmt::Display for Bucket {
 #[must_use]
 #[inline]
 pub fn rollout_bucket(group_id: &str, key: &str) -> Bucket {
-    rollout_from_hash(finish_with_key(group_prefix(ROLLOUT_SEED, group_id), key))
+    rollout_from_hash(group_prefix(ROLLOUT_SEED, group_id).hash(key.as_bytes()))
 }
 
 /// Where `key` falls on the `1..=total_weight` line of a variant split within
@@ -366,7 +251,7 @@ pub fn variant_bucket(group_id: &str, key: &str, total_weight: u32) -> u32 {
         return 0;
     }
     variant_from_hash(
-        finish_with_key(group_prefix(VARIANT_SEED, group_id), key),
+        group_prefix(VARIANT_SEED, group_id).hash(key.as_bytes()),
         total_weight,
     )
 }
@@ -388,8 +273,8 @@ pub fn variant_bucket(group_id: &str, key: &str, total_weight: u32) -> u32 {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BucketGroup {
-    rollout: Murmur3,
-    variant: Murmur3,
+    rollout: Prefix,
+    variant: Prefix,
 }
 
 impl BucketGroup {
@@ -425,7 +310,7 @@ impl BucketGroup {
     #[must_use]
     #[inline]
     pub fn rollout_bucket(&self, key: &str) -> Bucket {
-        rollout_from_hash(finish_with_key(self.rollout, key))
+        rollout_from_hash(self.rollout.hash(key.as_bytes()))
     }
 
     /// The variant point of `key` in this group; see [`variant_bucket`],
@@ -446,7 +331,7 @@ impl BucketGroup {
         if total_weight == 0 {
             return 0;
         }
-        variant_from_hash(finish_with_key(self.variant, key), total_weight)
+        variant_from_hash(self.variant.hash(key.as_bytes()), total_weight)
     }
 }
 
@@ -455,102 +340,6 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::fmt::Write as _;
-
-    /// MurmurHash3 x86_32 reference values as published for the algorithm
-    /// (the test vectors listed with the Wikipedia description and the SMHasher
-    /// derived suites), cross-checked against the `mmh3` 5.3.1 Python package,
-    /// the hash library of Unleash's Python SDK.
-    const VECTORS: &[(&[u8], u32, u32)] = &[
-        (b"", 0, 0),
-        (b"", 1, 0x514e_28b7),
-        (b"", 0xffff_ffff, 0x81f1_6f39),
-        (b"\0\0\0\0", 0, 0x2362_f9de),
-        (b"aaaa", 0x9747_b28c, 0x5a97_808a),
-        (b"aaa", 0x9747_b28c, 0x283e_0130),
-        (b"aa", 0x9747_b28c, 0x5d21_1726),
-        (b"a", 0x9747_b28c, 0x7fa0_9ea6),
-        (b"abcd", 0x9747_b28c, 0xf047_8627),
-        (b"abc", 0x9747_b28c, 0xc84a_62dd),
-        (b"ab", 0x9747_b28c, 0x7487_5592),
-        (b"abc", 0, 0xb3dd_93fa),
-        (b"hello", 0, 0x248b_fa47),
-        (b"hello", 1, 0xbb4a_bcad),
-        (b"Hello, world!", 0, 0xc036_3e43),
-        (b"Hello, world!", 0x9747_b28c, 0x2488_4cba),
-        // "ππππππππ" in UTF-8.
-        (
-            "\u{3c0}\u{3c0}\u{3c0}\u{3c0}\u{3c0}\u{3c0}\u{3c0}\u{3c0}".as_bytes(),
-            0x9747_b28c,
-            0xd580_63c1,
-        ),
-        (
-            b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-            0,
-            0xee92_5b90,
-        ),
-        (
-            b"The quick brown fox jumps over the lazy dog",
-            0,
-            0x2e4f_f723,
-        ),
-        (
-            b"The quick brown fox jumps over the lazy dog",
-            0x9747_b28c,
-            0x2fa8_26cd,
-        ),
-    ];
-
-    #[test]
-    fn published_vectors_whole_input() {
-        for &(input, seed, expected) in VECTORS {
-            assert_eq!(
-                murmur3_32(seed, &[input]),
-                expected,
-                "murmur3_32({seed:#x}, {:?})",
-                String::from_utf8_lossy(input)
-            );
-        }
-    }
-
-    #[test]
-    fn published_vectors_every_two_way_split() {
-        for &(input, seed, expected) in VECTORS {
-            for at in 0..=input.len() {
-                let (a, b) = input.split_at(at);
-                assert_eq!(
-                    murmur3_32(seed, &[a, b]),
-                    expected,
-                    "split at {at} of {:?}",
-                    String::from_utf8_lossy(input)
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn published_vectors_every_three_way_split_with_empty_pieces() {
-        for &(input, seed, expected) in VECTORS {
-            for i in 0..=input.len() {
-                for j in i..=input.len() {
-                    let parts = [&input[..i], &[][..], &input[i..j], &input[j..], &[][..]];
-                    assert_eq!(
-                        murmur3_32(seed, &parts),
-                        expected,
-                        "splits at {i},{j} of {:?}",
-                        String::from_utf8_lossy(input)
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn byte_at_a_time_matches_whole() {
-        for &(input, seed, expected) in VECTORS {
-            let parts: Vec<&[u8]> = input.chunks(1).collect();
-            assert_eq!(murmur3_32(seed, &parts), expected);
-        }
-    }
 
     /// Unleash's SDK tests, "normalized values are the same across node, java
     /// and go clients": unleash-client-node `src/test/strategy/util.test.ts`
@@ -865,24 +654,6 @@ mod tests {
     }
 
     proptest! {
-        #[test]
-        fn split_invariance(
-            seed in any::<u32>(),
-            input in proptest::collection::vec(any::<u8>(), 0..64),
-            cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..5),
-        ) {
-            let mut points: Vec<usize> = cuts.iter().map(|c| c.index(input.len() + 1)).collect();
-            points.sort_unstable();
-            let mut parts: Vec<&[u8]> = Vec::new();
-            let mut start = 0;
-            for p in points {
-                parts.push(&input[start..p]);
-                start = p;
-            }
-            parts.push(&input[start..]);
-            prop_assert_eq!(murmur3_32(seed, &parts), murmur3_32(seed, &[&input]));
-        }
-
         #[test]
         fn rollout_bucket_is_hash_of_joined_string(group in ".{0,20}", key in ".{0,40}") {
             let joined = format!("{group}:{key}");
