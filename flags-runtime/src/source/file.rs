@@ -2,31 +2,6 @@
 //! for a fixed value), parsed with `flags_manifest::parse_rules_str` against the
 //! registry's manifest. A file that is missing, not UTF-8 or invalid is rejected
 //! whole; the same bad content is reported once, not on every poll.
-//!
-//! # Files read while they are being written
-//!
-//! A writer that rewrites the file in place (an editor, `echo > state.toml`) truncates
-//! it and then writes it in pieces; a read in between sees an empty file or a prefix,
-//! and a prefix of a rule file is often valid TOML holding only some of its rules. So a
-//! change is applied only once it has *settled*: two reads at least the settle interval
-//! apart ([`DEFAULT_SETTLE`], [`FileSource::settle`]) returned the same bytes, and the
-//! file's size and modification time did not change during either read. A change that
-//! would remove every rule (an empty file, or one holding only comments) needs a third
-//! read a further settle interval later, since an empty file is what a truncating writer
-//! leaves first. Failures to parse are reported only once settled too.
-//!
-//! This holds for writers that never pause longer than the settle interval in the
-//! middle of a write; writers that replace the file atomically (write a temporary file
-//! in the same directory, `fsync` it, rename it over the rule file) are safe whatever
-//! their speed, and are what to use.
-//!
-//! # Deletion
-//!
-//! A missing or unreadable file never changes a flag: the last good rules stay in force
-//! and, once the absence has settled like any other change, it is reported once (an
-//! error through `tracing` and the registry's error counter). A rename in progress or a
-//! delete-and-recreate is therefore invisible. To clear the layer, write a file with no
-//! rules (or call `Registry::clear_layer`).
 
 use std::fs::File;
 use std::io::Read as _;
@@ -107,10 +82,32 @@ enum Settled {
 /// variants = { compact = 1 }
 /// ```
 ///
-/// A changed file is applied once it has settled and a missing file keeps the last good
-/// rules; see the [module documentation](self) for the rules. Writers should replace
-/// the file atomically: write a temporary file in the same directory, `fsync` it and
-/// rename it over the rule file.
+/// # Files read while they are being written
+///
+/// A writer that rewrites the file in place (an editor, `echo > state.toml`) truncates
+/// it and then writes it in pieces; a read in between sees an empty file or a prefix,
+/// and a prefix of a rule file is often valid TOML holding only some of its rules. So a
+/// change is applied only once it has *settled*: two reads at least the settle interval
+/// apart ([`DEFAULT_SETTLE`], [`FileSource::settle`]) returned the same bytes, and the
+/// file's size and modification time did not change during either read. A change that
+/// would remove every rule (an empty file, or one holding only comments) needs a third
+/// read a further settle interval later, since an empty file is what a truncating writer
+/// leaves first. Failures to parse are reported only once settled too. The first poll
+/// waits out the interval itself (rereading), so that a watch starts with the file in
+/// force.
+///
+/// This holds for writers that never pause longer than the settle interval in the
+/// middle of a write; writers that replace the file atomically (write a temporary file
+/// in the same directory, `fsync` it, rename it over the rule file) are safe whatever
+/// their speed, and are what to use.
+///
+/// # Deletion
+///
+/// A missing or unreadable file never changes a flag: the last good rules stay in force
+/// and, once the absence has settled like any other change, it is reported once (an
+/// error through `tracing` and the registry's error counter). A rename in progress or a
+/// delete-and-recreate is therefore invisible. To clear the layer, write a file with no
+/// rules (or call [`Registry::clear_layer`]).
 ///
 /// # Examples
 ///
