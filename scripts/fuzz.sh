@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs one fuzz target for a while: scripts/fuzz.sh TARGET SECONDS
+# Runs one fuzz target for a while: scripts/fuzz.sh TARGET SECONDS [LIBFUZZER_OPTION...]
 #
 # Targets: manifest, rules_env, unleash, files, operators (fuzz/Cargo.toml).
 # The committed seeds and reproducers in fuzz/seeds/TARGET are read but never
@@ -8,15 +8,17 @@
 # once fixed: `cargo test -p flags-tests --test fuzz_corpus` then replays it on stable.
 #
 # cargo-fuzz needs nightly compiler features; RUSTC_BOOTSTRAP=1 lets this stable
-# toolchain provide them. cargo-fuzz is installed on first use.
+# toolchain provide them. cargo-fuzz is installed on first use. Extra arguments go to
+# libFuzzer (e.g. -max_len=4096 keeps executions short; -jobs=N runs N at once).
 set -euo pipefail
 
-if [ $# -ne 2 ]; then
-    echo "usage: $0 TARGET SECONDS   (targets: manifest rules_env unleash files operators)" >&2
+if [ $# -lt 2 ]; then
+    echo "usage: $0 TARGET SECONDS [LIBFUZZER_OPTION...]   (targets: manifest rules_env unleash files operators)" >&2
     exit 2
 fi
 target=$1
 seconds=$2
+shift 2
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -28,4 +30,4 @@ mkdir -p "$root/fuzz/corpus/$target"
 cd "$root/fuzz"
 export RUSTC_BOOTSTRAP=1
 exec cargo fuzz run -O "$target" "corpus/$target" "seeds/$target" -- \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$@"
