@@ -169,6 +169,13 @@ impl<'s> Ctxt<'s> {
 /// The closest of `candidates` to `word` by edit distance, if close enough to be a
 /// plausible typo (at most a third of the word's length, and at least one edit).
 ///
+/// The cost is bounded: a candidate whose length differs by more than the limit is
+/// skipped without comparing, the comparison only fills the band of the edit-distance
+/// table within the limit of its diagonal and stops as soon as the limit is exceeded,
+/// and a word longer than [`SUGGEST_MAX_WORD`] characters gets no suggestion. One
+/// call costs at most about `candidates × SUGGEST_MAX_WORD × limit` steps; to bound the
+/// work for a whole file, use [`Suggestions`].
+///
 /// ```
 /// use flags_manifest::did_you_mean;
 /// assert_eq!(did_you_mean("ownr", ["owner", "kind"]), Some("owner"));
@@ -178,30 +185,126 @@ pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(1);
-    candidates
-        .into_iter()
-        .map(|c| (levenshtein(word, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+    let mut work = 0;
+    nearest(word, candidates, &mut work)
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(cur).min(row[j])
-            };
-            prev = cur;
+/// The longest word [`did_you_mean`] looks for a suggestion for: no flag, key or
+/// variant name is that long, so a longer word is not a typo of one.
+pub const SUGGEST_MAX_WORD: usize = 256;
+
+/// The default work budget of [`Suggestions`]: table cells, about a millisecond each
+/// hundred thousand.
+pub const SUGGEST_BUDGET: u64 = 4_000_000;
+
+/// [`did_you_mean`] for many words of one input against the same candidates, with a
+/// budget for all of them: once it is spent, further words get no suggestion, so a
+/// file with many unknown names costs at most the budget on top of its parse.
+///
+/// ```
+/// use flags_manifest::Suggestions;
+/// let mut s = Suggestions::new(["search_v2", "checkout"], 1_000);
+/// assert_eq!(s.suggest("serch_v2"), Some("search_v2"));
+/// assert!(s.work() > 0 && s.work() <= 1_000);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Suggestions<'a> {
+    candidates: Vec<&'a str>,
+    budget: u64,
+    work: u64,
+}
+
+impl<'a> Suggestions<'a> {
+    /// Suggestions among `candidates`, spending at most about `budget` steps in all.
+    pub fn new(candidates: impl IntoIterator<Item = &'a str>, budget: u64) -> Suggestions<'a> {
+        Suggestions {
+            candidates: candidates.into_iter().collect(),
+            budget,
+            work: 0,
         }
     }
-    row[b.len()]
+
+    /// The closest candidate to `word`, as [`did_you_mean`], or `None` once the budget
+    /// is spent.
+    pub fn suggest(&mut self, word: &str) -> Option<&'a str> {
+        if self.work >= self.budget {
+            return None;
+        }
+        let mut work = 0;
+        let found = nearest(word, self.candidates.iter().copied(), &mut work);
+        self.work = self.work.saturating_add(work);
+        found
+    }
+
+    /// The steps spent so far (table cells filled, plus one per candidate looked at).
+    #[must_use]
+    pub fn work(&self) -> u64 {
+        self.work
+    }
+}
+
+/// [`did_you_mean`], adding the steps it takes to `work`.
+fn nearest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    work: &mut u64,
+) -> Option<&'a str> {
+    let word: Vec<char> = word.chars().take(SUGGEST_MAX_WORD + 1).collect();
+    if word.len() > SUGGEST_MAX_WORD {
+        return None;
+    }
+    let limit = (word.len() / 3).max(1);
+    let mut best: Option<(usize, &str)> = None;
+    let mut chars = Vec::new();
+    for c in candidates {
+        // Only a strictly closer candidate replaces the best so far (the first of equals
+        // wins).
+        let bound = match best {
+            Some((0, _)) => break,
+            Some((d, _)) => d - 1,
+            None => limit,
+        };
+        *work = work.saturating_add(1);
+        chars.clear();
+        chars.extend(c.chars().take(word.len() + bound + 1));
+        if let Some(d) = bounded_levenshtein(&word, &chars, bound, work) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// The edit distance between `a` and `b` if it is at most `k`. Only cells within `k`
+/// of the diagonal can hold a distance of `k` or less, so only those are filled, and
+/// the search stops at the first row whose every cell exceeds `k`: O(len × k) steps.
+fn bounded_levenshtein(a: &[char], b: &[char], k: usize, work: &mut u64) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > k {
+        return None;
+    }
+    let over = k + 1;
+    let mut prev: Vec<usize> = (0..=b.len()).map(|j| j.min(over)).collect();
+    let mut cur = vec![over; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        let i = i + 1;
+        let lo = i.saturating_sub(k).max(1);
+        let hi = (i + k).min(b.len());
+        cur[lo - 1] = if lo == 1 { i.min(over) } else { over };
+        let mut row_min = cur[lo - 1];
+        for j in lo..=hi {
+            let diagonal = prev[j - 1] + usize::from(*ca != b[j - 1]);
+            let d = diagonal.min(prev[j] + 1).min(cur[j - 1] + 1).min(over);
+            cur[j] = d;
+            row_min = row_min.min(d);
+        }
+        if hi < b.len() {
+            cur[hi + 1] = over;
+        }
+        *work = work.saturating_add((hi + 1 - lo) as u64);
+        if row_min > k {
+            return None;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let d = prev[b.len()];
+    (d <= k).then_some(d)
 }

@@ -37,7 +37,10 @@ mod valid;
 
 pub use date::{Date, DateError, TodaySource, today};
 pub use deps::MAX_REQUIRES_DEPTH;
-pub use error::{Diagnostic, ManifestError, Severity, did_you_mean};
+pub use error::{
+    Diagnostic, ManifestError, SUGGEST_BUDGET, SUGGEST_MAX_WORD, Severity, Suggestions,
+    did_you_mean,
+};
 pub use expiry::{ExpiryState, expiry_state};
 pub use model::{
     ExpiryPolicy, Flag, FlagRef, FlagType, Kind, Lifecycle, Manifest, Naming, Settings, Value,

@@ -9,7 +9,7 @@ use toml::de::{DeTable, DeValue};
 use std::time::Duration;
 
 use crate::date::Date;
-use crate::error::{Ctxt, Diagnostic, ManifestError, did_you_mean};
+use crate::error::{Ctxt, Diagnostic, ManifestError, SUGGEST_BUDGET, Suggestions, did_you_mean};
 use crate::model::{
     ExpiryPolicy, Flag, FlagRef, FlagType, Kind, Lifecycle, Manifest, Settings, Value,
 };
@@ -155,16 +155,18 @@ pub fn parse_rules_str(
 ) -> Result<Vec<(usize, Rules)>, ManifestError> {
     let mut cx = Ctxt::new(src);
     let mut out = Vec::new();
+    // One budget for the whole file, so many unknown names cannot make it slow.
+    let mut suggestions = Suggestions::new(
+        manifest.flags.iter().map(|f| f.name.as_str()),
+        SUGGEST_BUDGET,
+    );
     if let Some(root) = parse_toml(&mut cx) {
         check_keys(&mut cx, &root, "", &["flags"]);
         if let Some(flags) = table_at(&mut cx, &root, "flags", "flags") {
             for (name, value) in flags.iter() {
                 let path = format!("flags.{}", name.get_ref());
                 let Some(flag) = manifest.flag(name.get_ref()) else {
-                    let hint = did_you_mean(
-                        name.get_ref(),
-                        manifest.flags.iter().map(|f| f.name.as_str()),
-                    );
+                    let hint = suggestions.suggest(name.get_ref());
                     cx.error_help(
                         name.span(),
                         &path,

@@ -164,6 +164,13 @@ pub enum Problem {
         /// Entries present.
         entries: u64,
     },
+    /// A value is out of range: no controller wrote it.
+    OutOfRange {
+        /// The field, such as `to.percent`.
+        field: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// The anchored entry has a different hash: the log was rewritten.
     AnchorMismatch {
         /// The anchored hash.
@@ -194,6 +201,7 @@ impl fmt::Display for Problem {
                 f,
                 "chain broken: prev is {found} but the previous line's hash is {expected}: the line before was removed or replaced"
             ),
+            Problem::OutOfRange { field, why } => write!(f, "`{field}` {why}"),
             Problem::Truncated {
                 anchor_seq,
                 entries,
@@ -324,6 +332,12 @@ fn check_line(line: &[u8], expected_seq: u64, expected_prev: &str) -> Result<Aud
         // disagree with the bytes that were hashed.
         return Err(Problem::NotAnEntry("duplicate `hash` member".to_owned()));
     }
+    crate::state::check_transition("", &entry.transition()).map_err(|(field, why)| {
+        Problem::OutOfRange {
+            field: field.trim_start_matches('.').to_owned(),
+            why,
+        }
+    })?;
     if entry.seq != expected_seq {
         return Err(Problem::SequenceGap {
             expected: expected_seq,
@@ -583,7 +597,8 @@ impl AuditLog {
         }
         let t = transition;
         let mut entry = AuditEntry {
-            seq: self.head.as_ref().map_or(1, |h| h.seq + 1),
+            // Verified entries number their lines, so this cannot overflow.
+            seq: self.head.as_ref().map_or(1, |h| h.seq.saturating_add(1)),
             revision: t.revision,
             at: t.at,
             flag: t.flag.clone(),
@@ -755,6 +770,52 @@ mod tests {
             prev = hash;
         }
         out
+    }
+
+    #[test]
+    fn out_of_range_values_with_a_valid_hash_are_refused() {
+        let mut t = transition(1);
+        t.to.stage = usize::MAX;
+        let bad = |t: Transition| {
+            let e = AuditEntry {
+                seq: 1,
+                revision: t.revision,
+                at: t.at,
+                flag: t.flag,
+                from: t.from,
+                to: t.to,
+                reason: t.reason,
+                actor: t.actor,
+                source: t.source,
+                evidence: None,
+                prev: GENESIS_HASH.to_owned(),
+                hash: String::new(),
+            };
+            let (mut line, _) = encode(&e).unwrap();
+            line.push(b'\n');
+            verify_bytes(&line)
+        };
+        let field = |v: Verification| match v {
+            Verification::Broken {
+                line: 1,
+                problem: Problem::OutOfRange { field, .. },
+            } => field,
+            v => panic!("refused as out of range: {v}"),
+        };
+        assert_eq!(field(bad(t)), "to.stage");
+        let mut t = transition(1);
+        t.to.percent = 101;
+        assert_eq!(field(bad(t)), "to.percent");
+        let mut t = transition(1);
+        t.revision = u64::MAX;
+        assert_eq!(field(bad(t)), "revision");
+        let mut t = transition(1);
+        t.at = Timestamp::from_millis(u64::MAX);
+        let v = bad(t);
+        assert!(
+            v.to_string().contains("`at` is 18446744073709551615 ms"),
+            "{v}"
+        );
     }
 
     #[test]

@@ -212,14 +212,27 @@ impl ControllerBuilder {
     }
 
     /// Loads the state file and opens the audit log (repairing a torn last line).
+    ///
+    /// A state file whose top-level values are out of range is an error. A rollout in
+    /// it with a value out of range is held: logged with the file and the field, never
+    /// driven, its exposure left alone, until it is rolled back (which resets it).
     pub fn build(self) -> Result<RolloutController, RolloutError> {
         let store = self.state_file.map(StateStore::new);
-        let file = match &store {
-            Some(s) => s.load()?,
+        let (mut file, invalid) = match &store {
+            Some(s) => s.load_checked()?,
             None => None,
         }
         .unwrap_or_default();
-        let mut file = file;
+        let mut held = BTreeMap::new();
+        for (flag, e) in invalid {
+            tracing::error!(
+                target: "flags::rollout",
+                flag = %flag,
+                error = %e,
+                "rollout held: its saved state is invalid"
+            );
+            held.insert(flag, e.to_string());
+        }
         let mut audit = self.audit_log.map(AuditLog::open).transpose()?;
         if let Some(log) = audit.as_mut()
             && reconcile(&mut file, log, self.clock.now())?
@@ -240,6 +253,7 @@ impl ControllerBuilder {
                     file,
                     audit,
                     flags: BTreeMap::new(),
+                    held,
                     dirty: false,
                 }),
             }),
@@ -388,6 +402,9 @@ struct Core {
     file: StateFile,
     audit: Option<AuditLog>,
     flags: BTreeMap<String, Live>,
+    /// Rollouts whose saved state failed validation, with the error: not driven, and
+    /// saved back as read, until rolled back.
+    held: BTreeMap<String, String>,
     /// The file on disk is behind memory (a save failed); retried every tick.
     dirty: bool,
 }
@@ -467,6 +484,15 @@ impl RolloutController {
                     last_look_n: 0,
                 },
             );
+            if let Some(problem) = core.held.get(flag) {
+                tracing::error!(
+                    target: "flags::rollout",
+                    flag,
+                    error = %problem,
+                    "rollout held, exposure left as it is: roll it back to reset it"
+                );
+                return Ok(recorder);
+            }
             match core.file.rollouts.get(flag).cloned() {
                 None => {
                     // `validate_plan` above guarantees at least one stage.
@@ -646,6 +672,9 @@ impl RolloutController {
             flag: flag.to_owned(),
         };
         let live = core.flags.get(flag).ok_or_else(unknown)?;
+        if let Some(problem) = core.held.get(flag) {
+            return Err(held_error(flag, problem));
+        }
         let state = core.file.rollouts.get(flag).ok_or_else(unknown)?;
         let window = live.recorder.snapshot().since(&live.baseline);
         Ok(evaluate(
@@ -697,6 +726,9 @@ impl RolloutController {
         now: crate::clock::Timestamp,
         looked: &mut bool,
     ) -> Result<Option<Transition>, RolloutError> {
+        if core.held.contains_key(flag) {
+            return Ok(None);
+        }
         let (Some(live), Some(state)) =
             (core.flags.get_mut(flag), core.file.rollouts.get_mut(flag))
         else {
@@ -857,6 +889,10 @@ impl RolloutController {
                 .plan
                 .stages
                 .clone();
+            if core.held.contains_key(flag) {
+                drop(core);
+                return self.reset_held(flag, action, actor, reason, stages);
+            }
             let from = core.file.rollouts.get(flag).ok_or_else(unknown)?.position;
             let invalid = |hint: &'static str| RolloutError::InvalidTransition {
                 flag: flag.to_owned(),
@@ -927,6 +963,83 @@ impl RolloutController {
         };
         self.notify(std::slice::from_ref(&t));
         Ok(t)
+    }
+
+    /// A manual action on a held rollout: a rollback replaces its invalid state with a
+    /// fresh one at 0% (the audit log keeps the history); anything else is refused.
+    fn reset_held(
+        &self,
+        flag: &str,
+        action: Action,
+        actor: &str,
+        reason: &str,
+        stages: Vec<u8>,
+    ) -> Result<Transition, RolloutError> {
+        let t = {
+            let mut core = lock(&self.inner.core);
+            let Some(problem) = core.held.get(flag).cloned() else {
+                drop(core);
+                return self.manual(flag, action, actor, reason);
+            };
+            if !matches!(action, Action::Rollback) {
+                return Err(held_error(flag, &problem));
+            }
+            let fresh = RolloutState {
+                flag: flag.to_owned(),
+                stages,
+                position: Position {
+                    stage: 0,
+                    percent: 0,
+                    status: Status::Paused,
+                },
+                since: self.inner.clock.now(),
+                reason: String::new(),
+                looks: 0,
+                history: Vec::new(),
+            };
+            let saved = core.file.rollouts.insert(flag.to_owned(), fresh);
+            core.held.remove(flag);
+            let to = Position {
+                stage: 0,
+                percent: 0,
+                status: Status::RolledBack,
+            };
+            let reason = format!(
+                "{}; the saved state was invalid and is reset ({problem})",
+                if reason.is_empty() {
+                    "roll back by hand"
+                } else {
+                    reason
+                }
+            );
+            match self.transition(
+                &mut core,
+                flag,
+                None,
+                to,
+                reason,
+                actor,
+                Source::Manual,
+                None,
+            ) {
+                Ok(t) => t,
+                Err(e) => {
+                    if let Some(saved) = saved {
+                        core.file.rollouts.insert(flag.to_owned(), saved);
+                    }
+                    core.held.insert(flag.to_owned(), problem);
+                    return Err(e);
+                }
+            }
+        };
+        self.notify(std::slice::from_ref(&t));
+        Ok(t)
+    }
+
+    /// The rollouts held because their saved state is invalid, with the error naming
+    /// the file and the field.
+    pub fn held(&self) -> BTreeMap<String, String> {
+        lock(&self.inner.core).held.clone()
     }
 
     /// A transition the controller decides on its own.
@@ -1121,6 +1234,13 @@ impl RolloutController {
             stop: Some(stop),
             handle: Some(handle),
         })
+    }
+}
+
+fn held_error(flag: &str, problem: &str) -> RolloutError {
+    RolloutError::Held {
+        flag: flag.to_owned(),
+        problem: problem.to_owned(),
     }
 }
 

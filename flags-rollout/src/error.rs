@@ -33,6 +33,20 @@ pub enum StateError {
         #[source]
         source: serde_json::Error,
     },
+    /// A value in the file is out of range: no controller wrote it.
+    #[error(
+        "rollout state {}: `{field}` {why}; correct the value, or roll the flag back to reset \
+         its rollout (`cargo flags rollout rollback FLAG`; the audit log keeps the history)",
+        path.display()
+    )]
+    Invalid {
+        /// The state file.
+        path: PathBuf,
+        /// The value's path in the file, such as `rollouts.search_v2.position.stage`.
+        field: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// The file was written by a newer format.
     #[error(
         "rollout state {} has format version {found}, this build reads version {}; upgrade flags-rollout",
@@ -114,6 +128,14 @@ pub enum RolloutError {
         status: Status,
         /// A hint on what to do instead (starts with "; " when present).
         hint: &'static str,
+    },
+    /// The flag's saved state is invalid, so the controller holds it.
+    #[error("flag `{flag}`: the rollout is held because its saved state is invalid: {problem}")]
+    Held {
+        /// The flag.
+        flag: String,
+        /// The validation error, naming the file and the field.
+        problem: String,
     },
     /// The state file failed.
     #[error(transparent)]

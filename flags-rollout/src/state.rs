@@ -5,6 +5,18 @@
 //! to disk (`fsync`), renames it over the old file and flushes the directory, so that
 //! after a crash at any instant the file is either the old state or the new one, never
 //! a mixture or a truncated file. One process should own a state file at a time.
+//!
+//! # Validation on load
+//!
+//! A file that parses can still hold values no controller wrote: a stage past the end
+//! of the plan, an exposure above 100%, a revision or a timestamp so large that the
+//! next step would overflow. Every value is checked on load against the ranges below
+//! ([`MAX_REVISION`], [`MAX_TIMESTAMP`], [`MAX_STAGES`], percentages 0 to 100), and a
+//! file that fails is reported with its path and the field
+//! ([`StateError::Invalid`]). [`StateStore::load`] refuses the whole file;
+//! [`StateStore::load_checked`] refuses only a file whose top-level values are wrong
+//! and returns the rollouts that fail on their own, which the controller holds:
+//! it neither drives them nor changes their exposure until they are rolled back.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,6 +33,17 @@ use crate::error::StateError;
 
 /// How many transitions each flag's state keeps; the audit log keeps all of them.
 pub const HISTORY_LIMIT: usize = 100;
+
+/// The largest revision (and audit entry number) a loaded file may hold: 2^53, the
+/// largest integer every JSON reader holds exactly, and far from overflowing on the
+/// next save.
+pub const MAX_REVISION: u64 = 1 << 53;
+
+/// The latest timestamp a loaded file may hold: 9999-12-31T23:59:59.999Z.
+pub const MAX_TIMESTAMP: Timestamp = Timestamp::from_millis(253_402_300_799_999);
+
+/// The most stages a plan can have: strictly increasing percentages from 1 to 100.
+pub const MAX_STAGES: usize = 100;
 
 /// Where a rollout is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -63,7 +86,8 @@ impl fmt::Display for Position {
         write!(
             f,
             "stage {} at {}% ({})",
-            self.stage + 1,
+            // A position read from a damaged file may hold any index.
+            self.stage.saturating_add(1),
             self.percent,
             self.status
         )
@@ -180,6 +204,155 @@ impl Default for StateFile {
     }
 }
 
+/// A state file as read, and the rollouts in it whose values are out of range (by flag
+/// name, each with the error naming the field).
+pub type CheckedState = (StateFile, Vec<(String, StateError)>);
+
+/// A value out of range: the field's path in the file and why.
+type Invalid = (String, String);
+
+fn check_revision(field: &str, revision: u64) -> Result<(), Invalid> {
+    if revision > MAX_REVISION {
+        return Err((
+            field.to_owned(),
+            format!("is {revision}, above the largest revision {MAX_REVISION}"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_time(field: &str, at: Timestamp) -> Result<(), Invalid> {
+    if at > MAX_TIMESTAMP {
+        return Err((
+            field.to_owned(),
+            format!(
+                "is {} ms after 1970, later than {MAX_TIMESTAMP}",
+                at.as_millis()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_percent(field: &str, percent: u8) -> Result<(), Invalid> {
+    if percent > 100 {
+        return Err((
+            field.to_owned(),
+            format!("is {percent}, not a percentage from 0 to 100"),
+        ));
+    }
+    Ok(())
+}
+
+/// A position recorded in history or the audit log, whose plan may since have changed:
+/// only the ranges every plan shares are checked.
+pub(crate) fn check_position(field: &str, p: &Position) -> Result<(), Invalid> {
+    if p.stage >= MAX_STAGES {
+        return Err((
+            format!("{field}.stage"),
+            format!(
+                "is {}, past the last stage any plan can have ({MAX_STAGES})",
+                p.stage
+            ),
+        ));
+    }
+    check_percent(&format!("{field}.percent"), p.percent)
+}
+
+/// Checks a transition as recorded in a state's history or the audit log.
+pub(crate) fn check_transition(field: &str, t: &Transition) -> Result<(), Invalid> {
+    check_revision(&format!("{field}.revision"), t.revision)?;
+    check_time(&format!("{field}.at"), t.at)?;
+    if let Some(from) = &t.from {
+        check_position(&format!("{field}.from"), from)?;
+    }
+    check_position(&format!("{field}.to"), &t.to)?;
+    if let Some(e) = &t.evidence {
+        check_position(
+            &format!("{field}.evidence"),
+            &Position {
+                stage: e.stage,
+                percent: e.percent,
+                status: Status::Running,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+impl RolloutState {
+    /// Checks every value against the ranges in the module docs; `key` is the
+    /// rollout's name in the file.
+    fn check(&self, key: &str) -> Result<(), Invalid> {
+        let at = format!("rollouts.{key}");
+        if self.flag != key {
+            return Err((
+                format!("{at}.flag"),
+                format!("is `{}`, not the name it is filed under", self.flag),
+            ));
+        }
+        if self.stages.is_empty() || self.stages.len() > MAX_STAGES {
+            return Err((
+                format!("{at}.stages"),
+                format!("has {} stages, not 1 to {MAX_STAGES}", self.stages.len()),
+            ));
+        }
+        for (i, &p) in self.stages.iter().enumerate() {
+            check_percent(&format!("{at}.stages[{i}]"), p)?;
+        }
+        let p = &self.position;
+        if p.stage >= self.stages.len() {
+            return Err((
+                format!("{at}.position.stage"),
+                format!(
+                    "is {}, but the plan has {} stages (0 to {})",
+                    p.stage,
+                    self.stages.len(),
+                    self.stages.len() - 1
+                ),
+            ));
+        }
+        check_percent(&format!("{at}.position.percent"), p.percent)?;
+        if p.status == Status::RolledBack && p.percent != 0 {
+            return Err((
+                format!("{at}.position.percent"),
+                format!("is {}, but a rolled-back rollout is at 0%", p.percent),
+            ));
+        }
+        check_time(&format!("{at}.since"), self.since)?;
+        if self.history.len() > HISTORY_LIMIT {
+            return Err((
+                format!("{at}.history"),
+                format!(
+                    "has {} transitions, more than the {HISTORY_LIMIT} kept",
+                    self.history.len()
+                ),
+            ));
+        }
+        for (i, t) in self.history.iter().enumerate() {
+            check_transition(&format!("{at}.history[{i}]"), t)?;
+        }
+        Ok(())
+    }
+}
+
+impl StateFile {
+    /// Checks the values outside the rollouts.
+    fn check_top(&self) -> Result<(), Invalid> {
+        check_revision("revision", self.revision)?;
+        if let Some(a) = &self.audit_head {
+            check_revision("audit_head.seq", a.seq)?;
+            if a.hash.len() != 64 || !a.hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err((
+                    "audit_head.hash".to_owned(),
+                    "is not 64 hexadecimal digits".to_owned(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Reads and atomically replaces a state file.
 ///
 /// ```
@@ -219,8 +392,23 @@ impl StateStore {
         self.path.with_file_name(name)
     }
 
-    /// The saved state; `None` if there is no file yet.
+    /// The saved state; `None` if there is no file yet. A value out of range anywhere
+    /// in the file is an error naming the field ([`StateError::Invalid`]).
     pub fn load(&self) -> Result<Option<StateFile>, StateError> {
+        let Some((state, invalid)) = self.load_checked()? else {
+            return Ok(None);
+        };
+        match invalid.into_iter().next() {
+            Some((_, e)) => Err(e),
+            None => Ok(Some(state)),
+        }
+    }
+
+    /// The saved state, and the rollouts in it whose values are out of range (by flag
+    /// name, with the error naming the field); those stay in the returned state as
+    /// read, so that saving it again keeps them for inspection. Top-level values out of
+    /// range are an error for the whole file. `None` if there is no file yet.
+    pub fn load_checked(&self) -> Result<Option<CheckedState>, StateError> {
         let bytes = match fs::read(&self.path) {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -231,8 +419,16 @@ impl StateStore {
                 });
             }
         };
+        let (state, invalid) = self.parse(&bytes)?;
+        Ok(Some((state, invalid)))
+    }
+
+    /// Parses and checks state file content as [`load_checked`](Self::load_checked)
+    /// does, without reading the file (for tests and fuzzing).
+    #[doc(hidden)]
+    pub fn parse(&self, bytes: &[u8]) -> Result<CheckedState, StateError> {
         let state: StateFile =
-            serde_json::from_slice(&bytes).map_err(|source| StateError::Corrupt {
+            serde_json::from_slice(bytes).map_err(|source| StateError::Corrupt {
                 path: self.path.clone(),
                 source,
             })?;
@@ -242,7 +438,27 @@ impl StateStore {
                 found: state.version,
             });
         }
-        Ok(Some(state))
+        state
+            .check_top()
+            .map_err(|(field, why)| self.invalid(field, why))?;
+        let invalid = state
+            .rollouts
+            .iter()
+            .filter_map(|(key, r)| {
+                r.check(key)
+                    .err()
+                    .map(|(field, why)| (key.clone(), self.invalid(field, why)))
+            })
+            .collect();
+        Ok((state, invalid))
+    }
+
+    fn invalid(&self, field: String, why: String) -> StateError {
+        StateError::Invalid {
+            path: self.path.clone(),
+            field,
+            why,
+        }
     }
 
     /// Replaces the file with `state`, atomically and durably: when this returns `Ok`,
@@ -386,5 +602,128 @@ mod tests {
             s.history.last().unwrap().revision,
             HISTORY_LIMIT as u64 + 19
         );
+    }
+
+    /// `sample_state` as JSON with `edit` applied to its value.
+    fn edited(edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+        let mut v = serde_json::to_value(sample_state()).unwrap();
+        edit(&mut v);
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    fn invalid_field(store: &StateStore, bytes: &[u8]) -> String {
+        fs::write(store.path(), bytes).unwrap();
+        match store.load() {
+            Err(StateError::Invalid { path, field, why }) => {
+                assert_eq!(path, store.path());
+                let text = store.load().unwrap_err().to_string();
+                assert!(text.contains(&field) && text.contains(&why), "{text}");
+                assert!(text.contains(&store.path().display().to_string()), "{text}");
+                field
+            }
+            other => panic!("refused as invalid: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused_with_the_field() {
+        let dir = temp_dir("invalid");
+        let store = StateStore::new(dir.join("state.json"));
+        const R: &str = "/rollouts/search_v2";
+        type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+        let cases: Vec<(Edit, &str)> = vec![
+            (
+                Box::new(|v| {
+                    v.pointer_mut(&format!("{R}/position")).unwrap()["stage"] = u64::MAX.into()
+                }),
+                "rollouts.search_v2.position.stage",
+            ),
+            (
+                Box::new(|v| v.pointer_mut(&format!("{R}/position")).unwrap()["stage"] = 3.into()),
+                "rollouts.search_v2.position.stage",
+            ),
+            (
+                Box::new(|v| {
+                    v.pointer_mut(&format!("{R}/position")).unwrap()["percent"] = 200.into()
+                }),
+                "rollouts.search_v2.position.percent",
+            ),
+            (
+                Box::new(|v| v.pointer_mut(R).unwrap()["stages"] = serde_json::json!([1, 150])),
+                "rollouts.search_v2.stages[1]",
+            ),
+            (
+                Box::new(|v| v.pointer_mut(R).unwrap()["stages"] = serde_json::json!([])),
+                "rollouts.search_v2.stages",
+            ),
+            (
+                Box::new(|v| v.pointer_mut(R).unwrap()["since"] = u64::MAX.into()),
+                "rollouts.search_v2.since",
+            ),
+            (
+                Box::new(|v| v.pointer_mut(R).unwrap()["flag"] = "other".into()),
+                "rollouts.search_v2.flag",
+            ),
+            (
+                Box::new(|v| {
+                    v.pointer_mut(&format!("{R}/history/0")).unwrap()["revision"] = u64::MAX.into()
+                }),
+                "rollouts.search_v2.history[0].revision",
+            ),
+            (
+                Box::new(|v| {
+                    v.pointer_mut(&format!("{R}/history/0/to")).unwrap()["stage"] = u64::MAX.into()
+                }),
+                "rollouts.search_v2.history[0].to.stage",
+            ),
+            (Box::new(|v| v["revision"] = u64::MAX.into()), "revision"),
+            (
+                Box::new(|v| v["audit_head"] = serde_json::json!({"seq": u64::MAX, "hash": "00"})),
+                "audit_head.seq",
+            ),
+        ];
+        for (edit, field) in cases {
+            assert_eq!(invalid_field(&store, &edited(edit)), field);
+        }
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn load_checked_separates_bad_rollouts_from_a_bad_file() {
+        let dir = temp_dir("checked");
+        let store = StateStore::new(dir.join("state.json"));
+        fs::write(
+            store.path(),
+            edited(|v| v["rollouts"]["search_v2"]["position"]["stage"] = u64::MAX.into()),
+        )
+        .unwrap();
+        let (state, invalid) = store.load_checked().unwrap().unwrap();
+        assert_eq!(invalid.len(), 1);
+        assert_eq!(invalid[0].0, "search_v2");
+        // Kept as read, and printable without overflow.
+        let p = state.rollouts["search_v2"].position;
+        assert_eq!(p.stage, usize::MAX);
+        assert!(
+            p.to_string()
+                .starts_with("stage 18446744073709551615 at 5%"),
+            "{p}"
+        );
+        fs::write(store.path(), edited(|v| v["revision"] = u64::MAX.into())).unwrap();
+        assert!(matches!(
+            store.load_checked(),
+            Err(StateError::Invalid { ref field, .. }) if field == "revision"
+        ));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_saved_state_passes_its_own_checks() {
+        let dir = temp_dir("own");
+        let store = StateStore::new(dir.join("state.json"));
+        let mut s = sample_state();
+        s.revision = MAX_REVISION;
+        store.save(&s).unwrap();
+        assert_eq!(store.load().unwrap(), Some(s));
+        fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -113,7 +113,8 @@ pub use registry::{FastCell, Registry, UpdateError};
 pub use rules::RuleError;
 pub use snapshot::Snapshot;
 pub use source::{
-    DEFAULT_POLL_INTERVAL, EnvProblem, EnvSource, FileSource, Source, SourceError, Update, Watch,
+    DEFAULT_POLL_INTERVAL, DEFAULT_SETTLE, EnvProblem, EnvSource, FileSource, Source, SourceError,
+    Update, Watch,
 };
 pub use telemetry::{Counts, EXPOSURE_TARGET, ExposureSampling, FlagCounts, TARGET};
 

@@ -187,8 +187,13 @@ impl EnvSource {
                 }),
             }
         };
-        let unknown = |var: &str, name: &str| {
-            let hint = flags_manifest::did_you_mean(name, flags.iter().map(|m| m.name));
+        // One budget for all the variables, so many unknown names cannot make it slow.
+        let mut suggestions = flags_manifest::Suggestions::new(
+            flags.iter().map(|m| m.name),
+            flags_manifest::SUGGEST_BUDGET,
+        );
+        let mut unknown = |var: &str, name: &str| {
+            let hint = suggestions.suggest(name);
             EnvProblem {
                 var: var.to_owned(),
                 message: match hint {

@@ -7,7 +7,7 @@ mod file;
 mod watch;
 
 pub use env::{EnvProblem, EnvSource};
-pub use file::FileSource;
+pub use file::{DEFAULT_SETTLE, FileSource};
 pub use watch::{DEFAULT_POLL_INTERVAL, Watch};
 
 use flags_manifest::Rules;
@@ -58,6 +58,13 @@ pub trait Source: Send {
     /// last poll, `Err` when what it found is unusable (it is reported and the last
     /// good state stays).
     fn poll(&mut self, registry: &Registry) -> Result<Option<Update>, SourceError>;
+
+    /// `Some(wait)` while the source has seen a change it has not confirmed yet (a file
+    /// still being written): a [`Watch`] polls again after `wait` rather than after
+    /// its usual interval. `None` (the default) when there is nothing to confirm.
+    fn settling(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// A whole-layer update: rules by flag index, and problems the source chose to skip

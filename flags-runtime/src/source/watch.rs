@@ -12,6 +12,10 @@ use crate::registry::Registry;
 /// How often a watched file is polled unless told otherwise.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
+/// The shortest wait between polls of a source that is settling a change, so that a
+/// zero hint cannot make the thread spin.
+const MIN_SETTLING_WAIT: Duration = Duration::from_millis(1);
+
 /// A source being polled in the background; dropping it stops the polling (the
 /// layer keeps the last rules it applied).
 ///
@@ -27,7 +31,8 @@ pub struct Watch {
 
 impl Watch {
     /// Polls `source` once now (so its first state, or its first error, is in effect
-    /// or reported when this returns), then every `interval` on a thread.
+    /// or reported when this returns), then every `interval` on a thread, or sooner
+    /// while the source is settling a change ([`Source::settling`]).
     pub(crate) fn start<S: Source + 'static>(
         registry: &'static Registry,
         mut source: S,
@@ -39,8 +44,15 @@ impl Watch {
         let layer = source.layer();
         let thread = std::thread::Builder::new().name(name).spawn(move || {
             // Any message or a dropped sender ends the loop; only the timeout polls.
-            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
-                let _ = registry.apply(&mut source);
+            loop {
+                let wait = source.settling().map_or(interval, |w| {
+                    w.clamp(MIN_SETTLING_WAIT, interval.max(MIN_SETTLING_WAIT))
+                });
+                if let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(wait) {
+                    let _ = registry.apply(&mut source);
+                } else {
+                    break;
+                }
             }
         });
         match thread {
