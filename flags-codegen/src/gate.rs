@@ -359,13 +359,16 @@ fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<Tok
         (prelude, value)
     };
 
+    // Each side is a block of our own with the body's statements spliced in, never
+    // the body's block nested in ours: a nested one-line block is `unused_braces` in
+    // the caller's crate (and `cargo fix` would then remove braces a fn needs).
+    let stmts = &body.stmts;
     let side = |label: &str, target: Option<&Path>| -> TokenStream {
-        let traced = trace(args, flag_name, label, &fn_name, func);
         match target {
-            None => quote!({ #traced #body }),
+            None => traced(args, flag_name, label, &fn_name, func, quote!(#(#stmts)*)),
             Some(path) => {
                 let call = call_other(func, path, &params);
-                quote!({ #traced #call })
+                traced(args, flag_name, label, &fn_name, func, call)
             }
         }
     };
@@ -373,10 +376,14 @@ fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<Tok
         Sides::Bool { fallback } if args.measure.is_some() && !flag.is_static => {
             // The body runs in a closure (an async block in an `async fn`) so that a
             // `return` or `?` inside it still ends where the outcome is recorded.
-            let traced_on = trace(args, flag_name, "on", &fn_name, func);
-            let on = match func.sig.asyncness {
-                Some(_) => quote!({ #traced_on (async move #body).await }),
-                None => quote!({ #traced_on (|| #body)() }),
+            let on = match (&func.sig.asyncness, args.trace) {
+                // Traced, the body is already an async block of its own.
+                (Some(_), true) => side("on", None),
+                (Some(_), false) => quote!({ async move { #(#stmts)* }.await }),
+                (None, _) => {
+                    let call = quote!((|| { #(#stmts)* })());
+                    traced(args, flag_name, "on", &fn_name, func, call)
+                }
             };
             let off = side("off", Some(fallback));
             quote! {
@@ -607,20 +614,36 @@ fn call_other(func: &ItemFn, path: &Path, params: &[Ident]) -> TokenStream {
     }
 }
 
-fn trace(args: &GateArgs, flag: &str, side: &str, function: &str, func: &ItemFn) -> TokenStream {
+/// One side as a block: `run` (statements, or the call to another implementation),
+/// inside a `tracing` span when `trace` is on. In an `async fn` the span instruments
+/// the side's future, as `#[tracing::instrument]` does, so it is entered on every poll
+/// and never held across an `.await`.
+fn traced(
+    args: &GateArgs,
+    flag: &str,
+    side: &str,
+    function: &str,
+    func: &ItemFn,
+    run: TokenStream,
+) -> TokenStream {
     if !args.trace {
-        return TokenStream::new();
+        return quote!({ #run });
     }
+    let tracing = quote!(::flags_runtime::__private::tracing);
+    let span = quote! {
+        let __flags_gate_span = #tracing::trace_span!(target: "flags::gate", "feature_gate", flag = #flag, side = #side, function = #function);
+    };
     if func.sig.asyncness.is_some() {
-        // A span guard must not be held across `.await`; an event carries the same fields.
-        quote! {
-            ::flags_runtime::__private::tracing::trace!(target: "flags::gate", flag = #flag, side = #side, function = #function, "feature gate routed");
-        }
+        quote!({
+            #span
+            #tracing::Instrument::instrument(async move { #run }, __flags_gate_span).await
+        })
     } else {
-        quote! {
-            let __flags_gate_span = ::flags_runtime::__private::tracing::trace_span!(target: "flags::gate", "feature_gate", flag = #flag, side = #side, function = #function);
+        quote!({
+            #span
             let __flags_gate_entered = __flags_gate_span.enter();
-        }
+            #run
+        })
     }
 }
 
@@ -705,7 +728,7 @@ static = true
             "{out}"
         );
         assert!(
-            out.contains("crate :: flags :: Layout :: Classic => { { 1 } }"),
+            out.contains("crate :: flags :: Layout :: Classic => { 1 }"),
             "{out}"
         );
         let missing = expand("layout", "fn w() -> u8 { 1 }").unwrap_err();
@@ -713,6 +736,52 @@ static = true
             missing.contains(r#"add `"two-col" = function`"#),
             "{missing}"
         );
+    }
+
+    #[test]
+    fn bodies_are_spliced_not_nested() {
+        // A one-line body nested as `{ { x } }` is `unused_braces` in the caller's crate.
+        let out = expand("search_v2, fallback = f1", "fn f(x: u8) -> u8 { x }").unwrap();
+        assert!(out.contains("{ x } else { f1 (x) }"), "{out}");
+        assert!(!out.contains("{ {"), "{out}");
+        let traced = expand(
+            "search_v2, fallback = f1, trace",
+            "fn f(x: u8) -> u8 { let y = x; y }",
+        )
+        .unwrap();
+        assert!(
+            traced.contains(
+                "let __flags_gate_entered = __flags_gate_span . enter () ; let y = x ; y }"
+            ),
+            "{traced}"
+        );
+        let measured = expand(
+            "search_v2, fallback = f1, measure",
+            "fn f(x: u8) -> u8 { x }",
+        )
+        .unwrap();
+        assert!(measured.contains("(|| { x }) ()"), "{measured}");
+        assert!(!measured.contains("{ {"), "{measured}");
+    }
+
+    #[test]
+    fn trace_instruments_the_future_in_async() {
+        let out = expand(
+            "search_v2, fallback = load_v1, trace",
+            "async fn load(id: u32) -> u32 { id }",
+        )
+        .unwrap();
+        assert!(
+            out.contains(
+                "Instrument :: instrument (async move { id } , __flags_gate_span) . await"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("Instrument :: instrument (async move { load_v1 (id) . await } , __flags_gate_span) . await"),
+            "{out}"
+        );
+        assert!(!out.contains("enter ()"), "{out}");
     }
 
     #[test]
