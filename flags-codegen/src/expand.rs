@@ -5,13 +5,14 @@
 //! standard item through `::core`, so neither the user's imports nor a flag whose enum
 //! is called `Option` can change what the generated code means.
 
-use flags_manifest::{ExpiryState, Flag, Kind, Lifecycle, Value};
+use flags_manifest::{Flag, Kind, Lifecycle, Value};
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
+use crate::doc;
 use crate::input::FlagsInput;
 use crate::source::ManifestFile;
-use crate::valid::{Checked, FlagPlan, StaleWarning, StaticValue, VariantEnum};
+use crate::valid::{Checked, FlagPlan, StaleWarning, VariantEnum};
 
 /// The generated module.
 pub(crate) fn module(input: &FlagsInput, file: &ManifestFile, checked: &Checked) -> TokenStream {
@@ -155,7 +156,7 @@ fn flag_items(flag: &Flag, plan: &FlagPlan, written: &str, rt: &TokenStream) -> 
     let FlagPlan {
         accessor, constant, ..
     } = plan;
-    let doc = docs(&accessor_doc(flag, plan, written));
+    let doc = docs(&doc::accessor(flag, plan, written));
     let index = Literal::usize_unsuffixed(flag.index);
     let name = &flag.name;
     match (&plan.variants, &plan.fixed) {
@@ -256,7 +257,7 @@ fn variant_enum(flag: &Flag, en: &VariantEnum, rt: &TokenStream) -> TokenStream 
     let doc = docs(&format!(
         "The variants of flag `{}`: {}",
         flag.name,
-        flag.description.lines().next().unwrap_or_default()
+        doc::text(flag.description.lines().next().unwrap_or_default())
     ));
     let variant_docs = names.iter().enumerate().map(|(i, v)| {
         if i == default {
@@ -325,67 +326,4 @@ fn stale_warning(w: &StaleWarning) -> TokenStream {
             let _ = #item;
         };
     }
-}
-
-/// The accessor's documentation: description, a table of the declaration, and a
-/// notice when the flag expires soon or has expired.
-fn accessor_doc(flag: &Flag, plan: &FlagPlan, written: &str) -> String {
-    let cell = |s: &str| s.replace('|', "\\|");
-    let mut doc = String::new();
-    doc.push_str(flag.description.trim());
-    doc.push_str("\n\n| Owner | Kind | Lifecycle | Expires | Default |\n|---|---|---|---|---|\n");
-    let expires = flag
-        .expires
-        .map_or_else(|| "never (permanent)".to_owned(), |d| d.to_string());
-    doc.push_str(&format!(
-        "| {} | {} | {} | {} | `{}` |\n",
-        cell(&flag.owner),
-        flag.kind.as_str(),
-        flag.lifecycle.as_str().replace('_', " "),
-        expires,
-        flag.value_label(flag.default),
-    ));
-    if !flag.variants().is_empty() {
-        let list: Vec<String> = flag.variants().iter().map(|v| format!("`{v}`")).collect();
-        doc.push_str(&format!("\nVariants: {}.\n", list.join(", ")));
-    }
-    if let Some(StaticValue {
-        value,
-        var,
-        from_env,
-    }) = &plan.fixed
-    {
-        let label = flag.value_label(*value);
-        if *from_env {
-            doc.push_str(&format!(
-                "\nStatic: compiled as `{label}`, set by `{var}` at build time.\n"
-            ));
-        } else {
-            doc.push_str(&format!(
-                "\nStatic: compiled as `{label}`, the manifest default; set `{var}` at build \
-                 time to change it.\n"
-            ));
-        }
-    }
-    let advice = format!("remove it from the code and `{written}`, or move `expires` later.");
-    let date = expires;
-    match plan.expiry {
-        Some(ExpiryState::ExpiringSoon { days_left: 0 }) => {
-            doc.push_str(&format!("\n**Expires today** ({date}): {advice}\n"));
-        }
-        Some(ExpiryState::ExpiringSoon { days_left }) => {
-            let days = if days_left == 1 { "day" } else { "days" };
-            doc.push_str(&format!(
-                "\n**Expires in {days_left} {days}** (on {date}): {advice}\n"
-            ));
-        }
-        Some(ExpiryState::Stale { days_over } | ExpiryState::StaleError { days_over }) => {
-            let days = if days_over == 1 { "day" } else { "days" };
-            doc.push_str(&format!(
-                "\n**Expired** on {date}, {days_over} {days} ago: {advice}\n"
-            ));
-        }
-        _ => {}
-    }
-    doc
 }

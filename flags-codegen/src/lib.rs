@@ -26,6 +26,7 @@
 //! ```
 
 mod ctxt;
+mod doc;
 mod env;
 mod expand;
 mod gate;

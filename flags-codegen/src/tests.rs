@@ -129,7 +129,7 @@ fn generates_every_item() {
             .split(" {")
             .next()
             .unwrap(),
-        "# [doc = \" New search ranking\"] # [doc = \"\"] # [doc = \" | Owner | Kind | Lifecycle | Expires | Default |\"] # [doc = \" |---|---|---|---|---|\"] # [doc = \" | search-team | release | active | 2027-01-31 | `off` |\"] # [inline] pub fn search_v2 () -> bool"
+        "# [doc = \" New search ranking\"] # [doc = \"\"] # [doc = \" | Owner | Kind | Lifecycle | Expires | Default |\"] # [doc = \" |---|---|---|---|---|\"] # [doc = \" | search-team | release | active | 2027-01-31 | `off` |\"] # [doc = \"\"] # [doc = \" Requires: `checkout_layout` = `two-col` (otherwise this flag is off, or at its default variant).\"] # [inline] pub fn search_v2 () -> bool"
     );
     assert!(text(find(&module, "SEARCH_V2")).contains(
         "pub const SEARCH_V2 : :: flags_runtime :: __private :: BoolFlag = :: flags_runtime :: __private :: BoolFlag :: new (& REGISTRY , 0) ;"
@@ -453,4 +453,104 @@ fn never_panics_on_odd_manifests() {
         let out = run(src, &env("2026-01-01"));
         let _ = split(out);
     }
+}
+
+#[test]
+fn dependencies_rules_and_plan_are_documented_as_text() {
+    let src = r#"
+[flags.checkout]
+description = """
+Checkout v2.
+    indented: not a doctest
+```
+panic!()
+```"""
+owner = "pay\nments <script>"
+kind = "release"
+expires = 2099-01-01
+requires = ["layout=wide", "search"]
+excludes = ["legacy"]
+[[flags.checkout.strategies]]
+type = "rollout"
+percent = 25
+stickiness = "tenant"
+[[flags.checkout.strategies.constraints]]
+attribute = "country"
+operator = "in"
+values = ["NZ", "A|U`*"]
+[[flags.checkout.strategies]]
+type = "keys"
+keys = ["<b>"]
+[flags.checkout.rollout]
+stages = [1, 50, 100]
+soak = "30m"
+min_samples = 500
+max_error_rate_increase = 0.005
+max_latency_ratio = 1.2
+
+[flags.layout]
+description = "d"
+owner = "o"
+kind = "ops"
+variants = ["narrow", "wide"]
+default = "narrow"
+variant_weights = { narrow = 1, wide = 2 }
+
+[flags.search]
+description = "d"
+owner = "o"
+kind = "ops"
+enabled = false
+
+[flags.legacy]
+description = "d"
+owner = "o"
+kind = "ops"
+"#;
+    let (errors, module) = split(run(src, &env("2026-06-01")));
+    assert!(errors.is_empty(), "{errors:#?}");
+    let module = module.unwrap();
+    let Item::Fn(f) = find(&module, "checkout") else {
+        panic!()
+    };
+    let doc = doc_of(&f.attrs);
+    let expected = [
+        "Checkout v2.",
+        "indented: not a doctest",
+        "\\`\\`\\`",
+        "panic!()",
+        "\\`\\`\\`",
+        "",
+        "| Owner | Kind | Lifecycle | Expires | Default |",
+        "|---|---|---|---|---|",
+        "| pay ments &lt;script&gt; | release | active | 2099-01-01 | `off` |",
+        "",
+        "Requires: `layout` = `wide`, `search` on (otherwise this flag is off, or at its default variant).",
+        "",
+        "Excludes: `legacy` on (while that holds, this flag is off, or at its default variant).",
+        "",
+        "Rules in the manifest (a layer above can replace them at run time):",
+        "",
+        "- strategy 1: 25% rollout, sticky by tenant, when country `in` \\[NZ, A\\|U\\`\\*\\]",
+        "- strategy 2: targeting keys &lt;b&gt;",
+        "- no strategy matches: off",
+        "",
+        "Guarded rollout: stages 1% → 50% → 100%, each watched for at least 30m and 500 outcomes per side; rolled back when the error rate rises more than 0.5 percentage points over control, or latency exceeds 1.2× control (at 99% confidence).",
+    ];
+    assert_eq!(doc.lines().collect::<Vec<_>>(), expected, "{doc}");
+
+    let Item::Fn(f) = find(&module, "layout") else {
+        panic!()
+    };
+    assert!(
+        doc_of(&f.attrs).contains(
+            "- variants: `narrow` 33.3% / `wide` 66.7%, sticky by key (else session, else random)"
+        ),
+        "{}",
+        doc_of(&f.attrs)
+    );
+    let Item::Fn(f) = find(&module, "search") else {
+        panic!()
+    };
+    assert!(doc_of(&f.attrs).contains("- kill switch: `enabled = false`"));
 }
