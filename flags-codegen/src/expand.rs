@@ -41,11 +41,9 @@ pub(crate) fn module(input: &FlagsInput, file: &ManifestFile, checked: &Checked)
         .iter()
         .zip(&checked.flags)
         .map(|(f, p)| flag_items(f, p, written, &rt));
-    let stale = checked
-        .flags
-        .iter()
-        .filter_map(|p| p.stale_warning.as_ref())
-        .map(stale_warning);
+    let stale = stale_warnings(checked);
+    let unread = unread_warnings(checked);
+    let unread_vars = checked.unread.iter().map(|u| u.var.as_str());
 
     quote! {
         #doc
@@ -55,6 +53,7 @@ pub(crate) fn module(input: &FlagsInput, file: &ManifestFile, checked: &Checked)
             const _: ::core::option::Option<&str> = ::core::option_env!("FLAGS_TODAY");
             const _: ::core::option::Option<&str> = ::core::option_env!("SOURCE_DATE_EPOCH");
             #(const _: ::core::option::Option<&str> = ::core::option_env!(#static_vars);)*
+            #(const _: ::core::option::Option<&str> = ::core::option_env!(#unread_vars);)*
 
             /// Metadata of every flag, by dense index.
             pub static META: [#rt::FlagMeta; #n] = [#(#meta),*];
@@ -66,8 +65,20 @@ pub(crate) fn module(input: &FlagsInput, file: &ManifestFile, checked: &Checked)
             };
 
             #(#items)*
-            #(#stale)*
+            #stale
+            #unread
         }
+    }
+}
+
+/// The module of a manifest that does not parse: empty, so that the errors above are
+/// the only ones about the manifest (a `#[feature_gate]` resolves the module, and says
+/// nothing more).
+pub(crate) fn empty_module(input: &FlagsInput) -> TokenStream {
+    let FlagsInput { vis, name, .. } = input;
+    quote! {
+        /// Empty: the manifest has errors (see above).
+        #vis mod #name {}
     }
 }
 
@@ -314,16 +325,57 @@ fn variant_enum(flag: &Flag, en: &VariantEnum, rt: &TokenStream) -> TokenStream 
     }
 }
 
-fn stale_warning(w: &StaleWarning) -> TokenStream {
-    let StaleWarning { item, note } = w;
+/// Markers of `FLAGS_STATIC_*` variables that look misspelt, used so that the compiler
+/// warns: "use of deprecated unit struct `flags::unread::FLAGS_STATIC_DARK_MOD`:
+/// FLAGS_STATIC_DARK_MOD is set, but no static flag of flags.toml reads it ...".
+fn unread_warnings(checked: &Checked) -> TokenStream {
+    if checked.unread.is_empty() {
+        return TokenStream::new();
+    }
+    let items: Vec<&proc_macro2::Ident> = checked.unread.iter().map(|u| &u.item).collect();
+    let notes = checked.unread.iter().map(|u| &u.note);
     quote! {
-        /// Using this item makes the compiler warn that a flag is past its expiry date.
-        #[doc(hidden)]
-        #[deprecated(note = #note)]
-        #[allow(non_camel_case_types)]
-        pub struct #item;
+        /// Markers of environment variables that no flag reads: using one warns.
+        mod unread {
+            #(
+                #[deprecated(note = #notes)]
+                #[allow(non_camel_case_types)]
+                pub struct #items;
+            )*
+        }
         const _: () = {
-            let _ = #item;
+            #(let _ = unread::#items;)*
+        };
+    }
+}
+
+/// The markers of expired flags, and a use of each that makes the compiler warn. They
+/// live in a private module of their own, so that no flag's accessor can clash with a
+/// marker's name, and the warning still reads as a sentence:
+/// "use of deprecated unit struct `flags::stale::x_expired_2026_01_31`: flag `x` ...".
+fn stale_warnings(checked: &Checked) -> TokenStream {
+    let warnings: Vec<&StaleWarning> = checked
+        .flags
+        .iter()
+        .filter_map(|p| p.stale_warning.as_ref())
+        .collect();
+    if warnings.is_empty() {
+        return TokenStream::new();
+    }
+    let items = warnings.iter().map(|w| &w.item);
+    let notes = warnings.iter().map(|w| &w.note);
+    let uses = warnings.iter().map(|w| &w.item);
+    quote! {
+        /// Markers of expired flags: using one makes the compiler warn.
+        mod stale {
+            #(
+                #[deprecated(note = #notes)]
+                #[allow(non_camel_case_types)]
+                pub struct #items;
+            )*
+        }
+        const _: () = {
+            #(let _ = stale::#uses;)*
         };
     }
 }

@@ -190,21 +190,43 @@ pub fn expand_gate(args: TokenStream, item: TokenStream, env: &Env) -> TokenStre
         Ok(f) => f,
         Err(e) => return with_item(e.to_compile_error(), item),
     };
-    let manifest_lit = args
-        .manifest
+    let module = args
+        .module
         .clone()
-        .unwrap_or_else(|| LitStr::new("flags.toml", args.flag.1));
-    let manifest = ManifestFile::read(&manifest_lit, env).and_then(|file| {
-        flags_manifest::parse_bytes(file.bytes(), file.written()).map_err(|e| {
-            syn::Error::new(
-                manifest_lit.span(),
-                format!("#[feature_gate] cannot use the manifest: {e}"),
-            )
-        })
+        .unwrap_or_else(|| syn::parse_quote_spanned!(args.flag.1=> crate::flags));
+    // Without `manifest = ...`, the manifest of the `flags!` call that generates the
+    // module, when it can be found; else `flags.toml`, as `flags!` defaults.
+    let manifest_lit = args.manifest.clone().unwrap_or_else(|| {
+        let name = module
+            .segments
+            .last()
+            .map_or_else(|| "flags".to_owned(), |s| s.ident.to_string());
+        let path = crate::source::flags_call_path(env, &name);
+        LitStr::new(path.as_deref().unwrap_or("flags.toml"), args.flag.1)
     });
-    let manifest = match manifest {
-        Ok(m) => m,
+    let file = match ManifestFile::read(&manifest_lit, env) {
+        Ok(file) => file,
+        Err(_) if args.manifest.is_none() => {
+            let e = syn::Error::new(
+                args.flag.1,
+                format!(
+                    "#[feature_gate] cannot find the manifest `{}`: it is neither under the \
+                     crate root nor beside this file, and no `flags!` call in this file or the \
+                     crate root names another (help: name the file `flags!` reads, as it is \
+                     written there: `manifest = \"config/flags.toml\"`)",
+                    manifest_lit.value()
+                ),
+            );
+            return with_item(e.to_compile_error(), item);
+        }
         Err(e) => return with_item(e.to_compile_error(), item),
+    };
+    let Ok(manifest) = flags_manifest::parse_bytes(file.bytes(), file.written()) else {
+        // `flags!` reports every problem of the manifest, once; a gate repeating them
+        // would multiply each by the number of gates. The function stays as written,
+        // and the path to the module is still resolved, so a gate with no `flags!` at
+        // all cannot pass unnoticed (`flags!` emits the module even on errors).
+        return quote!(#item const _: () = { use #module as _; };);
     };
     match route(&args, &func, &manifest) {
         Ok(out) => out,

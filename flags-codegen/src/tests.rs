@@ -290,7 +290,15 @@ fn expiry_on_both_sides_of_the_date() {
     let (errors, module) = split(run(EXPIRING, &env("2026-02-01")));
     assert!(errors.is_empty());
     let module = module.unwrap();
-    let Item::Struct(s) = find(&module, "old_search_expired_2026_01_31") else {
+    let Item::Mod(stale) = items(&module)
+        .iter()
+        .find(|i| matches!(i, Item::Mod(m) if m.ident == "stale"))
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert!(matches!(stale.vis, syn::Visibility::Inherited), "private");
+    let Item::Struct(s) = find(stale, "old_search_expired_2026_01_31") else {
         panic!()
     };
     let attrs = &s.attrs;
@@ -298,7 +306,7 @@ fn expiry_on_both_sides_of_the_date() {
     assert!(attrs.contains("# [deprecated (note = \"flag `old_search` (owner: team-a) expired on 2026-01-31, 1 day ago: remove it from the code and flags.toml, or move `expires` later\")]"), "{attrs}");
     let all = quote::quote!(#module).to_string();
     assert!(
-        all.contains("const _ : () = { let _ = old_search_expired_2026_01_31 ; } ;"),
+        all.contains("const _ : () = { let _ = stale :: old_search_expired_2026_01_31 ; } ;"),
         "{all}"
     );
     let Item::Fn(f) = find(&module, "old_search") else {
@@ -373,12 +381,12 @@ fn build_date_sources() {
 }
 
 #[test]
-fn manifest_errors_all_reported_without_a_module() {
+fn manifest_errors_all_reported_with_an_empty_module() {
     // A misspelt kind is reported once: it does not also ask for `expires`.
     let src =
         "[flags.a]\nkind = \"ops\"\n[flags.b]\ndescription = \"d\"\nowner = 3\nkind = \"opps\"\n";
     let (errors, module) = split(run(src, &env("2026-01-01")));
-    assert!(module.is_none());
+    assert!(items(&module.unwrap()).is_empty(), "an empty module");
     assert_eq!(
         errors,
         [
@@ -395,7 +403,7 @@ fn non_utf8_and_empty() {
     let input: FlagsInput = syn::parse_str(r#""bin.toml""#).unwrap();
     let file = ManifestFile::new("bin.toml", "/abs/bin.toml", vec![b'a', 0xff, 0, 1]);
     let (errors, module) = split(expand_manifest(&input, &file, &env("2026-01-01")));
-    assert!(module.is_none());
+    assert!(items(&module.unwrap()).is_empty(), "an empty module");
     assert_eq!(errors.len(), 1);
     assert!(
         errors[0].starts_with("bin.toml:1:2: the manifest is not UTF-8 text"),
@@ -412,15 +420,44 @@ fn non_utf8_and_empty() {
 }
 
 #[test]
-fn stale_item_colliding_with_an_accessor_is_an_error() {
+fn stale_markers_cannot_clash_with_flags() {
+    // A flag named like another flag's marker: the marker lives in its own module.
     let src = format!(
-        "{EXPIRING}[flags.old_search_expired_2026_01_31]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n"
+        "{EXPIRING}[flags.old_search_expired_2026_01_31]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n\n[flags.stale]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\nvariants = [\"a\", \"b\"]\ndefault = \"a\"\n"
     );
-    let (errors, _) = split(run(&src, &env("2026-02-01")));
-    assert_eq!(errors.len(), 1, "{errors:#?}");
-    assert!(errors[0].contains(
-        "would be named `old_search_expired_2026_01_31`, which is also the accessor of another flag"
+    let (errors, module) = split(run(&src, &env("2026-02-01")));
+    assert!(errors.is_empty(), "{errors:#?}");
+    let module = module.unwrap();
+    assert!(matches!(
+        find(&module, "old_search_expired_2026_01_31"),
+        Item::Fn(_)
     ));
+    // A flag called `stale` generates `fn stale` and `enum Stale`, neither a module.
+    assert!(matches!(find(&module, "stale"), Item::Fn(_)));
+    assert!(matches!(find(&module, "Stale"), Item::Enum(_)));
+}
+
+#[test]
+fn a_dependency_compiles_quietly_past_its_dates() {
+    // Cargo leaves CARGO_PRIMARY_PACKAGE unset when it builds someone's dependency.
+    let error7 = with_policy("expiry = \"error\"\ngrace_days = 7");
+    let dependency = env("2030-01-01").with_primary(false);
+    let (errors, module) = split(run(&error7, &dependency));
+    assert!(errors.is_empty(), "{errors:#?}");
+    let all = quote::quote!(#module).to_string();
+    assert!(!all.contains("deprecated"), "{all}");
+    let (errors, module) = split(run(EXPIRING, &dependency));
+    assert!(errors.is_empty());
+    assert!(!quote::quote!(#module).to_string().contains("deprecated"));
+    // Not even a bad build date is its users' problem.
+    let bad_date = Env::new()
+        .with_var("FLAGS_TODAY", "tomorrow")
+        .with_primary(false);
+    let (errors, module) = split(run(EXPIRING, &bad_date));
+    assert!(errors.is_empty() && module.is_some(), "{errors:#?}");
+    // The same build as a primary package fails.
+    let (errors, _) = split(run(&error7, &env("2030-01-01")));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
 }
 
 #[test]
@@ -553,4 +590,63 @@ kind = "ops"
         panic!()
     };
     assert!(doc_of(&f.attrs).contains("- kill switch: `enabled = false`"));
+}
+
+#[test]
+fn errors_are_capped() {
+    // 60 flags with two errors each: 50 shown, then one line for the other 70.
+    let mut src = String::new();
+    for i in 0..60 {
+        src.push_str(&format!("[flags.f{i}]\nkind = \"ops\"\n"));
+    }
+    let (errors, _) = split(run(&src, &env("2026-01-01")));
+    assert_eq!(errors.len(), crate::ctxt::MAX_ERRORS + 1);
+    assert!(
+        errors[0].starts_with("flags.toml:1:8: `flags.f0.description`"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(
+        errors.last().unwrap(),
+        "and 70 more problems in the manifest, which are not shown here: run `cargo flags lint` to see every one"
+    );
+    // At the cap exactly, nothing is cut.
+    let mut src = String::new();
+    for i in 0..25 {
+        src.push_str(&format!("[flags.f{i}]\nkind = \"ops\"\n"));
+    }
+    let (errors, _) = split(run(&src, &env("2026-01-01")));
+    assert_eq!(errors.len(), 50);
+    assert!(!errors.iter().any(|e| e.contains("more problem")));
+}
+
+#[test]
+fn misspelt_static_variables_warn() {
+    let e = env("2026-06-01")
+        .with_var("FLAGS_STATIC_DARK_MOD", "on")
+        .with_var("FLAGS_STATIC_SEARCH_V2", "on")
+        .with_var("FLAGS_STATIC_SOMEONE_ELSES_FLAG", "on")
+        .with_var("FLAGS_STATIC_DENSITY", "compact");
+    let (errors, module) = split(run(MANIFEST, &e));
+    assert!(errors.is_empty(), "{errors:#?}");
+    let all = quote::quote!(#module).to_string();
+    assert!(all.contains("mod unread"), "{all}");
+    assert!(all.contains("# [deprecated (note = \"FLAGS_STATIC_DARK_MOD is set, but no static flag of flags.toml reads it (help: did you mean FLAGS_STATIC_DARK_MODE?)\")]"), "{all}");
+    assert!(all.contains("# [deprecated (note = \"FLAGS_STATIC_SEARCH_V2 is set, but flag `search_v2` of flags.toml is not static, so it is not read at build time (help: set FLAGS_SEARCH_V2 when the program runs, or declare the flag `static = true`)\")]"), "{all}");
+    assert!(
+        all.contains("let _ = unread :: FLAGS_STATIC_DARK_MOD ;"),
+        "{all}"
+    );
+    // Tracked, so that unsetting it rebuilds and the warning goes.
+    assert!(
+        all.contains(":: core :: option_env ! (\"FLAGS_STATIC_DARK_MOD\")"),
+        "{all}"
+    );
+    // A name close to nothing here may be meant for another crate's manifest.
+    assert!(!all.contains("SOMEONE_ELSES"), "{all}");
+    // The variables read are not reported.
+    assert!(!all.contains("pub struct FLAGS_STATIC_DENSITY"), "{all}");
+
+    let (_, module) = split(run(MANIFEST, &env("2026-06-01")));
+    assert!(!quote::quote!(#module).to_string().contains("unread"));
 }
