@@ -48,10 +48,15 @@ pub(crate) fn module(input: &FlagsInput, file: &ManifestFile, checked: &Checked)
     quote! {
         #doc
         #vis mod #name {
-            // Mentioned so that cargo rebuilds when the manifest or these variables change.
+            // Mentioned so that cargo rebuilds when the manifest or these variables change
+            // (the crate built first as a dependency, quietly, then as a primary package
+            // must warn about expired flags). What cannot be mentioned is not tracked:
+            // a manifest created later at a place looked up first, a re-pointed symlink
+            // whose new target is older, a `FLAGS_STATIC_*` variable set for the first time.
             const _: &[u8] = ::core::include_bytes!(#abs);
             const _: ::core::option::Option<&str> = ::core::option_env!("FLAGS_TODAY");
             const _: ::core::option::Option<&str> = ::core::option_env!("SOURCE_DATE_EPOCH");
+            const _: ::core::option::Option<&str> = ::core::option_env!("CARGO_PRIMARY_PACKAGE");
             #(const _: ::core::option::Option<&str> = ::core::option_env!(#static_vars);)*
             #(const _: ::core::option::Option<&str> = ::core::option_env!(#unread_vars);)*
 

@@ -195,6 +195,7 @@ fn generates_every_item() {
         ":: core :: include_bytes ! (\"/abs/flags.toml\")",
         ":: core :: option_env ! (\"FLAGS_TODAY\")",
         ":: core :: option_env ! (\"SOURCE_DATE_EPOCH\")",
+        ":: core :: option_env ! (\"CARGO_PRIMARY_PACKAGE\")",
         ":: core :: option_env ! (\"FLAGS_STATIC_DARK_MODE\")",
         ":: core :: option_env ! (\"FLAGS_STATIC_DENSITY\")",
     ] {
