@@ -241,3 +241,32 @@ fn one_line_forms() {
     assert_eq!(o::layout(2), "two-col, 2 items");
     assert_eq!(o::layout_for(&ctx, 2), "two-col, 2 items");
 }
+
+#[flags_test::matrix(flags = [search_v2, checkout_layout], exhaustive)]
+#[test]
+fn matrix_single_expression() {
+    assert!(rank("abcd") >= 4);
+}
+
+#[flags_test::matrix(flags = [search_v2, new_checkout], pairwise, case = case)]
+#[test]
+fn matrix_with_case_and_result() -> Result<(), String> {
+    let expected = if case.get("new_checkout") == Some("on") {
+        42
+    } else {
+        21
+    };
+    let paid = pay("21").map_err(|e| e.to_string())?;
+    if paid == expected {
+        Ok(())
+    } else {
+        Err(format!("{paid} != {expected} in {}", case.label))
+    }
+}
+
+#[flags_test::matrix(flags = [search_v2], exhaustive)]
+#[test]
+fn matrix_async_body() {
+    let loaded = block_on(load(3));
+    assert!(loaded == 3 || loaded == 6);
+}
