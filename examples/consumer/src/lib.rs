@@ -41,6 +41,14 @@ pub fn score_v1(words: &[&str]) -> usize {
     words.len()
 }
 
+/// An inner attribute at the top of the body.
+#[feature_gate(search_v2, fallback = rank_v1)]
+pub fn rank_inner(query: &str) -> usize {
+    #![allow(clippy::let_and_return)]
+    let n = query.len() * 2;
+    n
+}
+
 /// A body that is one statement and no tail: returns `()`.
 #[feature_gate(search_v2, fallback = push_v1)]
 pub fn push(out: &mut Vec<u8>) {

@@ -22,6 +22,13 @@ fn single_expression_body() {
 }
 
 #[test]
+fn inner_attribute() {
+    assert_eq!(rank_inner("abc"), 3);
+    let _on = search_on();
+    assert_eq!(rank_inner("abc"), 6);
+}
+
+#[test]
 fn statements_with_early_return_traced() {
     assert_eq!(score(&["ab", "c"]), 2);
     let _on = search_on();

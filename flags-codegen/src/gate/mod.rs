@@ -263,12 +263,18 @@ fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<Tok
         }
     };
 
-    let attrs = &func.attrs;
+    // syn keeps the body's inner attributes (`#![allow(..)]`) with the function's own;
+    // they go back at the top of the body, where they were written.
+    let (inner, outer): (Vec<&syn::Attribute>, Vec<&syn::Attribute>) = func
+        .attrs
+        .iter()
+        .partition(|a| matches!(a.style, syn::AttrStyle::Inner(_)));
     let vis = &func.vis;
     let sig = &func.sig;
     Ok(quote! {
-        #(#attrs)*
+        #(#outer)*
         #vis #sig {
+            #(#inner)*
             #prelude
             #routed
         }

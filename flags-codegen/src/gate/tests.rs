@@ -160,3 +160,16 @@ fn arguments_given_twice_and_without_value_are_errors() {
     let long = expand(r#"flag = "search_v2", fallback = a"#, "fn f() {}").unwrap();
     assert!(long.contains("SEARCH_V2 . route"), "{long}");
 }
+
+#[test]
+fn inner_attributes_stay_in_the_body() {
+    let out = expand(
+        "search_v2, fallback = f1",
+        "#[inline] fn f(x: u8) -> u8 { #![allow(unused_variables)] let y = 1; x }",
+    )
+    .unwrap();
+    assert!(
+        out.starts_with("# [inline] fn f (x : u8) -> u8 { # ! [allow (unused_variables)]"),
+        "{out}"
+    );
+}
