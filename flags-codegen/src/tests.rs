@@ -627,6 +627,7 @@ fn misspelt_static_variables_warn() {
         .with_var("FLAGS_STATIC_DARK_MOD", "on")
         .with_var("FLAGS_STATIC_SEARCH_V2", "on")
         .with_var("FLAGS_STATIC_SOMEONE_ELSES_FLAG", "on")
+        .with_var("FLAGS_STATIC_DENSE", "on")
         .with_var("FLAGS_STATIC_DENSITY", "compact");
     let (errors, module) = split(run(MANIFEST, &e));
     assert!(errors.is_empty(), "{errors:#?}");
@@ -645,6 +646,7 @@ fn misspelt_static_variables_warn() {
     );
     // A name close to nothing here may be meant for another crate's manifest.
     assert!(!all.contains("SOMEONE_ELSES"), "{all}");
+    assert!(!all.contains("FLAGS_STATIC_DENSE "), "{all}");
     // The variables read are not reported.
     assert!(!all.contains("pub struct FLAGS_STATIC_DENSITY"), "{all}");
 

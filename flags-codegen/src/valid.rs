@@ -223,12 +223,14 @@ fn unread_vars(manifest: &Manifest, env: &Env, written: &str) -> Vec<UnreadVar> 
                  flag `static = true`)",
                 flag.name
             )
-        } else if let Some(meant) =
-            flags_manifest::did_you_mean(var, statics.iter().map(String::as_str))
-        {
+        } else if let Some(meant) = flags_manifest::did_you_mean(
+            suffix,
+            // Without the shared prefix, so that closeness is the flag name's.
+            statics.iter().map(|s| &s[FLAGS_STATIC_PREFIX.len()..]),
+        ) {
             format!(
                 "{var} is set, but no static flag of {written} reads it (help: did you mean \
-                 {meant}?)"
+                 {FLAGS_STATIC_PREFIX}{meant}?)"
             )
         } else {
             continue;
