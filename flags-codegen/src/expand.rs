@@ -5,13 +5,14 @@
 //! standard item through `::core`, so neither the user's imports nor a flag whose enum
 //! is called `Option` can change what the generated code means.
 
-use flags_manifest::{ExpiryState, Flag, Kind, Lifecycle, Value};
+use flags_manifest::{Flag, Kind, Lifecycle, Value};
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
+use crate::doc;
 use crate::input::FlagsInput;
 use crate::source::ManifestFile;
-use crate::valid::{Checked, FlagPlan, StaleWarning, StaticValue, VariantEnum};
+use crate::valid::{Checked, FlagPlan, StaleWarning, VariantEnum};
 
 /// The generated module.
 pub(crate) fn module(input: &FlagsInput, file: &ManifestFile, checked: &Checked) -> TokenStream {
@@ -40,20 +41,24 @@ pub(crate) fn module(input: &FlagsInput, file: &ManifestFile, checked: &Checked)
         .iter()
         .zip(&checked.flags)
         .map(|(f, p)| flag_items(f, p, written, &rt));
-    let stale = checked
-        .flags
-        .iter()
-        .filter_map(|p| p.stale_warning.as_ref())
-        .map(stale_warning);
+    let stale = stale_warnings(checked);
+    let unread = unread_warnings(checked);
+    let unread_vars = checked.unread.iter().map(|u| u.var.as_str());
 
     quote! {
         #doc
         #vis mod #name {
-            // Mentioned so that cargo rebuilds when the manifest or these variables change.
+            // Mentioned so that cargo rebuilds when the manifest or these variables change
+            // (the crate built first as a dependency, quietly, then as a primary package
+            // must warn about expired flags). What cannot be mentioned is not tracked:
+            // a manifest created later at a place looked up first, a re-pointed symlink
+            // whose new target is older, a `FLAGS_STATIC_*` variable set for the first time.
             const _: &[u8] = ::core::include_bytes!(#abs);
             const _: ::core::option::Option<&str> = ::core::option_env!("FLAGS_TODAY");
             const _: ::core::option::Option<&str> = ::core::option_env!("SOURCE_DATE_EPOCH");
+            const _: ::core::option::Option<&str> = ::core::option_env!("CARGO_PRIMARY_PACKAGE");
             #(const _: ::core::option::Option<&str> = ::core::option_env!(#static_vars);)*
+            #(const _: ::core::option::Option<&str> = ::core::option_env!(#unread_vars);)*
 
             /// Metadata of every flag, by dense index.
             pub static META: [#rt::FlagMeta; #n] = [#(#meta),*];
@@ -65,8 +70,20 @@ pub(crate) fn module(input: &FlagsInput, file: &ManifestFile, checked: &Checked)
             };
 
             #(#items)*
-            #(#stale)*
+            #stale
+            #unread
         }
+    }
+}
+
+/// The module of a manifest that does not parse: empty, so that the errors above are
+/// the only ones about the manifest (a `#[feature_gate]` resolves the module, and says
+/// nothing more).
+pub(crate) fn empty_module(input: &FlagsInput) -> TokenStream {
+    let FlagsInput { vis, name, .. } = input;
+    quote! {
+        /// Empty: the manifest has errors (see above).
+        #vis mod #name {}
     }
 }
 
@@ -155,7 +172,7 @@ fn flag_items(flag: &Flag, plan: &FlagPlan, written: &str, rt: &TokenStream) -> 
     let FlagPlan {
         accessor, constant, ..
     } = plan;
-    let doc = docs(&accessor_doc(flag, plan, written));
+    let doc = docs(&doc::accessor(flag, plan, written));
     let index = Literal::usize_unsuffixed(flag.index);
     let name = &flag.name;
     match (&plan.variants, &plan.fixed) {
@@ -256,7 +273,7 @@ fn variant_enum(flag: &Flag, en: &VariantEnum, rt: &TokenStream) -> TokenStream 
     let doc = docs(&format!(
         "The variants of flag `{}`: {}",
         flag.name,
-        flag.description.lines().next().unwrap_or_default()
+        doc::text(flag.description.lines().next().unwrap_or_default())
     ));
     let variant_docs = names.iter().enumerate().map(|(i, v)| {
         if i == default {
@@ -313,79 +330,57 @@ fn variant_enum(flag: &Flag, en: &VariantEnum, rt: &TokenStream) -> TokenStream 
     }
 }
 
-fn stale_warning(w: &StaleWarning) -> TokenStream {
-    let StaleWarning { item, note } = w;
+/// Markers of `FLAGS_STATIC_*` variables that look misspelt, used so that the compiler
+/// warns: "use of deprecated unit struct `flags::unread::FLAGS_STATIC_DARK_MOD`:
+/// FLAGS_STATIC_DARK_MOD is set, but no static flag of flags.toml reads it ...".
+fn unread_warnings(checked: &Checked) -> TokenStream {
+    if checked.unread.is_empty() {
+        return TokenStream::new();
+    }
+    let items: Vec<&proc_macro2::Ident> = checked.unread.iter().map(|u| &u.item).collect();
+    let notes = checked.unread.iter().map(|u| &u.note);
     quote! {
-        /// Using this item makes the compiler warn that a flag is past its expiry date.
-        #[doc(hidden)]
-        #[deprecated(note = #note)]
-        #[allow(non_camel_case_types)]
-        pub struct #item;
+        /// Markers of environment variables that no flag reads: using one warns.
+        mod unread {
+            #(
+                #[deprecated(note = #notes)]
+                #[allow(non_camel_case_types)]
+                pub struct #items;
+            )*
+        }
         const _: () = {
-            let _ = #item;
+            #(let _ = unread::#items;)*
         };
     }
 }
 
-/// The accessor's documentation: description, a table of the declaration, and a
-/// notice when the flag expires soon or has expired.
-fn accessor_doc(flag: &Flag, plan: &FlagPlan, written: &str) -> String {
-    let cell = |s: &str| s.replace('|', "\\|");
-    let mut doc = String::new();
-    doc.push_str(flag.description.trim());
-    doc.push_str("\n\n| Owner | Kind | Lifecycle | Expires | Default |\n|---|---|---|---|---|\n");
-    let expires = flag
-        .expires
-        .map_or_else(|| "never (permanent)".to_owned(), |d| d.to_string());
-    doc.push_str(&format!(
-        "| {} | {} | {} | {} | `{}` |\n",
-        cell(&flag.owner),
-        flag.kind.as_str(),
-        flag.lifecycle.as_str().replace('_', " "),
-        expires,
-        flag.value_label(flag.default),
-    ));
-    if !flag.variants().is_empty() {
-        let list: Vec<String> = flag.variants().iter().map(|v| format!("`{v}`")).collect();
-        doc.push_str(&format!("\nVariants: {}.\n", list.join(", ")));
+/// The markers of expired flags, and a use of each that makes the compiler warn. They
+/// live in a private module of their own, so that no flag's accessor can clash with a
+/// marker's name, and the warning still reads as a sentence:
+/// "use of deprecated unit struct `flags::stale::x_expired_2026_01_31`: flag `x` ...".
+fn stale_warnings(checked: &Checked) -> TokenStream {
+    let warnings: Vec<&StaleWarning> = checked
+        .flags
+        .iter()
+        .filter_map(|p| p.stale_warning.as_ref())
+        .collect();
+    if warnings.is_empty() {
+        return TokenStream::new();
     }
-    if let Some(StaticValue {
-        value,
-        var,
-        from_env,
-    }) = &plan.fixed
-    {
-        let label = flag.value_label(*value);
-        if *from_env {
-            doc.push_str(&format!(
-                "\nStatic: compiled as `{label}`, set by `{var}` at build time.\n"
-            ));
-        } else {
-            doc.push_str(&format!(
-                "\nStatic: compiled as `{label}`, the manifest default; set `{var}` at build \
-                 time to change it.\n"
-            ));
+    let items = warnings.iter().map(|w| &w.item);
+    let notes = warnings.iter().map(|w| &w.note);
+    let uses = warnings.iter().map(|w| &w.item);
+    quote! {
+        /// Markers of expired flags: using one makes the compiler warn.
+        mod stale {
+            #(
+                #[deprecated(note = #notes)]
+                #[allow(non_camel_case_types)]
+                pub struct #items;
+            )*
         }
+        const _: () = {
+            #(let _ = stale::#uses;)*
+        };
     }
-    let advice = format!("remove it from the code and `{written}`, or move `expires` later.");
-    let date = expires;
-    match plan.expiry {
-        Some(ExpiryState::ExpiringSoon { days_left: 0 }) => {
-            doc.push_str(&format!("\n**Expires today** ({date}): {advice}\n"));
-        }
-        Some(ExpiryState::ExpiringSoon { days_left }) => {
-            let days = if days_left == 1 { "day" } else { "days" };
-            doc.push_str(&format!(
-                "\n**Expires in {days_left} {days}** (on {date}): {advice}\n"
-            ));
-        }
-        Some(ExpiryState::Stale { days_over } | ExpiryState::StaleError { days_over }) => {
-            let days = if days_over == 1 { "day" } else { "days" };
-            doc.push_str(&format!(
-                "\n**Expired** on {date}, {days_over} {days} ago: {advice}\n"
-            ));
-        }
-        _ => {}
-    }
-    doc
 }

@@ -73,6 +73,10 @@ impl Parse for FlagsInput {
                 ),
             ));
         }
+        // A trailing comma, as rustfmt and most macros accept.
+        if input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+        }
         if !input.is_empty() {
             return Err(input.error(
                 "unexpected tokens after the manifest path: flags! takes one manifest per call",
@@ -103,6 +107,10 @@ mod tests {
         assert_eq!(f.path.value(), "a.toml");
         let f: FlagsInput = syn::parse_str(r#""a.toml""#).unwrap();
         assert!(matches!(f.vis, Visibility::Public(_)));
+        let f: FlagsInput = syn::parse_str(r#""a.toml","#).unwrap();
+        assert_eq!(f.path.value(), "a.toml");
+        let f: FlagsInput = syn::parse_str(r#"mod m = "a.toml" ,"#).unwrap();
+        assert_eq!(f.name, "m");
     }
 
     #[test]
@@ -112,7 +120,8 @@ mod tests {
         assert!(err("flags_toml").contains("expected the manifest path as a string literal"));
         assert!(err(r#"b"flags.toml""#).contains("string literal"));
         assert!(err(r#""a.toml" "b.toml""#).contains("unexpected tokens after the manifest path"));
-        assert!(err(r#""a.toml","#).contains("unexpected tokens"));
+        assert!(err(r#""a.toml",,"#).contains("unexpected tokens"));
+        assert!(err(r#""a.toml", "b.toml""#).contains("unexpected tokens"));
         assert!(err(r#"pub mod = "a.toml""#).contains("expected the module's name"));
         assert!(err(r#"pub mod x "a.toml""#).contains("expected `=`"));
         assert!(err(r#"pub x = "a.toml""#).contains("expected `mod`"));

@@ -26,6 +26,7 @@
 //! ```
 
 mod ctxt;
+mod doc;
 mod env;
 mod expand;
 mod gate;
@@ -36,7 +37,7 @@ mod valid;
 
 use proc_macro2::TokenStream;
 
-pub use env::{Env, FLAGS_STATIC_PREFIX, FLAGS_TODAY, SOURCE_DATE_EPOCH};
+pub use env::{CARGO_PRIMARY_PACKAGE, Env, FLAGS_STATIC_PREFIX, FLAGS_TODAY, SOURCE_DATE_EPOCH};
 pub use gate::{GateArgs, expand_gate};
 pub use input::FlagsInput;
 pub use matrix::{MatrixArgs, expand_matrix};
@@ -66,13 +67,15 @@ pub fn expand(input: TokenStream, env: &Env) -> TokenStream {
 
 /// Expands a manifest already read: the stages after finding the file. Returns the
 /// generated module, preceded by a `compile_error!` for every problem found; when the
-/// manifest itself does not parse, only the errors.
+/// manifest itself does not parse, the errors and an empty module (so that each
+/// `#[feature_gate]` on the same manifest stays quiet rather than repeat them).
 pub fn expand_manifest(input: &FlagsInput, file: &ManifestFile, env: &Env) -> TokenStream {
     let mut cx = Ctxt::new(input.path.span());
     let checked = valid::check(&mut cx, file, env);
     let mut out = cx.into_compile_errors();
-    if let Some(checked) = checked {
-        out.extend(expand::module(input, file, &checked));
+    match checked {
+        Some(checked) => out.extend(expand::module(input, file, &checked)),
+        None => out.extend(expand::empty_module(input)),
     }
     out
 }

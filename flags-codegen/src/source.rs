@@ -99,6 +99,58 @@ impl ManifestFile {
     }
 }
 
+/// The manifest path of the `flags!` call that generates module `module`, found by
+/// reading the invoking file and the crate root's `src/lib.rs` and `src/main.rs`, so
+/// that `#[feature_gate]` reads the manifest `flags!` reads without being told. `None`
+/// when no such call is found there (a call in another file, or made through another
+/// macro): the gate then falls back to `flags.toml` and says how to name the file.
+pub(crate) fn flags_call_path(env: &Env, module: &str) -> Option<String> {
+    let roots = env
+        .manifest_dir()
+        .into_iter()
+        .flat_map(|dir| [dir.join("src/lib.rs"), dir.join("src/main.rs")]);
+    let files = env
+        .source_file()
+        .map(Path::to_path_buf)
+        .into_iter()
+        .chain(roots);
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let Ok(parsed) = syn::parse_file(&text) else {
+            continue;
+        };
+        let mut finder = FlagsCalls {
+            module,
+            found: None,
+        };
+        syn::visit::visit_file(&mut finder, &parsed);
+        if finder.found.is_some() {
+            return finder.found;
+        }
+    }
+    None
+}
+
+struct FlagsCalls<'a> {
+    module: &'a str,
+    found: Option<String>,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for FlagsCalls<'_> {
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        let is_flags = mac.path.segments.last().is_some_and(|s| s.ident == "flags");
+        if is_flags
+            && self.found.is_none()
+            && let Ok(input) = mac.parse_body::<crate::FlagsInput>()
+            && input.name == self.module
+        {
+            self.found = Some(input.path.value());
+        }
+    }
+}
+
 /// Where `written` resolves to under the rule of this module, if anywhere.
 ///
 /// ```

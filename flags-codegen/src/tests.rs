@@ -129,7 +129,7 @@ fn generates_every_item() {
             .split(" {")
             .next()
             .unwrap(),
-        "# [doc = \" New search ranking\"] # [doc = \"\"] # [doc = \" | Owner | Kind | Lifecycle | Expires | Default |\"] # [doc = \" |---|---|---|---|---|\"] # [doc = \" | search-team | release | active | 2027-01-31 | `off` |\"] # [inline] pub fn search_v2 () -> bool"
+        "# [doc = \" New search ranking\"] # [doc = \"\"] # [doc = \" | Owner | Kind | Lifecycle | Expires | Default |\"] # [doc = \" |---|---|---|---|---|\"] # [doc = \" | search-team | release | active | 2027-01-31 | `off` |\"] # [doc = \"\"] # [doc = \" Requires: `checkout_layout` = `two-col` (otherwise this flag is off, or at its default variant).\"] # [inline] pub fn search_v2 () -> bool"
     );
     assert!(text(find(&module, "SEARCH_V2")).contains(
         "pub const SEARCH_V2 : :: flags_runtime :: __private :: BoolFlag = :: flags_runtime :: __private :: BoolFlag :: new (& REGISTRY , 0) ;"
@@ -195,6 +195,7 @@ fn generates_every_item() {
         ":: core :: include_bytes ! (\"/abs/flags.toml\")",
         ":: core :: option_env ! (\"FLAGS_TODAY\")",
         ":: core :: option_env ! (\"SOURCE_DATE_EPOCH\")",
+        ":: core :: option_env ! (\"CARGO_PRIMARY_PACKAGE\")",
         ":: core :: option_env ! (\"FLAGS_STATIC_DARK_MODE\")",
         ":: core :: option_env ! (\"FLAGS_STATIC_DENSITY\")",
     ] {
@@ -290,7 +291,15 @@ fn expiry_on_both_sides_of_the_date() {
     let (errors, module) = split(run(EXPIRING, &env("2026-02-01")));
     assert!(errors.is_empty());
     let module = module.unwrap();
-    let Item::Struct(s) = find(&module, "old_search_expired_2026_01_31") else {
+    let Item::Mod(stale) = items(&module)
+        .iter()
+        .find(|i| matches!(i, Item::Mod(m) if m.ident == "stale"))
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert!(matches!(stale.vis, syn::Visibility::Inherited), "private");
+    let Item::Struct(s) = find(stale, "old_search_expired_2026_01_31") else {
         panic!()
     };
     let attrs = &s.attrs;
@@ -298,7 +307,7 @@ fn expiry_on_both_sides_of_the_date() {
     assert!(attrs.contains("# [deprecated (note = \"flag `old_search` (owner: team-a) expired on 2026-01-31, 1 day ago: remove it from the code and flags.toml, or move `expires` later\")]"), "{attrs}");
     let all = quote::quote!(#module).to_string();
     assert!(
-        all.contains("const _ : () = { let _ = old_search_expired_2026_01_31 ; } ;"),
+        all.contains("const _ : () = { let _ = stale :: old_search_expired_2026_01_31 ; } ;"),
         "{all}"
     );
     let Item::Fn(f) = find(&module, "old_search") else {
@@ -373,12 +382,12 @@ fn build_date_sources() {
 }
 
 #[test]
-fn manifest_errors_all_reported_without_a_module() {
+fn manifest_errors_all_reported_with_an_empty_module() {
     // A misspelt kind is reported once: it does not also ask for `expires`.
     let src =
         "[flags.a]\nkind = \"ops\"\n[flags.b]\ndescription = \"d\"\nowner = 3\nkind = \"opps\"\n";
     let (errors, module) = split(run(src, &env("2026-01-01")));
-    assert!(module.is_none());
+    assert!(items(&module.unwrap()).is_empty(), "an empty module");
     assert_eq!(
         errors,
         [
@@ -395,7 +404,7 @@ fn non_utf8_and_empty() {
     let input: FlagsInput = syn::parse_str(r#""bin.toml""#).unwrap();
     let file = ManifestFile::new("bin.toml", "/abs/bin.toml", vec![b'a', 0xff, 0, 1]);
     let (errors, module) = split(expand_manifest(&input, &file, &env("2026-01-01")));
-    assert!(module.is_none());
+    assert!(items(&module.unwrap()).is_empty(), "an empty module");
     assert_eq!(errors.len(), 1);
     assert!(
         errors[0].starts_with("bin.toml:1:2: the manifest is not UTF-8 text"),
@@ -412,15 +421,44 @@ fn non_utf8_and_empty() {
 }
 
 #[test]
-fn stale_item_colliding_with_an_accessor_is_an_error() {
+fn stale_markers_cannot_clash_with_flags() {
+    // A flag named like another flag's marker: the marker lives in its own module.
     let src = format!(
-        "{EXPIRING}[flags.old_search_expired_2026_01_31]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n"
+        "{EXPIRING}[flags.old_search_expired_2026_01_31]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n\n[flags.stale]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\nvariants = [\"a\", \"b\"]\ndefault = \"a\"\n"
     );
-    let (errors, _) = split(run(&src, &env("2026-02-01")));
-    assert_eq!(errors.len(), 1, "{errors:#?}");
-    assert!(errors[0].contains(
-        "would be named `old_search_expired_2026_01_31`, which is also the accessor of another flag"
+    let (errors, module) = split(run(&src, &env("2026-02-01")));
+    assert!(errors.is_empty(), "{errors:#?}");
+    let module = module.unwrap();
+    assert!(matches!(
+        find(&module, "old_search_expired_2026_01_31"),
+        Item::Fn(_)
     ));
+    // A flag called `stale` generates `fn stale` and `enum Stale`, neither a module.
+    assert!(matches!(find(&module, "stale"), Item::Fn(_)));
+    assert!(matches!(find(&module, "Stale"), Item::Enum(_)));
+}
+
+#[test]
+fn a_dependency_compiles_quietly_past_its_dates() {
+    // Cargo leaves CARGO_PRIMARY_PACKAGE unset when it builds someone's dependency.
+    let error7 = with_policy("expiry = \"error\"\ngrace_days = 7");
+    let dependency = env("2030-01-01").with_primary(false);
+    let (errors, module) = split(run(&error7, &dependency));
+    assert!(errors.is_empty(), "{errors:#?}");
+    let all = quote::quote!(#module).to_string();
+    assert!(!all.contains("deprecated"), "{all}");
+    let (errors, module) = split(run(EXPIRING, &dependency));
+    assert!(errors.is_empty());
+    assert!(!quote::quote!(#module).to_string().contains("deprecated"));
+    // Not even a bad build date is its users' problem.
+    let bad_date = Env::new()
+        .with_var("FLAGS_TODAY", "tomorrow")
+        .with_primary(false);
+    let (errors, module) = split(run(EXPIRING, &bad_date));
+    assert!(errors.is_empty() && module.is_some(), "{errors:#?}");
+    // The same build as a primary package fails.
+    let (errors, _) = split(run(&error7, &env("2030-01-01")));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
 }
 
 #[test]
@@ -453,4 +491,165 @@ fn never_panics_on_odd_manifests() {
         let out = run(src, &env("2026-01-01"));
         let _ = split(out);
     }
+}
+
+#[test]
+fn dependencies_rules_and_plan_are_documented_as_text() {
+    let src = r#"
+[flags.checkout]
+description = """
+Checkout v2.
+    indented: not a doctest
+```
+panic!()
+```"""
+owner = "pay\nments <script>"
+kind = "release"
+expires = 2099-01-01
+requires = ["layout=wide", "search"]
+excludes = ["legacy"]
+[[flags.checkout.strategies]]
+type = "rollout"
+percent = 25
+stickiness = "tenant"
+[[flags.checkout.strategies.constraints]]
+attribute = "country"
+operator = "in"
+values = ["NZ", "A|U`*"]
+[[flags.checkout.strategies]]
+type = "keys"
+keys = ["<b>"]
+[flags.checkout.rollout]
+stages = [1, 50, 100]
+soak = "30m"
+min_samples = 500
+max_error_rate_increase = 0.005
+max_latency_ratio = 1.2
+
+[flags.layout]
+description = "d"
+owner = "o"
+kind = "ops"
+variants = ["narrow", "wide"]
+default = "narrow"
+variant_weights = { narrow = 1, wide = 2 }
+
+[flags.search]
+description = "d"
+owner = "o"
+kind = "ops"
+enabled = false
+
+[flags.legacy]
+description = "d"
+owner = "o"
+kind = "ops"
+"#;
+    let (errors, module) = split(run(src, &env("2026-06-01")));
+    assert!(errors.is_empty(), "{errors:#?}");
+    let module = module.unwrap();
+    let Item::Fn(f) = find(&module, "checkout") else {
+        panic!()
+    };
+    let doc = doc_of(&f.attrs);
+    let expected = [
+        "Checkout v2.",
+        "indented: not a doctest",
+        "\\`\\`\\`",
+        "panic!()",
+        "\\`\\`\\`",
+        "",
+        "| Owner | Kind | Lifecycle | Expires | Default |",
+        "|---|---|---|---|---|",
+        "| pay ments &lt;script&gt; | release | active | 2099-01-01 | `off` |",
+        "",
+        "Requires: `layout` = `wide`, `search` on (otherwise this flag is off, or at its default variant).",
+        "",
+        "Excludes: `legacy` on (while that holds, this flag is off, or at its default variant).",
+        "",
+        "Rules in the manifest (a layer above can replace them at run time):",
+        "",
+        "- strategy 1: 25% rollout, sticky by tenant, when country `in` \\[NZ, A\\|U\\`\\*\\]",
+        "- strategy 2: targeting keys &lt;b&gt;",
+        "- no strategy matches: off",
+        "",
+        "Guarded rollout: stages 1% → 50% → 100%, each watched for at least 30m and 500 outcomes per side; rolled back when the error rate rises more than 0.5 percentage points over control, or latency exceeds 1.2× control (at 99% confidence).",
+    ];
+    assert_eq!(doc.lines().collect::<Vec<_>>(), expected, "{doc}");
+
+    let Item::Fn(f) = find(&module, "layout") else {
+        panic!()
+    };
+    assert!(
+        doc_of(&f.attrs).contains(
+            "- variants: `narrow` 33.3% / `wide` 66.7%, sticky by key (else session, else random)"
+        ),
+        "{}",
+        doc_of(&f.attrs)
+    );
+    let Item::Fn(f) = find(&module, "search") else {
+        panic!()
+    };
+    assert!(doc_of(&f.attrs).contains("- kill switch: `enabled = false`"));
+}
+
+#[test]
+fn errors_are_capped() {
+    // 60 flags with two errors each: 50 shown, then one line for the other 70.
+    let mut src = String::new();
+    for i in 0..60 {
+        src.push_str(&format!("[flags.f{i}]\nkind = \"ops\"\n"));
+    }
+    let (errors, _) = split(run(&src, &env("2026-01-01")));
+    assert_eq!(errors.len(), crate::ctxt::MAX_ERRORS + 1);
+    assert!(
+        errors[0].starts_with("flags.toml:1:8: `flags.f0.description`"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(
+        errors.last().unwrap(),
+        "and 70 more problems in the manifest, which are not shown here: run `cargo flags lint` to see every one"
+    );
+    // At the cap exactly, nothing is cut.
+    let mut src = String::new();
+    for i in 0..25 {
+        src.push_str(&format!("[flags.f{i}]\nkind = \"ops\"\n"));
+    }
+    let (errors, _) = split(run(&src, &env("2026-01-01")));
+    assert_eq!(errors.len(), 50);
+    assert!(!errors.iter().any(|e| e.contains("more problem")));
+}
+
+#[test]
+fn misspelt_static_variables_warn() {
+    let e = env("2026-06-01")
+        .with_var("FLAGS_STATIC_DARK_MOD", "on")
+        .with_var("FLAGS_STATIC_SEARCH_V2", "on")
+        .with_var("FLAGS_STATIC_SOMEONE_ELSES_FLAG", "on")
+        .with_var("FLAGS_STATIC_DENSE", "on")
+        .with_var("FLAGS_STATIC_DENSITY", "compact");
+    let (errors, module) = split(run(MANIFEST, &e));
+    assert!(errors.is_empty(), "{errors:#?}");
+    let all = quote::quote!(#module).to_string();
+    assert!(all.contains("mod unread"), "{all}");
+    assert!(all.contains("# [deprecated (note = \"FLAGS_STATIC_DARK_MOD is set, but no static flag of flags.toml reads it (help: did you mean FLAGS_STATIC_DARK_MODE?)\")]"), "{all}");
+    assert!(all.contains("# [deprecated (note = \"FLAGS_STATIC_SEARCH_V2 is set, but flag `search_v2` of flags.toml is not static, so it is not read at build time (help: set FLAGS_SEARCH_V2 when the program runs, or declare the flag `static = true`)\")]"), "{all}");
+    assert!(
+        all.contains("let _ = unread :: FLAGS_STATIC_DARK_MOD ;"),
+        "{all}"
+    );
+    // Tracked, so that unsetting it rebuilds and the warning goes.
+    assert!(
+        all.contains(":: core :: option_env ! (\"FLAGS_STATIC_DARK_MOD\")"),
+        "{all}"
+    );
+    // A name close to nothing here may be meant for another crate's manifest.
+    assert!(!all.contains("SOMEONE_ELSES"), "{all}");
+    assert!(!all.contains("FLAGS_STATIC_DENSE "), "{all}");
+    // The variables read are not reported.
+    assert!(!all.contains("pub struct FLAGS_STATIC_DENSITY"), "{all}");
+
+    let (_, module) = split(run(MANIFEST, &env("2026-06-01")));
+    assert!(!quote::quote!(#module).to_string().contains("unread"));
 }

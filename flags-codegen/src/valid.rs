@@ -4,8 +4,6 @@
 //! will use. The result is a [`Checked`] plan that code generation follows without
 //! deciding anything, plus the errors found on the way.
 
-use std::collections::HashSet;
-
 use flags_manifest::{
     Diagnostic, ExpiryPolicy, ExpiryState, Flag, FlagType, Manifest, Pos, Severity, Value,
     expiry_state, to_upper_camel,
@@ -22,6 +20,19 @@ pub(crate) struct Checked {
     pub manifest: Manifest,
     /// What to generate for each flag, by index.
     pub flags: Vec<FlagPlan>,
+    /// `FLAGS_STATIC_*` variables set but read by no flag, each close to one that is.
+    pub unread: Vec<UnreadVar>,
+}
+
+/// A `FLAGS_STATIC_*` variable that looks like a misspelling: the build warns about it
+/// through a `#[deprecated]` item, as about an expired flag.
+pub(crate) struct UnreadVar {
+    /// The variable, as set.
+    pub var: String,
+    /// The deprecated item's name: the variable, as an identifier.
+    pub item: Ident,
+    /// The deprecation note.
+    pub note: String,
 }
 
 /// What to generate for one flag.
@@ -85,17 +96,24 @@ pub(crate) fn check(cx: &mut Ctxt, file: &ManifestFile, env: &Env) -> Option<Che
             return None;
         }
     };
-    let today = match flags_manifest::today(env.var(FLAGS_TODAY), env.var(SOURCE_DATE_EPOCH)) {
-        Ok((today, _)) => Some(today),
-        Err(msg) => {
-            cx.error(format!(
-                "cannot tell today's date for flag expiry: {msg} (help: set {FLAGS_TODAY} to a \
-                 date such as 2027-01-31, or unset it and {SOURCE_DATE_EPOCH} to use the clock)"
-            ));
-            None
+    // Expiry is the business of the crate's own developers. Built as a dependency,
+    // the crate compiles quietly: its users cannot remove its flags, and a library
+    // past its dates must not break every build downstream.
+    let today = if !env.is_primary() {
+        None
+    } else {
+        match flags_manifest::today(env.var(FLAGS_TODAY), env.var(SOURCE_DATE_EPOCH)) {
+            Ok((today, _)) => Some(today),
+            Err(msg) => {
+                cx.error(format!(
+                    "cannot tell today's date for flag expiry: {msg} (help: set {FLAGS_TODAY} to \
+                     a date such as 2027-01-31, or unset it and {SOURCE_DATE_EPOCH} to use the \
+                     clock)"
+                ));
+                None
+            }
         }
     };
-    let accessors: HashSet<&str> = manifest.flags.iter().map(|f| f.ident.as_str()).collect();
     let mut flags = Vec::with_capacity(manifest.flags.len());
     for flag in &manifest.flags {
         let mut fail = |key: &str, message: String, help: &str| {
@@ -136,17 +154,6 @@ pub(crate) fn check(cx: &mut Ctxt, file: &ManifestFile, env: &Env) -> Option<Che
                 if manifest.settings.expiry != ExpiryPolicy::Off =>
             {
                 let name = stale_item_name(flag);
-                if accessors.contains(name.as_str()) {
-                    fail(
-                        "",
-                        format!(
-                            "the warning that flag `{}` expired would be named `{name}`, \
-                             which is also the accessor of another flag",
-                            flag.name
-                        ),
-                        "rename that other flag",
-                    );
-                }
                 stale_warning = ident(&name, &mut fail).map(|item| StaleWarning {
                     item,
                     note: format!(
@@ -173,9 +180,78 @@ pub(crate) fn check(cx: &mut Ctxt, file: &ManifestFile, env: &Env) -> Option<Che
             }
         }
     }
+    let unread = unread_vars(&manifest, env, file.written());
     // A flag without a plan could only come from an identifier the manifest should
     // have refused; its error is recorded above and nothing is generated.
-    (flags.len() == manifest.flags.len()).then_some(Checked { manifest, flags })
+    (flags.len() == manifest.flags.len()).then_some(Checked {
+        manifest,
+        flags,
+        unread,
+    })
+}
+
+/// The `FLAGS_STATIC_*` variables set that no static flag reads, when they look meant
+/// for this manifest: close to a static flag's variable (a misspelling), or naming a
+/// flag that is not static. Other names are left alone: the environment is shared by
+/// every crate in the build, and may set variables for another crate's manifest.
+fn unread_vars(manifest: &Manifest, env: &Env, written: &str) -> Vec<UnreadVar> {
+    let statics: Vec<String> = manifest
+        .flags
+        .iter()
+        .filter(|f| f.is_static)
+        .map(|f| {
+            format!(
+                "{FLAGS_STATIC_PREFIX}{}",
+                flags_manifest::env_suffix(&f.name)
+            )
+        })
+        .collect();
+    let mut unread = Vec::new();
+    for (var, _) in env.vars_with_prefix(FLAGS_STATIC_PREFIX) {
+        if statics.iter().any(|s| s == var) {
+            continue;
+        }
+        let suffix = &var[FLAGS_STATIC_PREFIX.len()..];
+        let dynamic = manifest
+            .flags
+            .iter()
+            .find(|f| !f.is_static && flags_manifest::env_suffix(&f.name) == suffix);
+        let note = if let Some(flag) = dynamic {
+            format!(
+                "{var} is set, but flag `{}` of {written} is not static, so it is not read at \
+                 build time (help: set FLAGS_{suffix} when the program runs, or declare the \
+                 flag `static = true`)",
+                flag.name
+            )
+        } else if let Some(meant) = flags_manifest::did_you_mean(
+            suffix,
+            // Without the shared prefix, so that closeness is the flag name's.
+            statics.iter().map(|s| &s[FLAGS_STATIC_PREFIX.len()..]),
+        ) {
+            format!(
+                "{var} is set, but no static flag of {written} reads it (help: did you mean \
+                 {FLAGS_STATIC_PREFIX}{meant}?)"
+            )
+        } else {
+            continue;
+        };
+        let name: String = var
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let Ok(item) = syn::parse_str::<Ident>(&name) else {
+            continue;
+        };
+        if unread.iter().any(|u: &UnreadVar| u.item == item) {
+            continue;
+        }
+        unread.push(UnreadVar {
+            var: var.to_owned(),
+            item,
+            note,
+        });
+    }
+    unread
 }
 
 /// `flag `x` (owner: team) expired on 2026-01-31, 12 days ago`.

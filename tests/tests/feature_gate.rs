@@ -640,12 +640,15 @@ fn counts_per_side_once_counting_is_on() {
 
 // ---- trace ---------------------------------------------------------------------------------
 
-/// What the recording subscriber saw: span names with their fields, and events' fields.
+/// What the recording subscriber saw: span names with their fields (a span's id is its
+/// position here plus one), events' fields, and how often each span was entered and
+/// exited.
 #[derive(Default)]
 struct Seen {
     spans: Vec<(String, Vec<(String, String)>)>,
     events: Vec<Vec<(String, String)>>,
-    entered: u64,
+    enters: Vec<u64>,
+    exits: Vec<u64>,
 }
 
 /// A minimal subscriber that records every span and event on this thread.
@@ -676,6 +679,8 @@ impl tracing::Subscriber for Recorder {
         let mut seen = self.seen.lock().unwrap();
         seen.spans
             .push((span.metadata().name().to_owned(), fields.0));
+        seen.enters.push(0);
+        seen.exits.push(0);
         tracing::span::Id::from_u64(self.next_id.fetch_add(1, Ordering::Relaxed) + 1)
     }
     fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
@@ -687,10 +692,16 @@ impl tracing::Subscriber for Recorder {
             self.seen.lock().unwrap().events.push(fields.0);
         }
     }
-    fn enter(&self, _: &tracing::span::Id) {
-        self.seen.lock().unwrap().entered += 1;
+    fn enter(&self, id: &tracing::span::Id) {
+        self.seen.lock().unwrap().enters[span_index(id)] += 1;
     }
-    fn exit(&self, _: &tracing::span::Id) {}
+    fn exit(&self, id: &tracing::span::Id) {
+        self.seen.lock().unwrap().exits[span_index(id)] += 1;
+    }
+}
+
+fn span_index(id: &tracing::span::Id) -> usize {
+    usize::try_from(id.into_u64() - 1).unwrap()
 }
 
 thread_local! {
@@ -709,10 +720,12 @@ fn traced_off(x: u32) -> u32 {
 
 #[feature_gate(traced, fallback = traced_async_off, trace, manifest = "gate.toml")]
 async fn traced_async() -> u8 {
+    YieldOnce(false).await;
     1
 }
 
 async fn traced_async_off() -> u8 {
+    YieldOnce(false).await;
     0
 }
 
@@ -732,27 +745,53 @@ fn trace_emits_a_span_with_flag_and_side() {
     };
     tracing::subscriber::with_default(recorder, || {
         assert_eq!(traced_fn(1), 1);
+        assert_eq!(block_on(traced_async()), 0);
         let _on = flags::REGISTRY.scoped_overrides().set(flags::TRACED, true);
         assert_eq!(traced_fn(1), 2);
-        assert_eq!(block_on(traced_async()), 1);
+
+        // In an `async fn` the span instruments the side's future: entered on every
+        // poll, and exited before the future yields, never held across the `.await`.
+        let mut future = pin!(traced_async());
+        let mut cx = TaskContext::from_waker(Waker::noop());
+        assert!(future.as_mut().poll(&mut cx).is_pending());
+        {
+            let seen = seen.lock().unwrap();
+            let last = seen.spans.len() - 1;
+            assert_eq!(field(&seen.spans[last].1, "side"), Some("on"));
+            assert_eq!((seen.enters[last], seen.exits[last]), (1, 1));
+        }
+        assert_eq!(future.as_mut().poll(&mut cx), Poll::Ready(1));
+        let seen = seen.lock().unwrap();
+        let last = seen.spans.len() - 1;
+        // Once per poll; `tracing` also enters it to drop the finished future.
+        assert!(seen.enters[last] >= 2, "{:?}", seen.enters);
+        assert_eq!(seen.enters[last], seen.exits[last]);
     });
     assert!(TRACED_BODY_RAN.with(Cell::get));
     let seen = seen.lock().unwrap();
     let gate_spans: Vec<_> = seen
         .spans
         .iter()
-        .filter(|(name, _)| name == "feature_gate")
+        .enumerate()
+        .filter(|(_, (name, _))| name == "feature_gate")
         .collect();
-    assert_eq!(gate_spans.len(), 2, "one span per call: {:?}", seen.spans);
-    for ((_, fields), side) in gate_spans.iter().zip(["off", "on"]) {
+    assert_eq!(gate_spans.len(), 4, "one span per call: {:?}", seen.spans);
+    let expected = [
+        ("off", "traced_fn"),
+        ("off", "traced_async"),
+        ("on", "traced_fn"),
+        ("on", "traced_async"),
+    ];
+    for ((i, (_, fields)), (side, function)) in gate_spans.iter().zip(expected) {
         assert_eq!(field(fields, "flag"), Some("traced"));
         assert_eq!(field(fields, "side"), Some(side));
-        assert_eq!(field(fields, "function"), Some("traced_fn"));
+        assert_eq!(field(fields, "function"), Some(function));
+        assert!(seen.enters[*i] >= 1, "span {i} was never entered");
+        assert_eq!(seen.enters[*i], seen.exits[*i], "span {i} left entered");
     }
-    assert!(seen.entered >= 2, "the spans are entered around the call");
-    // In `async fn` an event carries the same fields.
-    assert_eq!(seen.events.len(), 1, "{:?}", seen.events);
-    assert_eq!(field(&seen.events[0], "flag"), Some("traced"));
-    assert_eq!(field(&seen.events[0], "side"), Some("on"));
-    assert_eq!(field(&seen.events[0], "function"), Some("traced_async"));
+    assert!(
+        seen.events.is_empty(),
+        "spans, not events: {:?}",
+        seen.events
+    );
 }

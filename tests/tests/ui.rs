@@ -40,6 +40,8 @@ fn main() {
     // `#[feature_gate]`: its cases share `ui/gate_flags.toml`.
     t.compile_fail("ui/gate_fail_*.rs");
     t.pass("ui/gate_pass_*.rs");
+    // Expiry warnings and errors, their text and their names.
+    t.compile_fail("ui/expiry_fail_*.rs");
 }
 
 /// A manifest of 1,000 flags mixing every shape: on/off, variants, static, expiring
