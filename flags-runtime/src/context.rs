@@ -65,7 +65,9 @@ impl Attr {
     fn new(name: &str, value: AttrValue) -> Attr {
         let (text, number) = match value {
             AttrValue::Str(s) => {
-                let number = s.trim().parse::<f64>().ok().filter(|n| n.is_finite());
+                // Read as Yggdrasil reads a context value: Rust's float syntax, no
+                // surrounding spaces, `inf` included.
+                let number = s.parse::<f64>().ok();
                 (s.into_boxed_str(), number)
             }
             AttrValue::Num(n) => (n.to_string().into_boxed_str(), Some(n)),
@@ -200,7 +202,8 @@ impl Context {
         Context::new().key(key)
     }
 
-    /// Sets the targeting key. An empty key counts as none, as in Unleash.
+    /// Sets the targeting key. An empty key is a key (Yggdrasil buckets `""` like
+    /// any other user id); a context without a key is [`Context::new`].
     ///
     /// # Examples
     ///
@@ -208,7 +211,7 @@ impl Context {
     /// use flags_runtime::Context;
     ///
     /// assert_eq!(Context::new().key("acct-7").targeting_key(), Some("acct-7"));
-    /// assert_eq!(Context::new().key("").targeting_key(), None);
+    /// assert_eq!(Context::new().key("").targeting_key(), Some(""));
     /// ```
     #[must_use]
     pub fn key(mut self, key: impl Into<String>) -> Context {
@@ -230,7 +233,7 @@ impl Context {
     pub fn set_key(&mut self, key: impl Into<String>) {
         let key: String = key.into();
         let inner = self.make_mut();
-        inner.key = (!key.is_empty()).then(|| Attr::new("key", AttrValue::Str(key)));
+        inner.key = Some(Attr::new("key", AttrValue::Str(key)));
     }
 
     /// Adds (or replaces) attribute `name`.
@@ -534,13 +537,16 @@ mod tests {
             .attr("i", -3)
             .attr("b", false)
             .attr("s", " 12 ")
+            .attr("t", "12")
             .attr("n", 5);
         assert_eq!(ctx.get("n"), Some("5"));
         assert_eq!(ctx.lookup("n").and_then(Attr::number), Some(5.0));
         assert_eq!(ctx.lookup("i").and_then(Attr::number), Some(-3.0));
         assert_eq!(ctx.get("b"), Some("false"));
         assert_eq!(ctx.lookup("b").and_then(Attr::number), None);
-        assert_eq!(ctx.lookup("s").and_then(Attr::number), Some(12.0));
+        // Spaces make it text, as Yggdrasil parses numbers.
+        assert_eq!(ctx.lookup("s").and_then(Attr::number), None);
+        assert_eq!(ctx.lookup("t").and_then(Attr::number), Some(12.0));
         assert_eq!(ctx.lookup("userId").map(Attr::text), Some("u"));
     }
 

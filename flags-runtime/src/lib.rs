@@ -88,7 +88,6 @@ mod handle;
 mod meta;
 mod operator;
 mod overrides;
-mod regex;
 mod registry;
 mod rules;
 mod snapshot;
