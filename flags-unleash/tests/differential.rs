@@ -17,6 +17,8 @@
 
 #[path = "differential/generate.rs"]
 mod generate;
+#[path = "differential/manifest.rs"]
+mod manifest;
 
 use std::collections::HashSet;
 
@@ -312,6 +314,7 @@ fn agrees_with_yggdrasil_on_random_payloads() {
     let host = host();
     let (mut compared, mut drawn, mut refused, mut toggles) = (0u64, 0u64, 0u64, 0u64);
     let mut split = 0u64;
+    let (mut compared_toml, mut not_in_toml) = (0u64, 0u64);
     let mut failures = Vec::new();
     for _ in 0..payloads {
         let payload = generate::payload(&mut rng, &host);
@@ -326,14 +329,26 @@ fn agrees_with_yggdrasil_on_random_payloads() {
                 continue;
             }
         };
+        let parsed = ClientFeatures::parse(payload.to_string().as_bytes()).expect("parsed above");
+        let toml = match manifest::FromToml::new(&parsed) {
+            Ok(t) => t,
+            Err(why) => {
+                failures.push(format!("flags.toml refused: {why}\npayload: {payload}"));
+                continue;
+            }
+        };
         let names: Vec<String> = payload["features"]
             .as_array()
             .unwrap()
             .iter()
             .map(|f| f["name"].as_str().unwrap().to_owned())
             .collect();
-        for name in &names {
+        for (name, feature) in names.iter().zip(&parsed.features) {
             toggles += 1;
+            let in_toml = manifest::expressible(feature);
+            if !in_toml {
+                not_in_toml += 1;
+            }
             if touches_refused(&payload, name, &e.refused) {
                 refused += 1;
                 continue;
@@ -349,6 +364,25 @@ fn agrees_with_yggdrasil_on_random_payloads() {
                 }
                 compared += 1;
                 let (a, b) = (ours(&e, name, both), theirs(&e, name, both));
+                if in_toml {
+                    compared_toml += 1;
+                    let t = toml.answer(name, &both.ours);
+                    let expected = Some((
+                        b.enabled,
+                        b.variant.clone(),
+                        b.variant_enabled,
+                        b.feature_enabled,
+                        b.payload.clone(),
+                    ));
+                    if t != expected && failures.len() < 3 {
+                        failures.push(format!(
+                            "toggle `{name}` through flags.toml:\n  flags.toml: {t:?}\n  yggdrasil:  {b:?}\n  payload: {payload}\n  context: {ctx}\n{}",
+                            toml.text
+                        ));
+                    } else if t != expected {
+                        failures.push(String::new());
+                    }
+                }
                 if a != b && failures.len() < 3 {
                     let (p, c) = shrink(payload.clone(), name, ctx.clone());
                     let (a, b) = disagreement(&p, name, &c).unwrap_or((a, b));
@@ -365,7 +399,8 @@ fn agrees_with_yggdrasil_on_random_payloads() {
         "differential: {payloads} payloads, {toggles} toggles ({refused} refused by Yggdrasil's compiler, left out), \
          {compared} sticky evaluations compared (each: isEnabled, variant name, payload, featureEnabled), \
          {drawn} evaluations reaching a random draw left to the distribution test, \
-         {split} toggles left out for a parent rollout whose variants Yggdrasil splits under another group"
+         {split} toggles left out for a parent rollout whose variants Yggdrasil splits under another group; \
+         through flags.toml: {compared_toml} of those evaluations compared ({not_in_toml} toggles not expressible in flags.toml)"
     );
     assert!(
         failures.is_empty(),
@@ -380,6 +415,10 @@ fn agrees_with_yggdrasil_on_random_payloads() {
     );
     if payloads >= DEFAULT_PAYLOADS {
         assert!(compared >= 100_000, "only {compared} evaluations compared");
+        assert!(
+            compared_toml >= 80_000,
+            "only {compared_toml} evaluations compared through flags.toml"
+        );
     }
 }
 
