@@ -319,9 +319,9 @@ const VARIANT_NAMES: &[&str] = &["red", "green", "blue", "Gelb", "disabled-not"]
 fn variants(rng: &mut Rng, feature_level: bool, stickiness: bool) -> Vec<Value> {
     let n = 1 + rng.below(3);
     let mut out = Vec::new();
-    for i in 0..n {
+    for (i, name) in VARIANT_NAMES.iter().take(n).enumerate() {
         let mut v = json!({
-            "name": VARIANT_NAMES[i],
+            "name": name,
             "weight": if i == 0 { 1 + rng.below(1000) } else { rng.below(1000) },
             "weightType": "variable",
         });

@@ -197,6 +197,9 @@ fn names(f: &Feature) -> Vec<String> {
     names
 }
 
+/// (enabled, variant, variant enabled, feature enabled, payload (type, value)).
+pub type TomlAnswer = (bool, String, bool, bool, Option<(String, String)>);
+
 /// The expressible toggles of a payload, written as two manifests (on/off flags and
 /// variant flags, each named as its toggle), parsed and ready to evaluate.
 pub struct FromToml {
@@ -245,11 +248,7 @@ impl FromToml {
 
     /// The answer for an expressible toggle: (enabled, variant, variant enabled,
     /// feature enabled, payload).
-    pub fn answer(
-        &self,
-        toggle: &str,
-        ctx: &Context,
-    ) -> Option<(bool, String, bool, bool, Option<(String, String)>)> {
+    pub fn answer(&self, toggle: &str, ctx: &Context) -> Option<TomlAnswer> {
         let (_, names, definitions) = self.names.iter().find(|(n, _, _)| n == toggle)?;
         let enabled =
             self.bools.evaluate(self.bools.index_of(toggle)?, ctx).value == Value::Bool(true);
