@@ -1297,12 +1297,28 @@ mod tests {
             ..Rules::default()
         };
         let c = compile(&r, LAYOUT);
+        let via_session = Context::new().attr("sessionId", "s-1");
+        let point = variant_bucket("layout", "s-1", 2);
+        for _ in 0..10 {
+            assert_eq!(
+                c.evaluate(&via_session).0,
+                Value::Variant(if point == 1 { 1 } else { 2 })
+            );
+        }
+        // `remoteAddress` is no seed (as in Yggdrasil): the pick is random.
         let via_address = Context::new().attr("remoteAddress", "10.0.0.1");
-        let point = variant_bucket("layout", "10.0.0.1", 2);
-        assert_eq!(
-            c.evaluate(&via_address).0,
-            Value::Variant(if point == 1 { 1 } else { 2 })
-        );
+        let picks: std::collections::HashSet<Value> =
+            (0..200).map(|_| c.evaluate(&via_address).0).collect();
+        assert_eq!(picks.len(), 2, "{picks:?}");
+        // An empty value is a seed like any other.
+        let empty = Context::with_key("");
+        let point = variant_bucket("layout", "", 2);
+        for _ in 0..10 {
+            assert_eq!(
+                c.evaluate(&empty).0,
+                Value::Variant(if point == 1 { 1 } else { 2 })
+            );
+        }
         r.variant_stickiness = Stickiness::Attribute("tenant".into());
         let c = compile(&r, LAYOUT);
         let tenant = Context::with_key("ignored").attr("tenant", "acme");
@@ -1312,6 +1328,34 @@ mod tests {
                 c.evaluate(&tenant).0,
                 Value::Variant(if point == 1 { 1 } else { 2 })
             );
+        }
+    }
+
+    #[test]
+    fn empty_key_and_empty_group_are_values() {
+        // Yggdrasil buckets `userId: ""` and hashes `groupId: ""` as ":key".
+        for (group, key) in [("g", ""), ("", "user-1"), ("", "")] {
+            let bucket = rollout_bucket(group, key).get();
+            for stickiness in [Stickiness::Default, Stickiness::Key] {
+                let c = compile(
+                    &rules(vec![strategy(
+                        rollout(bucket, stickiness.clone(), group),
+                        vec![],
+                    )]),
+                    BOOL,
+                );
+                assert_eq!(c.evaluate(&Context::with_key(key)).0, Value::Bool(true));
+                if bucket > 1 {
+                    let c = compile(
+                        &rules(vec![strategy(
+                            rollout(bucket - 1, stickiness, group),
+                            vec![],
+                        )]),
+                        BOOL,
+                    );
+                    assert_eq!(c.evaluate(&Context::with_key(key)).0, Value::Bool(false));
+                }
+            }
         }
     }
 
