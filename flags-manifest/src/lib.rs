@@ -51,7 +51,8 @@ pub use parse::{
 pub use plan::{Criteria, RolloutPlan, parse_duration};
 pub use pos::Pos;
 pub use rules::{
-    Constraint, Operator, Rules, SemVer, Stickiness, Strategy, StrategyKind, WeightedVariant,
+    Constraint, LayerPrerequisite, Operator, ParentRules, Rules, SemVer, Stickiness, Strategy,
+    StrategyKind, WeightedVariant,
 };
 pub use valid::{env_suffix, to_snake_case, to_upper_camel};
 

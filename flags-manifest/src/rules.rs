@@ -21,6 +21,38 @@ pub struct Rules {
     pub variants: Vec<WeightedVariant>,
     /// Stickiness of the flag-level variants.
     pub variant_stickiness: Stickiness,
+    /// Prerequisites of this layer alone (Unleash's feature dependencies): each names
+    /// a parent flag and carries the parent's rules in the same layer, checked one
+    /// level deep before the strategies. Distinct from the manifest's `requires` and
+    /// `excludes`, which hold across layers.
+    pub prerequisites: Vec<LayerPrerequisite>,
+}
+
+/// A prerequisite of one layer's rules, with Unleash's one-level semantics: the
+/// parent is evaluated by its own rules in the same layer (its own prerequisites are
+/// not followed: a parent that has some never satisfies one).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerPrerequisite {
+    /// The parent flag's name.
+    pub flag: String,
+    /// Whether the parent must be on (`true`) or off (`false`).
+    pub enabled: bool,
+    /// When not empty, the variant the parent's rules pick must be one of these
+    /// (checked only when the parent's rules pick a variant at all).
+    pub variants: Vec<String>,
+    /// The parent's rules in this layer, with its variant names; `None` when the
+    /// layer has no such parent, or the parent has prerequisites of its own: then
+    /// the prerequisite never holds.
+    pub parent: Option<Box<ParentRules>>,
+}
+
+/// The rules of a [`LayerPrerequisite`]'s parent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParentRules {
+    /// The parent's variant names, by index; empty for an on/off parent.
+    pub variants: Vec<String>,
+    /// The parent's rules, shaped for those variants.
+    pub rules: Rules,
 }
 
 impl Rules {
@@ -31,12 +63,15 @@ impl Rules {
             && self.value.is_none()
             && self.strategies.is_empty()
             && self.variants.is_empty()
+            && self.prerequisites.is_empty()
     }
 
     /// Whether the outcome can depend on the evaluation context (targeting, rollout
     /// or weighted variants), as opposed to being one value for everyone.
     pub fn is_contextual(&self) -> bool {
-        self.enabled != Some(false) && self.value.is_none() && !self.strategies.is_empty()
+        self.enabled != Some(false)
+            && self.value.is_none()
+            && (!self.strategies.is_empty() || !self.prerequisites.is_empty())
     }
 }
 

@@ -14,7 +14,23 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::task::{Context as TaskContext, Poll};
+
+/// Process-wide default attributes ([`Context::set_defaults`]); null when none. A
+/// set is leaked when installed and never freed, so a reader may hold it forever.
+static DEFAULTS: AtomicPtr<Inner> = AtomicPtr::new(std::ptr::null_mut());
+
+/// Default attribute `name`, if one is set.
+#[inline]
+fn default_attr(name: &str) -> Option<&'static Attr> {
+    let ptr = DEFAULTS.load(Ordering::Acquire);
+    // SAFETY: a non-null pointer comes from `Box::leak` in `Context::set_defaults`
+    // (published with a release store after the value was written) and is never
+    // freed or written through again, so it is a valid `&'static Inner`.
+    let defaults: &'static Inner = unsafe { ptr.as_ref() }?;
+    defaults.attrs.iter().find(|a| *a.name == *name)
+}
 
 /// What a flag is evaluated for: a targeting key (user id, account id, …) and named
 /// attributes.
@@ -65,7 +81,9 @@ impl Attr {
     fn new(name: &str, value: AttrValue) -> Attr {
         let (text, number) = match value {
             AttrValue::Str(s) => {
-                let number = s.trim().parse::<f64>().ok().filter(|n| n.is_finite());
+                // Read as Yggdrasil reads a context value: Rust's float syntax, no
+                // surrounding spaces, `inf` included.
+                let number = s.parse::<f64>().ok();
                 (s.into_boxed_str(), number)
             }
             AttrValue::Num(n) => (n.to_string().into_boxed_str(), Some(n)),
@@ -200,7 +218,8 @@ impl Context {
         Context::new().key(key)
     }
 
-    /// Sets the targeting key. An empty key counts as none, as in Unleash.
+    /// Sets the targeting key. An empty key is a key (Yggdrasil buckets `""` like
+    /// any other user id); a context without a key is [`Context::new`].
     ///
     /// # Examples
     ///
@@ -208,7 +227,7 @@ impl Context {
     /// use flags_runtime::Context;
     ///
     /// assert_eq!(Context::new().key("acct-7").targeting_key(), Some("acct-7"));
-    /// assert_eq!(Context::new().key("").targeting_key(), None);
+    /// assert_eq!(Context::new().key("").targeting_key(), Some(""));
     /// ```
     #[must_use]
     pub fn key(mut self, key: impl Into<String>) -> Context {
@@ -230,7 +249,7 @@ impl Context {
     pub fn set_key(&mut self, key: impl Into<String>) {
         let key: String = key.into();
         let inner = self.make_mut();
-        inner.key = (!key.is_empty()).then(|| Attr::new("key", AttrValue::Str(key)));
+        inner.key = Some(Attr::new("key", AttrValue::Str(key)));
     }
 
     /// Adds (or replaces) attribute `name`.
@@ -329,11 +348,48 @@ impl Context {
 
     #[inline]
     pub(crate) fn lookup(&self, name: &str) -> Option<&Attr> {
-        let inner = self.inner.as_ref()?;
-        if let (Some(key), "key" | "userId") = (&inner.key, name) {
-            return Some(key);
+        if let Some(inner) = &self.inner {
+            if let (Some(key), "key" | "userId") = (&inner.key, name) {
+                return Some(key);
+            }
+            if let Some(a) = inner.attrs.iter().find(|a| *a.name == *name) {
+                return Some(a);
+            }
         }
-        inner.attrs.iter().find(|a| *a.name == *name)
+        default_attr(name)
+    }
+
+    /// Sets attributes every evaluation context has unless it sets them itself, as
+    /// Unleash SDKs add `appName`, `environment` and any fields the application
+    /// configures to every context. The attributes of `defaults` are taken (its key
+    /// is not: a default user makes no sense); a context's own attributes win.
+    ///
+    /// Meant to be called at start-up: each call replaces the previous defaults for
+    /// evaluations that start afterwards, and keeps the previous set allocated for
+    /// the rest of the process, so that evaluation reads them without a lock or a
+    /// reference count.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use flags_runtime::Context;
+    ///
+    /// Context::set_defaults(&Context::new().attr("appName", "checkout").attr("environment", "prod"));
+    /// let ctx = Context::with_key("u").attr("environment", "staging");
+    /// assert_eq!(ctx.get("appName"), Some("checkout"));
+    /// assert_eq!(ctx.get("environment"), Some("staging"));
+    /// assert_eq!(Context::anonymous().get("appName"), Some("checkout"));
+    /// ```
+    pub fn set_defaults(defaults: &Context) {
+        let inner = Inner {
+            key: None,
+            attrs: defaults
+                .inner
+                .as_ref()
+                .map(|i| i.attrs.clone())
+                .unwrap_or_default(),
+        };
+        DEFAULTS.store(Box::leak(Box::new(inner)), Ordering::Release);
     }
 
     /// Installs this context as the current thread's ambient context until the guard
@@ -534,13 +590,16 @@ mod tests {
             .attr("i", -3)
             .attr("b", false)
             .attr("s", " 12 ")
+            .attr("t", "12")
             .attr("n", 5);
         assert_eq!(ctx.get("n"), Some("5"));
         assert_eq!(ctx.lookup("n").and_then(Attr::number), Some(5.0));
         assert_eq!(ctx.lookup("i").and_then(Attr::number), Some(-3.0));
         assert_eq!(ctx.get("b"), Some("false"));
         assert_eq!(ctx.lookup("b").and_then(Attr::number), None);
-        assert_eq!(ctx.lookup("s").and_then(Attr::number), Some(12.0));
+        // Spaces make it text, as Yggdrasil parses numbers.
+        assert_eq!(ctx.lookup("s").and_then(Attr::number), None);
+        assert_eq!(ctx.lookup("t").and_then(Attr::number), Some(12.0));
         assert_eq!(ctx.lookup("userId").map(Attr::text), Some("u"));
     }
 

@@ -131,6 +131,12 @@ pub enum Reason {
         /// Dense index of the prerequisite flag.
         flag: u32,
     },
+    /// A prerequisite of the deciding layer's own rules (an Unleash feature
+    /// dependency) did not hold: off, or the default variant.
+    LayerPrerequisiteFailed {
+        /// Position of the prerequisite in those rules.
+        index: u16,
+    },
     /// `enabled = false`: off, or the default variant, whatever else the rules say.
     KillSwitch,
     /// Evaluation could not complete (prerequisites nested too deep, which only rules
@@ -149,6 +155,7 @@ impl Reason {
             Reason::NoStrategyMatched
                 | Reason::ConstraintFailed { .. }
                 | Reason::PrerequisiteFailed { .. }
+                | Reason::LayerPrerequisiteFailed { .. }
                 | Reason::KillSwitch
                 | Reason::Error
         )
@@ -180,6 +187,9 @@ impl fmt::Display for Reason {
                 "no strategy matched (strategy {strategy}: constraint {constraint} failed)"
             ),
             Reason::PrerequisiteFailed { flag } => write!(f, "prerequisite flag #{flag} failed"),
+            Reason::LayerPrerequisiteFailed { index } => {
+                write!(f, "dependency {index} of the deciding rules failed")
+            }
             Reason::KillSwitch => f.write_str("kill switch (enabled = false)"),
             Reason::Error => f.write_str("evaluation error"),
         }

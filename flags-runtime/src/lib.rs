@@ -27,20 +27,38 @@
 //! - **Layers**: the highest layer with rules for a flag decides it whole (rules are
 //!   not merged across layers). Prerequisites are checked for every layer except
 //!   overrides, which are absolute; a scoped override wins over a process-wide one.
-//! - **Unleash compatibility**: rollout buckets and variant points are Unleash's
-//!   (murmur3, see [`bucket`]); default stickiness is the key, then `sessionId`, then
-//!   random (variants also try `remoteAddress`); a rollout on a named attribute that
-//!   the context lacks admits nobody; the first matching strategy's variants win over
-//!   the flag's. Constraints: `in`/`not_in` compare exactly (`case_insensitive`
-//!   applies to the `str_*` operators and `regex`, as in Unleash); a missing
+//! - **Unleash compatibility**: answers follow Unleash's engine, Yggdrasil, checked
+//!   by a differential test on random payloads and contexts. Rollout buckets and
+//!   variant points are Unleash's (murmur3, see [`bucket`]); an empty key or value
+//!   is a value (bucketed like any other), and an empty group id is a group id;
+//!   default stickiness is the key, then `sessionId`, then random (for rollouts and
+//!   variants alike); a rollout on a named attribute that the context lacks admits
+//!   nobody; the first matching strategy's variants win over the flag's.
+//!   Constraints: `in`/`not_in` compare exactly (`case_insensitive` applies to the
+//!   `str_*` operators and `regex`, lower-casing as `str::to_lowercase`); a missing
 //!   attribute fails every operator except `not_in`; `inverted` negates the result;
 //!   an operand that does not parse (number, date, version, regex, CIDR) never
-//!   matches; `currentTime` defaults to now; a date without an offset is UTC.
+//!   matches; numbers are read as Rust parses floats (no surrounding spaces) and
+//!   `num_eq` compares within `f64::EPSILON`; a missing `currentTime` is the time of
+//!   evaluation (`2026-01-31T12:00:00Z`, whole seconds) for every operator; a date
+//!   without an offset is UTC; an IPv4-mapped IPv6 address is not in IPv4 ranges.
+//! - **Layer prerequisites** ([`manifest::LayerPrerequisite`], Unleash's feature
+//!   dependencies): rules of one layer may require a parent to be on or off and at
+//!   some variants; the parent's rules in that layer travel with them and are
+//!   evaluated one level deep (a parent with prerequisites of its own never satisfies
+//!   one), its variant read even when it is off, as Unleash does.
 //! - **Variant flags** are "on" for a prerequisite when not at their default variant;
 //!   with no strategy matching they are at their default variant.
-//! - **Regex** (`regex` operator) is matched by a linear-time engine for the RE2
-//!   syntax without Unicode classes (`\p{L}`); a pattern it cannot compile never
-//!   matches.
+//! - **Regex** (`regex` operator): the `regex` crate, the engine Yggdrasil uses
+//!   (Unicode classes such as `\p{L}` included; matching never backtracks and is
+//!   linear in the value). A pattern is compiled once, when rules are built, with a
+//!   10 MiB limit on the compiled program, 2 MiB on the lazy DFA and a nesting
+//!   depth of 250 (the `regex` crate's defaults, so that Yggdrasil and this crate
+//!   accept the same patterns); a pattern that does not compile never matches.
+//! - **Cost**: every operator is linear in its input (the context value and the
+//!   operands); case-insensitive comparisons lower-case the value once into a
+//!   per-thread buffer. Like Unleash's engine, no length limit is put on operands or
+//!   context values.
 //!
 //! # Example
 //!
@@ -89,7 +107,6 @@ mod meta;
 mod operator;
 mod overrides;
 mod realised;
-mod regex;
 mod registry;
 mod rules;
 mod snapshot;

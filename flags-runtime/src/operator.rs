@@ -1,46 +1,128 @@
-//! The comparisons behind constraint operators, written to run on borrowed text with
-//! no allocation: Unicode case-insensitive string matching, RFC 3339 date-times and
-//! semantic versions. Operands from the rules are prepared once (lower-cased, parsed)
-//! when rules are compiled; context values are read in place on every evaluation.
+//! The comparisons behind constraint operators, written to run on borrowed text
+//! without allocating after warm-up: Unicode case-insensitive string matching, regular
+//! expressions, RFC 3339 date-times, semantic versions and address ranges. Operands
+//! from the rules are prepared once (lower-cased, parsed, compiled) when rules are
+//! compiled; context values are read in place on every evaluation.
+//!
+//! # Cost
+//!
+//! Every operator costs time linear in its input, and there is no length limit on
+//! operands or context values (Unleash's engine sets none):
+//!
+//! - `str_*` and `in`/`not_in`: O(value + operands). Case-insensitive matching
+//!   lower-cases the value once into a reused per-thread buffer, then searches with
+//!   the standard library's two-way `str::contains` (linear, whatever the needle).
+//! - `regex`: the `regex` crate (the engine Yggdrasil uses), whose matching is
+//!   O(pattern × value) in the worst case and never backtracks. A pattern is compiled
+//!   once, with [`REGEX_SIZE_LIMIT`] on the compiled program, [`REGEX_DFA_SIZE_LIMIT`]
+//!   on the lazy DFA's cache and [`REGEX_NEST_LIMIT`] on nesting (the `regex` crate's
+//!   own defaults, so every pattern Yggdrasil accepts is accepted here too). A pattern
+//!   over a limit does not compile and never matches, as in Yggdrasil.
+//! - numbers, dates, versions and address ranges: one parse of the value, O(value).
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
+use std::fmt;
 use std::net::IpAddr;
 
-/// The lower-case form used for case-insensitive matching: each character's
-/// `to_lowercase`, so needles and haystacks are folded the same way.
+/// The lower-case form used for case-insensitive matching of operands (compiled
+/// once): `str::to_lowercase`, what Yggdrasil compares.
 pub(crate) fn fold(text: &str) -> String {
-    text.chars().flat_map(char::to_lowercase).collect()
+    text.to_lowercase()
 }
 
-fn folded(text: &str) -> impl DoubleEndedIterator<Item = char> + Clone + '_ {
-    text.chars().flat_map(char::to_lowercase)
+thread_local! {
+    /// The lower-cased context value of the current case-insensitive comparison,
+    /// reused so that comparisons stop allocating once it has grown.
+    static FOLDED: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
-/// `hay` starts with `needle` (already folded) ignoring case.
-pub(crate) fn starts_with_ci(hay: &str, needle_folded: &str) -> bool {
-    let mut h = folded(hay);
-    needle_folded.chars().all(|n| h.next() == Some(n))
+/// Runs `f` on `text` lower-cased exactly as `str::to_lowercase` does, without
+/// allocating once the per-thread buffer is large enough.
+pub(crate) fn with_folded<R>(text: &str, mut f: impl FnMut(&str) -> R) -> R {
+    if text.is_ascii() && !text.bytes().any(|b| b.is_ascii_uppercase()) {
+        return f(text);
+    }
+    // `str::to_lowercase` maps a capital sigma by its position in a word, which the
+    // character-wise loop below cannot see: such (rare) values take the allocating
+    // form.
+    if text.contains('\u{3a3}') {
+        return f(&text.to_lowercase());
+    }
+    let done = FOLDED
+        .try_with(|cell| {
+            let mut buf = cell.try_borrow_mut().ok()?;
+            buf.clear();
+            if text.is_ascii() {
+                buf.push_str(text);
+                buf.make_ascii_lowercase();
+            } else {
+                buf.extend(text.chars().flat_map(char::to_lowercase));
+            }
+            Some(f(&buf))
+        })
+        .ok()
+        .flatten();
+    match done {
+        Some(r) => r,
+        // Thread-local storage is gone (thread teardown), or in use: allocate.
+        None => f(&text.to_lowercase()),
+    }
 }
 
-/// `hay` ends with `needle` (already folded) ignoring case.
-pub(crate) fn ends_with_ci(hay: &str, needle_folded: &str) -> bool {
-    let mut h = hay.chars().rev().flat_map(|c| c.to_lowercase().rev());
-    needle_folded.chars().rev().all(|n| h.next() == Some(n))
+/// Most bytes of the compiled program of one `regex` operand (the `regex` crate's
+/// default).
+pub const REGEX_SIZE_LIMIT: usize = 10 * (1 << 20);
+/// Most bytes of one `regex` operand's lazy-DFA cache, per thread (the `regex`
+/// crate's default).
+pub const REGEX_DFA_SIZE_LIMIT: usize = 2 * (1 << 20);
+/// Deepest nesting of groups and repetitions in a `regex` operand (the `regex`
+/// crate's default).
+pub const REGEX_NEST_LIMIT: u32 = 250;
+
+/// A compiled `regex` operand; equal when written the same.
+#[derive(Clone)]
+pub(crate) struct Pattern {
+    re: regex::Regex,
+    case_insensitive: bool,
 }
 
-/// `hay` contains `needle` (already folded) ignoring case.
-pub(crate) fn contains_ci(hay: &str, needle_folded: &str) -> bool {
-    // Try every start position of the folded stream (not only of `hay`'s characters:
-    // one character can fold to several).
-    let mut rest = folded(hay);
-    loop {
-        let mut probe = rest.clone();
-        if needle_folded.chars().all(|n| probe.next() == Some(n)) {
-            return true;
+impl Pattern {
+    /// Compiles `pattern` within the size limits; `None` when it does not compile.
+    pub(crate) fn new(pattern: &str, case_insensitive: bool) -> Option<Pattern> {
+        regex::RegexBuilder::new(pattern)
+            .case_insensitive(case_insensitive)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
+            .nest_limit(REGEX_NEST_LIMIT)
+            .build()
+            .ok()
+            .map(|re| Pattern {
+                re,
+                case_insensitive,
+            })
+    }
+
+    /// Whether the pattern matches anywhere in `text`.
+    #[inline]
+    pub(crate) fn is_match(&self, text: &str) -> bool {
+        self.re.is_match(text)
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.re.as_str() == other.re.as_str() && self.case_insensitive == other.case_insensitive
+    }
+}
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "/{}/", self.re.as_str())?;
+        if self.case_insensitive {
+            f.write_str("i")?;
         }
-        if rest.next().is_none() {
-            return false;
-        }
+        Ok(())
     }
 }
 
@@ -62,6 +144,40 @@ pub(crate) fn now() -> Instant {
                 n => (secs - 1, 1_000_000_000 - n),
             }
         }
+    }
+}
+
+/// `at` as Yggdrasil writes the current time for a context without `currentTime`
+/// (`2026-05-01T12:30:00Z`: seconds, UTC), in a buffer on the stack.
+pub(crate) struct TimeText([u8; 20]);
+
+impl TimeText {
+    pub(crate) fn new(at: Instant) -> Option<TimeText> {
+        let days = at.0.div_euclid(86_400);
+        let secs = at.0.rem_euclid(86_400);
+        let date = flags_manifest::Date::from_epoch_days(days)?;
+        let year = u32::try_from(date.year()).ok().filter(|y| *y <= 9999)?;
+        let mut b = *b"0000-00-00T00:00:00Z";
+        let mut put = |at: usize, width: usize, mut n: u32| {
+            for i in (at..at + width).rev() {
+                // A decimal digit: `n % 10` is below 10.
+                b[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, date.month());
+        put(8, 2, date.day());
+        // Below 86,400, so the casts are exact.
+        put(11, 2, (secs / 3600) as u32);
+        put(14, 2, (secs / 60 % 60) as u32);
+        put(17, 2, (secs % 60) as u32);
+        Some(TimeText(b))
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
@@ -228,11 +344,9 @@ pub(crate) struct Cidr {
 fn ip_bits(ip: IpAddr) -> (u128, bool) {
     match ip {
         IpAddr::V4(v4) => (u128::from(u32::from(v4)), false),
-        // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address.
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => (u128::from(u32::from(v4)), false),
-            None => (u128::from(v6), true),
-        },
+        // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) stays IPv6, outside every
+        // IPv4 range, as in Yggdrasil.
+        IpAddr::V6(v6) => (u128::from(v6), true),
     }
 }
 
@@ -247,10 +361,9 @@ fn mask(prefix: u8, v6: bool) -> u128 {
 }
 
 impl Cidr {
-    /// Parses `ADDRESS/PREFIX` or a lone address (surrounding spaces ignored). Host
-    /// bits set in the address are ignored, as most tools do.
+    /// Parses `ADDRESS/PREFIX` or a lone address (no surrounding spaces, as in
+    /// Yggdrasil). Host bits set in the address are ignored, as most tools do.
     pub(crate) fn parse(text: &str) -> Option<Cidr> {
-        let text = text.trim();
         let (addr, prefix) = match text.split_once('/') {
             Some((a, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
                 (a, Some(p.parse::<u8>().ok()?))
@@ -273,7 +386,7 @@ impl Cidr {
 
     /// Whether `ip` (text) is a valid address inside the range.
     pub(crate) fn contains(&self, ip: &str) -> bool {
-        let Ok(ip) = ip.trim().parse::<IpAddr>() else {
+        let Ok(ip) = ip.parse::<IpAddr>() else {
             return false;
         };
         let (bits, v6) = ip_bits(ip);
@@ -288,16 +401,58 @@ mod tests {
 
     #[test]
     fn case_insensitive_matching() {
-        assert!(starts_with_ci("ÉCOLE normale", &fold("école")));
-        assert!(ends_with_ci("user@EXAMPLE.com", &fold("@example.COM")));
-        assert!(!ends_with_ci("m", "om"));
-        assert!(contains_ci("The Quick Brown", "quick b"));
-        assert!(!contains_ci("The Quick Brown", "quick z"));
-        assert!(contains_ci("", ""));
-        assert!(!contains_ci("", "a"));
+        let starts = |hay: &str, needle: &str| with_folded(hay, |h| h.starts_with(&*fold(needle)));
+        let ends = |hay: &str, needle: &str| with_folded(hay, |h| h.ends_with(&*fold(needle)));
+        let contains = |hay: &str, needle: &str| with_folded(hay, |h| h.contains(&*fold(needle)));
+        assert!(starts("ÉCOLE normale", "école"));
+        assert!(ends("user@EXAMPLE.com", "@example.COM"));
+        assert!(!ends("m", "om"));
+        assert!(contains("The Quick Brown", "quick b"));
+        assert!(!contains("The Quick Brown", "quick z"));
+        assert!(contains("", ""));
+        assert!(!contains("", "a"));
         // 'İ' lower-cases to two chars ("i̇"); folding both sides keeps them comparable.
-        assert!(starts_with_ci("İstanbul", &fold("İst")));
-        assert!(ends_with_ci("xİ", &fold("İ")));
+        assert!(starts("İstanbul", "İst"));
+        assert!(ends("xİ", "İ"));
+    }
+
+    #[test]
+    fn current_time_text() {
+        let t = instant("2024-02-29T12:30:15.5Z");
+        assert_eq!(TimeText::new(t).unwrap().as_str(), "2024-02-29T12:30:15Z");
+        assert_eq!(
+            TimeText::new((0, 0)).unwrap().as_str(),
+            "1970-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            TimeText::new(instant("1969-12-31T23:59:59Z"))
+                .unwrap()
+                .as_str(),
+            "1969-12-31T23:59:59Z"
+        );
+    }
+
+    #[test]
+    fn folding_is_str_to_lowercase() {
+        for text in [
+            "",
+            "abc",
+            "ABC",
+            "MiXeD 123",
+            "İstanbul",
+            "ΟΔΟΣ",
+            "ΣΑΣ x",
+            "Σ",
+            "straße",
+            "ǅ",
+            "😀Ä",
+        ] {
+            assert_eq!(
+                with_folded(text, str::to_owned),
+                text.to_lowercase(),
+                "{text}"
+            );
+        }
     }
 
     fn instant(s: &str) -> Instant {
@@ -366,13 +521,16 @@ mod tests {
         assert!(c("10.0.0.0/8").contains("10.255.1.2"));
         assert!(!c("10.0.0.0/8").contains("11.0.0.1"));
         assert!(c("10.1.2.3/8").contains("10.9.9.9"), "host bits ignored");
-        assert!(c("192.168.1.7").contains(" 192.168.1.7 "));
+        assert!(c("192.168.1.7").contains("192.168.1.7"));
+        // Spaces are not trimmed, as in Yggdrasil.
+        assert!(!c("192.168.1.7").contains(" 192.168.1.7 "));
         assert!(!c("192.168.1.7").contains("192.168.1.8"));
         assert!(c("0.0.0.0/0").contains("8.8.8.8"));
         assert!(!c("0.0.0.0/0").contains("::1"));
         assert!(c("2001:db8::/32").contains("2001:db8:1::5"));
         assert!(!c("2001:db8::/32").contains("2001:db9::5"));
-        assert!(c("10.0.0.0/8").contains("::ffff:10.1.1.1"));
+        // An IPv4-mapped IPv6 address is not in an IPv4 range, as in Yggdrasil.
+        assert!(!c("10.0.0.0/8").contains("::ffff:10.1.1.1"));
         assert!(c("::/0").contains("fe80::1"));
         assert!(!c("10.0.0.0/8").contains("not an ip"));
         for bad in [
@@ -415,13 +573,15 @@ mod tests {
         }
 
         #[test]
-        fn any_text_is_handled(s in ".{0,40}", t in ".{0,8}") {
+        fn folding_matches_the_standard_library(s in ".{0,40}") {
+            prop_assert_eq!(with_folded(&s, str::to_owned), s.to_lowercase());
+        }
+
+        #[test]
+        fn any_text_is_handled(s in ".{0,40}") {
             let _ = parse_datetime(&s);
             let _ = Version::parse(&s);
-            let f = fold(&t);
-            prop_assert_eq!(contains_ci(&s, &f), fold(&s).contains(&f));
-            prop_assert_eq!(starts_with_ci(&s, &f), fold(&s).starts_with(&f));
-            prop_assert_eq!(ends_with_ci(&s, &f), fold(&s).ends_with(&f));
+            let _ = Cidr::parse(&s);
         }
 
         #[test]

@@ -11,13 +11,14 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use flags_manifest::{Constraint, Operator, Rules, Stickiness, Strategy, StrategyKind, Value};
+use flags_manifest::{
+    Constraint, LayerPrerequisite, Operator, Rules, Stickiness, Strategy, StrategyKind, Value,
+};
 
 use crate::bucket::{Bucket, BucketGroup};
 use crate::context::{Attr, Context};
 use crate::explain::Reason;
-use crate::operator::{self, Cidr, Instant, Version};
-use crate::regex::Regex;
+use crate::operator::{self, Cidr, Instant, Pattern, Version};
 
 /// Rules that cannot apply to their flag; the update carrying them is rejected whole.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -126,10 +127,76 @@ impl FlagShape<'_> {
 pub(crate) struct CompiledRules {
     kill: bool,
     fixed: Option<Value>,
+    /// This layer's own prerequisites (Unleash's dependencies), checked in order.
+    prerequisites: Box<[CPrerequisite]>,
     strategies: Box<[CStrategy]>,
     split: Option<Split>,
     off: Value,
     on: Value,
+}
+
+/// A [`LayerPrerequisite`] with its parent's rules compiled.
+#[derive(Clone, Debug, PartialEq)]
+struct CPrerequisite {
+    enabled: bool,
+    /// The parent's variants that satisfy it; `None` when any does.
+    variants: Option<Box<[u16]>>,
+    /// `None`: the parent is missing, or has prerequisites of its own: never holds.
+    parent: Option<Box<CompiledRules>>,
+}
+
+impl CPrerequisite {
+    fn compile(p: &LayerPrerequisite) -> Result<CPrerequisite, RuleError> {
+        let parent = match p.parent.as_deref() {
+            Some(parent) if parent.rules.prerequisites.is_empty() => {
+                let shape = FlagShape {
+                    name: &p.flag,
+                    variants: parent.variants.len(),
+                    default: if parent.variants.is_empty() {
+                        Value::Bool(false)
+                    } else {
+                        Value::Variant(0)
+                    },
+                };
+                // Rules that say nothing leave the parent off.
+                let compiled = CompiledRules::compile(&parent.rules, shape)?
+                    .unwrap_or_else(|| CompiledRules::off(shape));
+                Some(Box::new(compiled))
+            }
+            _ => None,
+        };
+        let variants = (!p.variants.is_empty()).then(|| {
+            let names = p.parent.as_deref().map_or(&[][..], |r| &r.variants[..]);
+            names
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| p.variants.contains(n))
+                .filter_map(|(i, _)| u16::try_from(i).ok())
+                .collect()
+        });
+        Ok(CPrerequisite {
+            enabled: p.enabled,
+            variants,
+            parent,
+        })
+    }
+
+    /// Unleash's check: the parent's enabled state is the expected one and, when
+    /// variants are listed and the parent's rules pick a variant (whether or not the
+    /// parent is enabled), it is one of them.
+    #[inline]
+    fn holds(&self, ctx: &Context) -> bool {
+        let Some(parent) = &self.parent else {
+            return false;
+        };
+        if let Some(wanted) = &self.variants
+            && let Some(v) = parent.picked_variant(ctx)
+            && !wanted.contains(&v)
+        {
+            return false;
+        }
+        parent.evaluate(ctx).1.is_match() == self.enabled
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -239,7 +306,7 @@ enum Test {
         /// The operand's text, checked to parse at compile time.
         value: Box<str>,
     },
-    Regex(Regex),
+    Regex(Pattern),
     Cidr(Box<[Cidr]>),
     /// An operand that does not parse for its operator: never true (before `inverted`),
     /// as in Unleash.
@@ -270,9 +337,15 @@ impl CompiledRules {
             .map(|s| compile_strategy(s, flag))
             .collect::<Result<Box<[_]>, _>>()?;
         let split = compile_split(&rules.variants, &rules.variant_stickiness, flag.name, flag)?;
+        let prerequisites = rules
+            .prerequisites
+            .iter()
+            .map(CPrerequisite::compile)
+            .collect::<Result<Box<[_]>, _>>()?;
         Ok(Some(CompiledRules {
             kill: rules.enabled == Some(false),
             fixed,
+            prerequisites,
             strategies,
             split,
             off: flag.off(),
@@ -280,11 +353,25 @@ impl CompiledRules {
         }))
     }
 
+    /// Rules that keep the flag off for everyone.
+    fn off(flag: FlagShape<'_>) -> CompiledRules {
+        CompiledRules {
+            kill: true,
+            fixed: None,
+            prerequisites: Box::new([]),
+            strategies: Box::new([]),
+            split: None,
+            off: flag.off(),
+            on: flag.on(),
+        }
+    }
+
     /// Rules that fix `value` for everyone (environment values, overrides).
     pub(crate) fn fixed(value: Value, flag: FlagShape<'_>) -> Result<CompiledRules, RuleError> {
         Ok(CompiledRules {
             kill: false,
             fixed: Some(flag.check_value(value)?),
+            prerequisites: Box::new([]),
             strategies: Box::new([]),
             split: None,
             off: flag.off(),
@@ -305,6 +392,9 @@ impl CompiledRules {
     pub(crate) fn is_uniform(&self) -> bool {
         if self.kill || self.fixed.is_some() {
             return true;
+        }
+        if !self.prerequisites.is_empty() {
+            return false;
         }
         if self.strategies.is_empty() {
             return self.split.is_none();
@@ -366,6 +456,13 @@ impl CompiledRules {
         if let Some(v) = self.fixed {
             return V::of(v, || Reason::Fixed);
         }
+        for (i, p) in self.prerequisites.iter().enumerate() {
+            if !p.holds(ctx) {
+                return V::of(self.off, || Reason::LayerPrerequisiteFailed {
+                    index: u16::try_from(i).unwrap_or(u16::MAX),
+                });
+            }
+        }
         if self.strategies.is_empty() {
             return match &self.split {
                 Some(split) => V::of(split.pick(ctx).unwrap_or(self.on), || Reason::Split),
@@ -380,33 +477,14 @@ impl CompiledRules {
             }
             // Positions saturate: no real rule set has 65535 strategies.
             let index = u16::try_from(i).unwrap_or(u16::MAX);
-            let reason = match &s.kind {
-                CKind::All => Reason::Strategy { index },
-                CKind::Keys(keys) => match ctx.key_attr() {
-                    Some(key) if keys.iter().any(|k| **k == *key.text()) => {
-                        Reason::Strategy { index }
-                    }
-                    _ => continue,
-                },
-                CKind::Rollout {
+            let reason = match s.kind.admits(ctx) {
+                Admit::No => continue,
+                Admit::Yes => Reason::Strategy { index },
+                Admit::Bucket(bucket, percent) => Reason::Rollout {
+                    index,
+                    bucket,
                     percent,
-                    stickiness,
-                    group,
-                } => {
-                    let bucket = match rollout_key(stickiness, ctx) {
-                        Sticky::Key(k) => group.hashed.rollout_bucket(k),
-                        Sticky::Random => random_bucket(),
-                        Sticky::Missing => continue,
-                    };
-                    if !bucket.is_in_rollout(*percent) {
-                        continue;
-                    }
-                    Reason::Rollout {
-                        index,
-                        bucket,
-                        percent: *percent,
-                    }
-                }
+                },
             };
             let value = s
                 .split
@@ -423,6 +501,63 @@ impl CompiledRules {
             },
             None => Reason::NoStrategyMatched,
         })
+    }
+}
+
+impl CompiledRules {
+    /// The variant these rules pick for `ctx` whether or not they enable the flag, as
+    /// Unleash reads a parent's variant for a dependency: the first strategy that
+    /// matches (constraints and kind) gives its variants, else the flag's; `None` when
+    /// no variants apply.
+    fn picked_variant(&self, ctx: &Context) -> Option<u16> {
+        let matched = self.strategies.iter().find(|s| {
+            s.constraints.iter().all(|c| c.holds(ctx)) && s.kind.admits(ctx) != Admit::No
+        });
+        let split = matched
+            .and_then(|s| s.split.as_ref())
+            .or(self.split.as_ref())?;
+        match split.pick(ctx)? {
+            Value::Variant(v) => Some(v),
+            Value::Bool(_) => None,
+        }
+    }
+}
+
+/// Whether a strategy's kind admits a context.
+#[derive(Clone, Copy, PartialEq)]
+enum Admit {
+    No,
+    Yes,
+    /// A rollout admitted it with this bucket and percentage.
+    Bucket(Bucket, u8),
+}
+
+impl CKind {
+    #[inline(always)]
+    fn admits(&self, ctx: &Context) -> Admit {
+        match self {
+            CKind::All => Admit::Yes,
+            CKind::Keys(keys) => match ctx.key_attr() {
+                Some(key) if keys.iter().any(|k| **k == *key.text()) => Admit::Yes,
+                _ => Admit::No,
+            },
+            CKind::Rollout {
+                percent,
+                stickiness,
+                group,
+            } => {
+                let bucket = match rollout_key(stickiness, ctx) {
+                    Sticky::Key(k) => group.hashed.rollout_bucket(k),
+                    Sticky::Random => random_bucket(),
+                    Sticky::Missing => return Admit::No,
+                };
+                if bucket.is_in_rollout(*percent) {
+                    Admit::Bucket(bucket, *percent)
+                } else {
+                    Admit::No
+                }
+            }
+        }
     }
 }
 
@@ -468,9 +603,11 @@ enum Sticky<'c> {
     Missing,
 }
 
+/// A present value, empty text included: Yggdrasil buckets `""` like any other
+/// value.
 #[inline(always)]
-fn non_empty(attr: Option<&Attr>) -> Option<&str> {
-    attr.map(Attr::text).filter(|t| !t.is_empty())
+fn present(attr: Option<&Attr>) -> Option<&str> {
+    attr.map(Attr::text)
 }
 
 /// The stickiness value of a rollout (Unleash's `flexibleRollout`): `default` is the
@@ -478,29 +615,29 @@ fn non_empty(attr: Option<&Attr>) -> Option<&str> {
 #[inline(always)]
 fn rollout_key<'c>(stickiness: &CStickiness, ctx: &'c Context) -> Sticky<'c> {
     match stickiness {
-        CStickiness::Default => non_empty(ctx.key_attr())
-            .or_else(|| non_empty(ctx.lookup("sessionId")))
+        CStickiness::Default => present(ctx.key_attr())
+            .or_else(|| present(ctx.lookup("sessionId")))
             .map_or(Sticky::Random, Sticky::Key),
-        CStickiness::Key => non_empty(ctx.key_attr()).map_or(Sticky::Missing, Sticky::Key),
+        CStickiness::Key => present(ctx.key_attr()).map_or(Sticky::Missing, Sticky::Key),
         CStickiness::Random => Sticky::Random,
         CStickiness::Attribute(name) => {
-            non_empty(ctx.lookup(name)).map_or(Sticky::Missing, Sticky::Key)
+            present(ctx.lookup(name)).map_or(Sticky::Missing, Sticky::Key)
         }
     }
 }
 
 /// The stickiness value of a variant split (Unleash's variant seed): `default` is the
-/// key, else `sessionId`, else `remoteAddress`, else random; a missing named
-/// attribute is random.
+/// key, else `sessionId`, else random (Yggdrasil; some SDKs also try
+/// `remoteAddress`); a missing named attribute is random.
 #[inline]
 fn variant_key<'c>(stickiness: &CStickiness, ctx: &'c Context) -> Option<&'c str> {
     match stickiness {
-        CStickiness::Default => non_empty(ctx.key_attr())
-            .or_else(|| non_empty(ctx.lookup("sessionId")))
-            .or_else(|| non_empty(ctx.lookup("remoteAddress"))),
-        CStickiness::Key => non_empty(ctx.key_attr()),
+        CStickiness::Default => {
+            present(ctx.key_attr()).or_else(|| present(ctx.lookup("sessionId")))
+        }
+        CStickiness::Key => present(ctx.key_attr()),
         CStickiness::Random => None,
-        CStickiness::Attribute(name) => non_empty(ctx.lookup(name)),
+        CStickiness::Attribute(name) => present(ctx.lookup(name)),
     }
 }
 
@@ -526,26 +663,47 @@ impl CConstraint {
     #[inline]
     fn holds(&self, ctx: &Context) -> bool {
         let attr = ctx.lookup(&self.attribute);
+        if attr.is_none() && &*self.attribute == "currentTime" {
+            // Yggdrasil reads a missing `currentTime` as the time of evaluation, in
+            // whole seconds, for every operator (dates, strings, lists).
+            let now = operator::now();
+            return match operator::TimeText::new(now) {
+                Some(text) => self.holds_on(Some(text.as_str()), None, Some(now)),
+                None => self.holds_on(None, None, None),
+            };
+        }
+        self.holds_on(attr.map(Attr::text), attr.and_then(Attr::number), None)
+    }
+
+    /// The test on a value given as text, its number (when it is one) and, for a
+    /// defaulted `currentTime`, the instant it stands for.
+    #[inline]
+    fn holds_on(&self, text: Option<&str>, number: Option<f64>, now: Option<Instant>) -> bool {
         let result = match &self.test {
-            Test::In(values) => attr.is_some_and(|a| values.iter().any(|v| **v == *a.text())),
-            Test::NotIn(values) => !attr.is_some_and(|a| values.iter().any(|v| **v == *a.text())),
+            Test::In(values) => text.is_some_and(|t| values.iter().any(|v| **v == *t)),
+            Test::NotIn(values) => !text.is_some_and(|t| values.iter().any(|v| **v == *t)),
             Test::Str {
                 op,
                 values,
                 case_insensitive,
-            } => attr.is_some_and(|a| {
-                let text = a.text();
-                values.iter().any(|v| match (op, case_insensitive) {
-                    (StrOp::Contains, false) => text.contains(&**v),
-                    (StrOp::StartsWith, false) => text.starts_with(&**v),
-                    (StrOp::EndsWith, false) => text.ends_with(&**v),
-                    (StrOp::Contains, true) => operator::contains_ci(text, v),
-                    (StrOp::StartsWith, true) => operator::starts_with_ci(text, v),
-                    (StrOp::EndsWith, true) => operator::ends_with_ci(text, v),
-                })
+            } => text.is_some_and(|value| {
+                // Linear in the value and the operands: `str::contains` is two-way.
+                let test = |text: &str| {
+                    values.iter().any(|v| match op {
+                        StrOp::Contains => text.contains(&**v),
+                        StrOp::StartsWith => text.starts_with(&**v),
+                        StrOp::EndsWith => text.ends_with(&**v),
+                    })
+                };
+                if *case_insensitive {
+                    operator::with_folded(value, test)
+                } else {
+                    test(value)
+                }
             }),
-            Test::Num { op, value } => attr.and_then(Attr::number).is_some_and(|n| match op {
-                Operator::NumEq => n == *value,
+            Test::Num { op, value } => number.is_some_and(|n| match op {
+                // Within an epsilon, as Yggdrasil compares.
+                Operator::NumEq => (n - *value).abs() < f64::EPSILON,
                 Operator::NumGt => n > *value,
                 Operator::NumGte => n >= *value,
                 Operator::NumLt => n < *value,
@@ -553,19 +711,11 @@ impl CConstraint {
                 _ => false,
             }),
             Test::Date { after, at } => {
-                let when = match attr {
-                    Some(a) => operator::parse_datetime(a.text()),
-                    // Unleash's `currentTime` defaults to the time of evaluation.
-                    None if &*self.attribute == "currentTime" => Some(operator::now()),
-                    None => None,
-                };
+                let when = now.or_else(|| text.and_then(operator::parse_datetime));
                 when.is_some_and(|t| if *after { t > *at } else { t < *at })
             }
             Test::Semver { op, value } => {
-                match (
-                    attr.and_then(|a| Version::parse(a.text())),
-                    Version::parse(value),
-                ) {
+                match (text.and_then(Version::parse), Version::parse(value)) {
                     (Some(have), Some(operand)) => {
                         let ord = have.cmp(&operand);
                         match op {
@@ -580,8 +730,8 @@ impl CConstraint {
                     _ => false,
                 }
             }
-            Test::Regex(re) => attr.is_some_and(|a| re.is_match(a.text())),
-            Test::Cidr(ranges) => attr.is_some_and(|a| ranges.iter().any(|r| r.contains(a.text()))),
+            Test::Regex(re) => text.is_some_and(|t| re.is_match(t)),
+            Test::Cidr(ranges) => text.is_some_and(|t| ranges.iter().any(|r| r.contains(t))),
             Test::Never => false,
         };
         result != self.inverted
@@ -647,9 +797,9 @@ fn compile_constraint(c: &Constraint) -> CConstraint {
             },
             None => Test::Never,
         },
-        Operator::Regex => match single().map(|p| Regex::new(p, c.case_insensitive)) {
-            Some(Ok(re)) => Test::Regex(re),
-            _ => Test::Never,
+        Operator::Regex => match single().and_then(|p| Pattern::new(p, c.case_insensitive)) {
+            Some(re) => Test::Regex(re),
+            None => Test::Never,
         },
         Operator::InCidr => {
             // Unparsable entries are skipped; the others still apply.
@@ -1147,12 +1297,28 @@ mod tests {
             ..Rules::default()
         };
         let c = compile(&r, LAYOUT);
+        let via_session = Context::new().attr("sessionId", "s-1");
+        let point = variant_bucket("layout", "s-1", 2);
+        for _ in 0..10 {
+            assert_eq!(
+                c.evaluate(&via_session).0,
+                Value::Variant(if point == 1 { 1 } else { 2 })
+            );
+        }
+        // `remoteAddress` is no seed (as in Yggdrasil): the pick is random.
         let via_address = Context::new().attr("remoteAddress", "10.0.0.1");
-        let point = variant_bucket("layout", "10.0.0.1", 2);
-        assert_eq!(
-            c.evaluate(&via_address).0,
-            Value::Variant(if point == 1 { 1 } else { 2 })
-        );
+        let picks: std::collections::HashSet<Value> =
+            (0..200).map(|_| c.evaluate(&via_address).0).collect();
+        assert_eq!(picks.len(), 2, "{picks:?}");
+        // An empty value is a seed like any other.
+        let empty = Context::with_key("");
+        let point = variant_bucket("layout", "", 2);
+        for _ in 0..10 {
+            assert_eq!(
+                c.evaluate(&empty).0,
+                Value::Variant(if point == 1 { 1 } else { 2 })
+            );
+        }
         r.variant_stickiness = Stickiness::Attribute("tenant".into());
         let c = compile(&r, LAYOUT);
         let tenant = Context::with_key("ignored").attr("tenant", "acme");
@@ -1162,6 +1328,34 @@ mod tests {
                 c.evaluate(&tenant).0,
                 Value::Variant(if point == 1 { 1 } else { 2 })
             );
+        }
+    }
+
+    #[test]
+    fn empty_key_and_empty_group_are_values() {
+        // Yggdrasil buckets `userId: ""` and hashes `groupId: ""` as ":key".
+        for (group, key) in [("g", ""), ("", "user-1"), ("", "")] {
+            let bucket = rollout_bucket(group, key).get();
+            for stickiness in [Stickiness::Default, Stickiness::Key] {
+                let c = compile(
+                    &rules(vec![strategy(
+                        rollout(bucket, stickiness.clone(), group),
+                        vec![],
+                    )]),
+                    BOOL,
+                );
+                assert_eq!(c.evaluate(&Context::with_key(key)).0, Value::Bool(true));
+                if bucket > 1 {
+                    let c = compile(
+                        &rules(vec![strategy(
+                            rollout(bucket - 1, stickiness, group),
+                            vec![],
+                        )]),
+                        BOOL,
+                    );
+                    assert_eq!(c.evaluate(&Context::with_key(key)).0, Value::Bool(false));
+                }
+            }
         }
     }
 

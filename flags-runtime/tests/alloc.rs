@@ -299,3 +299,56 @@ fn every_operator_without_allocation() {
         "all operators"
     );
 }
+
+#[test]
+fn unicode_operands_and_layer_prerequisites_without_allocation() {
+    use flags_runtime::manifest::{LayerPrerequisite, ParentRules};
+    let parent = Rules {
+        strategies: vec![Strategy {
+            kind: StrategyKind::Rollout {
+                percent: 100,
+                stickiness: Stickiness::Default,
+                group_id: "child".into(),
+            },
+            constraints: vec![],
+            variants: vec![],
+            variant_stickiness: Stickiness::Default,
+            pos: Default::default(),
+        }],
+        ..Rules::default()
+    };
+    let rules = Rules {
+        strategies: vec![Strategy {
+            kind: StrategyKind::All,
+            constraints: vec![
+                c("city", Operator::StrContains, &["İSTANBUL"], true),
+                c("city", Operator::Regex, &[r"^\p{Lu}\p{L}+$"], false),
+                c("currentTime", Operator::StrStartsWith, &["2"], false),
+            ],
+            variants: vec![],
+            variant_stickiness: Stickiness::Default,
+            pos: Default::default(),
+        }],
+        prerequisites: vec![LayerPrerequisite {
+            flag: "parent".into(),
+            enabled: true,
+            variants: vec![],
+            parent: Some(Box::new(ParentRules {
+                variants: vec![],
+                rules: parent,
+            })),
+        }],
+        ..Rules::default()
+    };
+    let set = RuleSet::new(vec![FlagDef::bool("child", false).rules(rules)])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ctx = Context::with_key("u").attr("city", "İstanbul");
+    assert_eq!(set.evaluate(0, &ctx).value, Value::Bool(true));
+    assert_eq!(
+        allocations(1000, || {
+            black_box(set.evaluate(0, &ctx));
+        }),
+        0,
+        "unicode operands, a defaulted currentTime and a layer prerequisite"
+    );
+}

@@ -38,7 +38,7 @@
 //! | `remoteAddress` | `All` + `IN_CIDR` on the `remoteAddress` attribute |
 //! | `applicationHostname` | decided once against this machine's host name |
 //! | other strategies | never match (as in Unleash without a custom strategy) |
-//! | constraints (all 19 operators) | `Constraint`, same operator, values trimmed |
+//! | constraints (all 19 operators) | `Constraint`, same operator, values verbatim |
 //! | unknown operator | its strategy never matches |
 //! | segments | their constraints appended to the strategy's; a missing segment: never matches |
 //! | strategy / feature variants | strategy / flag-level `WeightedVariant`s, by name onto the flag's variants |

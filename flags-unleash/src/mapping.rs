@@ -8,29 +8,28 @@
 //!   a strategy naming a segment the payload lacks never matches;
 //! - **unknown operators and strategies** make their strategy never match;
 //! - **`remoteAddress`** becomes an `IN_CIDR` constraint on the `remoteAddress`
-//!   attribute (entries that are not addresses are compared as text);
+//!   attribute (entries that are neither an address nor a range are dropped);
 //!   **`applicationHostname`** is decided once, against this machine's host name;
 //! - **variant overrides** become, before each strategy that uses the toggle's
 //!   variants, one copy of the strategy per override with an `IN` constraint and that
 //!   single variant;
-//! - **dependencies** become constraints: a parent's "enabled" is the disjunction of
-//!   its strategies' conditions, which is exact when those strategies are constraint
-//!   sets (`default`, `userWithId`, 100% rollouts), and the child's strategies are
-//!   crossed with it. A parent whose decision hangs on a rollout bucket cannot be
-//!   written as constraints: if the manifest declares the same prerequisite the
-//!   runtime enforces it; otherwise the child is turned off and a warning says why.
+//! - **dependencies** become the rules' own prerequisites ([`LayerPrerequisite`]),
+//!   each carrying its parent's mapped rules, so the remote layer checks them with
+//!   Unleash's one-level semantics (the parent's enabled state and, when listed, the
+//!   variant its rules pick, even when it is off), rollouts and splits included.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
 use flags_runtime::manifest::{
-    Constraint, Operator, Pos, Rules, Stickiness, Strategy, StrategyKind, WeightedVariant,
+    Constraint, LayerPrerequisite, Operator, ParentRules, Pos, Rules, Stickiness, Strategy,
+    StrategyKind, WeightedVariant,
 };
 
 use crate::payload::{self, ClientFeatures, Dependency, Feature, Segment, Variant};
 
-/// Upper bound on the strategies one toggle may expand into (overrides and
-/// dependencies multiply them); beyond it the toggle is refused with a warning.
+/// Upper bound on the strategies one toggle may expand into (variant overrides
+/// multiply them); beyond it the toggle is refused with a warning.
 pub const MAX_STRATEGIES: usize = 256;
 
 /// What a toggle is mapped onto: an on/off flag, or a flag with these variants (by
@@ -84,7 +83,7 @@ pub enum MapError {
     },
     /// Overrides and dependencies would expand into too many strategies.
     #[error(
-        "toggle `{toggle}`: expands into more than {MAX_STRATEGIES} strategies (overrides × dependencies) (help: simplify its dependencies)"
+        "toggle `{toggle}`: expands into more than {MAX_STRATEGIES} strategies (strategies × variant overrides) (help: use fewer variant overrides)"
     )]
     TooLarge {
         /// The toggle.
@@ -181,12 +180,6 @@ enum AltVariants<'p> {
     Forced { index: usize, variant: &'p Variant },
 }
 
-/// Disjunctive normal form: OR of ANDs of constraints. `[]` is false, `[[]]` true.
-type Dnf = Vec<Vec<Constraint>>;
-
-/// Most terms a dependency condition may have before it is given up on.
-const MAX_TERMS: usize = 64;
-
 impl<'p> Mapper<'p> {
     /// A mapper over `payload`'s toggles and segments.
     #[must_use]
@@ -202,14 +195,26 @@ impl<'p> Mapper<'p> {
         }
     }
 
-    /// Maps `feature` onto a flag of shape `target`. `declared(dependency)` says
-    /// whether the manifest already declares the same prerequisite on the flag (used
-    /// only for dependencies that constraints cannot express).
+    /// Maps `feature` onto a flag of shape `target`. Dependencies become the rules'
+    /// own prerequisites ([`LayerPrerequisite`]), exact for every parent, so
+    /// `_declared` (whether the manifest declares the same prerequisite) no longer
+    /// changes the result; it stays for callers written against the earlier form.
     pub fn map(
         &self,
         feature: &'p Feature,
         target: Target<'_>,
-        declared: &dyn Fn(&Dependency) -> bool,
+        _declared: &dyn Fn(&Dependency) -> bool,
+    ) -> Result<Mapped, MapError> {
+        self.map_as(feature, target, &feature.name)
+    }
+
+    /// [`Mapper::map`], with `rollout_group` as the group of `flexibleRollout`s that
+    /// name none.
+    fn map_as(
+        &self,
+        feature: &'p Feature,
+        target: Target<'_>,
+        rollout_group: &str,
     ) -> Result<Mapped, MapError> {
         let mut notes = Vec::new();
         if !feature.enabled {
@@ -223,66 +228,17 @@ impl<'p> Mapper<'p> {
             });
         }
         let with_variants = matches!(target, Target::Variants(_));
-        let mut alts = self.alternatives(feature, &mut notes);
+        let mut alts = self.alternatives(feature, rollout_group, &mut notes);
         let plain = feature.strategies.is_empty();
         if with_variants {
             alts = with_overrides(alts, feature);
         }
         let expanded = alts.len() > 1;
-        let mut crossed = false;
-        let mut condition: Dnf = vec![Vec::new()];
-        for dep in &feature.dependencies {
-            match self.dependency(dep) {
-                Ok(d) => {
-                    condition = and(&condition, &d).ok_or_else(|| MapError::TooLarge {
-                        toggle: feature.name.clone(),
-                    })?;
-                    crossed = true;
-                }
-                Err(why) if declared(dep) => notes.push(format!(
-                    "toggle `{}`: its dependency on `{}` is enforced by the manifest's prerequisite, not by Unleash's rules ({why})",
-                    feature.name, dep.feature
-                )),
-                Err(why) => {
-                    notes.push(format!(
-                        "toggle `{}`: its dependency on `{}` cannot be expressed ({why}); the flag is off until the dependency is simplified or declared in the manifest (`requires`/`excludes`)",
-                        feature.name, dep.feature
-                    ));
-                    condition = Vec::new();
-                    crossed = true;
-                }
-            }
-        }
-        if condition.is_empty() {
-            // A dependency that can never hold: off, as Unleash evaluates it.
-            return Ok(Mapped {
-                rules: Rules {
-                    enabled: Some(false),
-                    ..Rules::default()
-                },
-                sources: Vec::new(),
-                notes,
-            });
-        }
-        if crossed && condition != [Vec::<Constraint>::new()] {
-            if alts.len().saturating_mul(condition.len()) > MAX_STRATEGIES {
-                return Err(MapError::TooLarge {
-                    toggle: feature.name.clone(),
-                });
-            }
-            alts = alts
-                .iter()
-                .flat_map(|a| {
-                    condition.iter().map(move |term| {
-                        let mut a = a.clone();
-                        a.constraints.extend(term.iter().cloned());
-                        a
-                    })
-                })
-                .collect();
-        } else {
-            crossed = false;
-        }
+        let prerequisites: Vec<LayerPrerequisite> = feature
+            .dependencies
+            .iter()
+            .map(|dep| self.prerequisite(dep, &feature.name))
+            .collect::<Result<_, _>>()?;
         if alts.len() > MAX_STRATEGIES {
             return Err(MapError::TooLarge {
                 toggle: feature.name.clone(),
@@ -299,13 +255,14 @@ impl<'p> Mapper<'p> {
                     .map_or(Stickiness::Default, stickiness),
             ),
         };
-        if plain && !expanded && !crossed {
+        if plain && !expanded {
             // On for everyone, with the feature's variants: no strategy needed.
             return Ok(Mapped {
                 rules: Rules {
                     enabled: Some(true),
                     variants,
                     variant_stickiness,
+                    prerequisites,
                     ..Rules::default()
                 },
                 sources: Vec::new(),
@@ -332,6 +289,7 @@ impl<'p> Mapper<'p> {
                 strategies,
                 variants,
                 variant_stickiness,
+                prerequisites,
             },
             sources,
             notes,
@@ -340,7 +298,12 @@ impl<'p> Mapper<'p> {
 
     /// The alternatives of a toggle's strategies, in order (one `All` when it has
     /// none), without overrides.
-    fn alternatives(&self, feature: &'p Feature, notes: &mut Vec<String>) -> Vec<Alt<'p>> {
+    fn alternatives(
+        &self,
+        feature: &'p Feature,
+        rollout_group: &str,
+        notes: &mut Vec<String>,
+    ) -> Vec<Alt<'p>> {
         if feature.strategies.is_empty() {
             return vec![Alt {
                 kind: StrategyKind::All,
@@ -350,7 +313,7 @@ impl<'p> Mapper<'p> {
         }
         let mut alts = Vec::new();
         for (i, s) in feature.strategies.iter().enumerate() {
-            alts.extend(self.strategy(feature, i, s, notes));
+            alts.extend(self.strategy(feature, i, s, rollout_group, notes));
         }
         alts
     }
@@ -361,6 +324,7 @@ impl<'p> Mapper<'p> {
         feature: &'p Feature,
         index: usize,
         s: &'p payload::Strategy,
+        rollout_group: &str,
         notes: &mut Vec<String>,
     ) -> Vec<Alt<'p>> {
         let mut constraints = Vec::with_capacity(s.constraints.len());
@@ -392,17 +356,16 @@ impl<'p> Mapper<'p> {
             }
         }
         let param = |name: &str| s.parameters.get(name).map(String::as_str);
-        let group = param("groupId").filter(|g| !g.is_empty());
+        // An empty `groupId` is a group id (Yggdrasil hashes ":key"); only a missing
+        // one defaults to the toggle's name.
+        let group = param("groupId");
         let variants = if s.variants.iter().any(|v| v.weight > 0) {
             AltVariants::Own {
                 strategy: index,
                 list: &s.variants,
-                stickiness: s
-                    .variants
-                    .first()
-                    .and_then(|v| v.stickiness.as_deref())
-                    .or(param("stickiness"))
-                    .map_or(Stickiness::Default, stickiness),
+                // Strategy variants are sticky on their strategy's `stickiness`, not
+                // on their own field (Yggdrasil overwrites it).
+                stickiness: param("stickiness").map_or(Stickiness::Default, stickiness),
                 group: group.unwrap_or(&feature.name).to_owned(),
             }
         } else {
@@ -429,55 +392,55 @@ impl<'p> Mapper<'p> {
         };
         match s.name.as_str() {
             "default" => vec![alt(StrategyKind::All, None)],
-            "userWithId" => {
-                let ids = split_list(param("userIds").unwrap_or_default());
-                if ids.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![alt(StrategyKind::Keys(ids), None)]
-                }
-            }
+            "userWithId" => match param("userIds") {
+                Some(ids) => vec![alt(StrategyKind::Keys(split_list(ids)), None)],
+                None => Vec::new(),
+            },
             "flexibleRollout" => rollout(
                 percent(param("rollout")),
                 param("stickiness").map_or(Stickiness::Default, stickiness),
-                group.unwrap_or(&feature.name),
+                group.unwrap_or(rollout_group),
             ),
-            "gradualRolloutUserId" => rollout(
-                percent(param("percentage")),
-                Stickiness::Key,
-                group.unwrap_or_default(),
-            ),
-            "gradualRolloutSessionId" => rollout(
-                percent(param("percentage")),
-                Stickiness::Attribute("sessionId".to_owned()),
-                group.unwrap_or_default(),
-            ),
+            // The legacy rollouts need their `groupId` (empty is fine): Yggdrasil
+            // never matches one without it.
+            "gradualRolloutUserId" => match group {
+                Some(group) => rollout(percent(param("percentage")), Stickiness::Key, group),
+                None => Vec::new(),
+            },
+            "gradualRolloutSessionId" => match group {
+                Some(group) => rollout(
+                    percent(param("percentage")),
+                    Stickiness::Attribute("sessionId".to_owned()),
+                    group,
+                ),
+                None => Vec::new(),
+            },
             "gradualRolloutRandom" => rollout(
                 percent(param("percentage")),
                 Stickiness::Random,
                 &feature.name,
             ),
             "remoteAddress" => {
-                let (ips, other): (Vec<String>, Vec<String>) =
-                    split_list(param("IPs").unwrap_or_default())
-                        .into_iter()
-                        .partition(|e| is_address_or_range(e));
-                let mut alts = Vec::new();
-                for (operator, values) in [(Operator::InCidr, ips), (Operator::In, other)] {
-                    if !values.is_empty() {
-                        alts.push(alt(
-                            StrategyKind::All,
-                            Some(Constraint {
-                                attribute: "remoteAddress".to_owned(),
-                                operator,
-                                values,
-                                inverted: false,
-                                case_insensitive: false,
-                            }),
-                        ));
-                    }
+                // Entries that are neither an address nor a range are dropped, as
+                // in Yggdrasil.
+                let ips: Vec<String> = split_list(param("IPs").unwrap_or_default())
+                    .into_iter()
+                    .filter(|e| is_address_or_range(e))
+                    .collect();
+                if ips.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![alt(
+                        StrategyKind::All,
+                        Some(Constraint {
+                            attribute: "remoteAddress".to_owned(),
+                            operator: Operator::InCidr,
+                            values: ips,
+                            inverted: false,
+                            case_insensitive: false,
+                        }),
+                    )]
                 }
-                alts
             }
             "applicationHostname" => {
                 let names = split_list(param("hostNames").unwrap_or_default());
@@ -498,175 +461,61 @@ impl<'p> Mapper<'p> {
         }
     }
 
-    /// The condition under which `dep` holds, as constraints; `Err` says why it
-    /// cannot be written so.
-    fn dependency(&self, dep: &Dependency) -> Result<Dnf, String> {
-        let Some(parent) = self.by_name.get(dep.feature.as_str()).copied() else {
-            return Ok(Vec::new());
-        };
-        if !parent.dependencies.is_empty() {
-            // Unleash follows one level only: a parent with parents never satisfies.
-            return Ok(Vec::new());
-        }
-        if dep.enabled == Some(false) {
-            let enabled = self.enabled_condition(parent)?;
-            return not(&enabled).ok_or_else(|| too_many(&parent.name));
-        }
-        if dep.variants.is_empty() {
-            return self.enabled_condition(parent);
-        }
-        self.variant_condition(parent, &dep.variants)
-    }
-
-    /// When `parent` is enabled, as constraints.
-    fn enabled_condition(&self, parent: &'p Feature) -> Result<Dnf, String> {
-        if !parent.enabled {
-            return Ok(Vec::new());
-        }
-        let mut terms = Vec::new();
-        for alt in self.alternatives(parent, &mut Vec::new()) {
-            let term = condition(&alt, &parent.name)?;
-            let always = term.is_empty();
-            terms.push(term);
-            if always {
-                break;
-            }
-        }
-        Ok(terms)
-    }
-
-    /// When `parent` is enabled with one of `wanted` as its variant (Unleash's
-    /// `disabled` when it has none), as constraints. Each alternative's variant must
-    /// be the same for every context (one variant with weight, or none).
-    fn variant_condition(&self, parent: &'p Feature, wanted: &[String]) -> Result<Dnf, String> {
-        if !parent.enabled {
-            return Ok(Vec::new());
-        }
-        let alts = with_overrides(self.alternatives(parent, &mut Vec::new()), parent);
-        let mut result: Dnf = Vec::new();
-        let mut none_before: Dnf = vec![Vec::new()];
-        for alt in alts {
-            let term = condition(&alt, &parent.name)?;
-            let name = uniform_variant(&alt, parent)?;
-            if wanted.iter().any(|w| w == name) {
-                let here = and(std::slice::from_ref(&term), &none_before)
-                    .ok_or_else(|| too_many(&parent.name))?;
-                result.extend(here);
-                if result.len() > MAX_TERMS {
-                    return Err(too_many(&parent.name));
+    /// A dependency as a prerequisite of this layer, carrying the parent's rules
+    /// (shaped for the parent's variants, its kill switch kept apart from its
+    /// strategies: Unleash reads a parent's variant even when the parent is off).
+    ///
+    /// A parent's `flexibleRollout` without a `groupId` is bucketed under the
+    /// dependent toggle's name, not the parent's: Yggdrasil evaluates the parent with
+    /// the child's name in its context (its variants keep the parent's name).
+    fn prerequisite(&self, dep: &Dependency, child: &str) -> Result<LayerPrerequisite, MapError> {
+        let parent = match self.by_name.get(dep.feature.as_str()).copied() {
+            // Unleash follows one level only: a parent with dependencies of its own
+            // never satisfies one.
+            Some(parent) if parent.dependencies.is_empty() => {
+                let names = variant_names(parent);
+                let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+                let on = Feature {
+                    enabled: true,
+                    ..parent.clone()
+                };
+                let mut rules = self.map_as(&on, Target::Variants(&refs), child)?.rules;
+                if !parent.enabled {
+                    rules.enabled = Some(false);
                 }
+                Some(Box::new(ParentRules {
+                    variants: names,
+                    rules,
+                }))
             }
-            if term.is_empty() {
-                break;
-            }
-            none_before = and(
-                &none_before,
-                &not(&[term]).ok_or_else(|| too_many(&parent.name))?,
-            )
-            .ok_or_else(|| too_many(&parent.name))?;
-        }
-        Ok(result)
+            _ => None,
+        };
+        Ok(LayerPrerequisite {
+            flag: dep.feature.clone(),
+            enabled: dep.enabled.unwrap_or(true),
+            variants: dep.variants.clone(),
+            parent,
+        })
     }
 }
 
-fn too_many(parent: &str) -> String {
-    format!("the condition on parent `{parent}` has more than {MAX_TERMS} terms")
-}
+/// Stands for "no variant" at index 0 of a parent's variant names; not a name
+/// Unleash allows, so it never equals a real one.
+const NO_VARIANT: &str = "\u{0}none";
 
-/// The constraints under which `alt` matches; `Err` when it depends on a bucket.
-fn condition(alt: &Alt<'_>, parent: &str) -> Result<Vec<Constraint>, String> {
-    let mut term = alt.constraints.clone();
-    match &alt.kind {
-        StrategyKind::All => {}
-        StrategyKind::Keys(keys) => term.push(Constraint {
-            attribute: "userId".to_owned(),
-            operator: Operator::In,
-            values: keys.clone(),
-            inverted: false,
-            case_insensitive: false,
-        }),
-        StrategyKind::Rollout {
-            percent: 100,
-            stickiness,
-            ..
-        } => match stickiness {
-            Stickiness::Default | Stickiness::Random => {}
-            // 100% of those who have the attribute: it must be present and not empty.
-            Stickiness::Key => term.push(present("userId")),
-            Stickiness::Attribute(a) => term.push(present(a)),
-        },
-        StrategyKind::Rollout { percent, .. } => {
-            return Err(format!(
-                "parent `{parent}` has a {percent}% rollout, which depends on a bucket that constraints cannot express"
-            ));
+/// Every variant name a toggle uses, after [`NO_VARIANT`].
+fn variant_names(f: &Feature) -> Vec<String> {
+    let mut names = vec![NO_VARIANT.to_owned()];
+    for v in f
+        .variants
+        .iter()
+        .chain(f.strategies.iter().flat_map(|s| &s.variants))
+    {
+        if !names.contains(&v.name) {
+            names.push(v.name.clone());
         }
     }
-    Ok(term)
-}
-
-/// `attribute` is present and not empty.
-fn present(attribute: &str) -> Constraint {
-    Constraint {
-        attribute: attribute.to_owned(),
-        operator: Operator::Regex,
-        values: vec![".".to_owned()],
-        inverted: false,
-        case_insensitive: false,
-    }
-}
-
-/// The variant name `alt` gives everyone it matches.
-fn uniform_variant<'a>(alt: &'a Alt<'_>, parent: &'a Feature) -> Result<&'a str, String> {
-    let list: &[Variant] = match &alt.variants {
-        AltVariants::Forced { variant, .. } => return Ok(&variant.name),
-        AltVariants::Own { list, .. } => list,
-        AltVariants::Inherit => &parent.variants,
-    };
-    let mut weighted = list.iter().filter(|v| v.weight > 0);
-    match (weighted.next(), weighted.next()) {
-        (None, _) => Ok("disabled"),
-        (Some(v), None) => Ok(&v.name),
-        (Some(_), Some(_)) => Err(format!(
-            "parent `{}` splits between several variants, which depends on a bucket",
-            parent.name
-        )),
-    }
-}
-
-/// `a AND b`; `None` past [`MAX_TERMS`].
-fn and(a: &[Vec<Constraint>], b: &[Vec<Constraint>]) -> Option<Dnf> {
-    if a.len().saturating_mul(b.len()) > MAX_TERMS {
-        return None;
-    }
-    Some(
-        a.iter()
-            .flat_map(|x| {
-                b.iter().map(move |y| {
-                    let mut t = x.clone();
-                    t.extend(y.iter().cloned());
-                    t
-                })
-            })
-            .collect(),
-    )
-}
-
-/// `NOT a`: every term fails, i.e. one of its constraints fails (its inversion holds).
-fn not(a: &[Vec<Constraint>]) -> Option<Dnf> {
-    let mut result: Dnf = vec![Vec::new()];
-    for term in a {
-        let negated: Dnf = term
-            .iter()
-            .map(|c| {
-                vec![Constraint {
-                    inverted: !c.inverted,
-                    ..c.clone()
-                }]
-            })
-            .collect();
-        result = and(&result, &negated)?;
-    }
-    Some(result)
+    names
 }
 
 /// Inserts, before every alternative that uses the feature's variants, one copy per
@@ -680,7 +529,7 @@ fn with_overrides<'p>(alts: Vec<Alt<'p>>, feature: &'p Feature) -> Vec<Alt<'p>> 
         if matches!(alt.variants, AltVariants::Inherit) {
             for (index, variant) in feature.variants.iter().enumerate() {
                 for o in &variant.overrides {
-                    let values = clean(&o.values);
+                    let values = o.values.clone();
                     if values.is_empty() {
                         continue;
                     }
@@ -738,8 +587,13 @@ fn to_strategy(
         ) => {
             // The runtime splits a strategy's variants with its rollout's group, or
             // the flag's name for other kinds: a different `groupId` needs a rollout.
+            // A rollout's own group is the same as its variants' (both its `groupId`,
+            // else the toggle's name) except in a dependency's parent without a
+            // `groupId`, where the rollout takes the dependent's name: the bucket
+            // decides whether the parent is on, so the rollout keeps its group and its
+            // variants are split under it too.
             let same_group = match &kind {
-                StrategyKind::Rollout { group_id, .. } => *group_id == group,
+                StrategyKind::Rollout { .. } => true,
                 _ => group == feature.name,
             };
             if !same_group {
@@ -752,21 +606,10 @@ fn to_strategy(
                         case_insensitive: false,
                     });
                 }
-                kind = match kind {
-                    StrategyKind::Rollout {
-                        percent,
-                        stickiness,
-                        ..
-                    } => StrategyKind::Rollout {
-                        percent,
-                        stickiness,
-                        group_id: group,
-                    },
-                    _ => StrategyKind::Rollout {
-                        percent: 100,
-                        stickiness: Stickiness::Random,
-                        group_id: group,
-                    },
+                kind = StrategyKind::Rollout {
+                    percent: 100,
+                    stickiness: Stickiness::Random,
+                    group_id: group,
                 };
             }
             (
@@ -835,34 +678,21 @@ fn stickiness(text: &str) -> Stickiness {
     }
 }
 
-/// A rollout percentage as Unleash reads it: a number, compared as `bucket <=
-/// percent`, so fractions round down; not a number admits nobody.
+/// A rollout percentage as Yggdrasil reads it: a whole number written in digits
+/// only (no sign, space or fraction), compared as `bucket <= percent`; anything else
+/// admits nobody. Above 100 is 100 (Yggdrasil refuses such a toggle whole; Unleash's
+/// server never sends one).
 fn percent(text: Option<&str>) -> u8 {
-    match text.map(str::trim).and_then(|t| t.parse::<f64>().ok()) {
-        Some(p) if p >= 100.0 => 100,
-        // In range 0..100 after the check above, so the cast is exact.
-        Some(p) if p > 0.0 => p.floor() as u8,
-        _ => 0,
+    match text.and_then(|t| t.parse::<u64>().ok().filter(|_| !t.starts_with('+'))) {
+        Some(p) => u8::try_from(p.min(100)).unwrap_or(100),
+        None => 0,
     }
 }
 
-/// A comma-separated parameter list, entries trimmed, empty ones dropped.
+/// A comma-separated parameter list, entries trimmed; an empty entry stays (it
+/// matches an empty value, as in Yggdrasil).
 fn split_list(text: &str) -> Vec<String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-/// Constraint values as Unleash's SDKs use them: trimmed, empty ones dropped.
-fn clean(values: &[String]) -> Vec<String> {
-    values
-        .iter()
-        .map(|v| v.trim())
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .collect()
+    text.split(',').map(|s| s.trim().to_owned()).collect()
 }
 
 /// An Unleash constraint in the model; `None` for an operator it does not know.
@@ -871,8 +701,10 @@ fn constraint(c: &payload::Constraint) -> Option<Constraint> {
         .iter()
         .find(|(_, _, unleash)| *unleash == c.operator)
         .map(|(op, _, _)| *op)?;
+    // List operands are taken verbatim (not trimmed, empty ones kept), as Yggdrasil
+    // compares them.
     let values = if operator.takes_list() {
-        clean(&c.values)
+        c.values.clone()
     } else {
         c.value.iter().cloned().collect()
     };
@@ -898,9 +730,11 @@ fn is_address_or_range(text: &str) -> bool {
     prefix.is_none_or(|p| p.parse::<u8>().is_ok_and(|p| p <= max))
 }
 
-/// This machine's host name, lower-cased, as `applicationHostname` compares it.
+/// This machine's host name, lower-cased, as `applicationHostname` compares it: the
+/// `hostname` environment variable (lower-case name, as Yggdrasil reads it), else the
+/// system's.
 fn hostname() -> Option<String> {
-    std::env::var("HOSTNAME")
+    std::env::var("hostname")
         .ok()
         .filter(|h| !h.trim().is_empty())
         .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
@@ -928,7 +762,10 @@ mod tests {
     fn percentages_round_down_and_clamp() {
         for (text, expected) in [
             (Some("50"), 50),
-            (Some(" 50.9 "), 50),
+            (Some(" 50.9 "), 0),
+            (Some("50.9"), 0),
+            (Some("+50"), 0),
+            (Some("050"), 50),
             (Some("150"), 100),
             (Some("-3"), 0),
             (Some("NaN"), 0),
@@ -989,77 +826,78 @@ mod tests {
     }
 
     #[test]
-    fn dnf_negation_inverts_each_constraint() {
-        let c = |a: &str| Constraint {
-            attribute: a.to_owned(),
-            operator: Operator::In,
-            values: vec!["x".to_owned()],
-            inverted: false,
-            case_insensitive: false,
-        };
-        // NOT ((a AND b) OR c) = (!a OR !b) AND !c = (!a AND !c) OR (!b AND !c)
-        let n = not(&[vec![c("a"), c("b")], vec![c("c")]]).unwrap_or_default();
-        let shape: Vec<Vec<(String, bool)>> = n
-            .iter()
-            .map(|t| {
-                t.iter()
-                    .map(|c| (c.attribute.clone(), c.inverted))
-                    .collect()
-            })
-            .collect();
-        assert_eq!(
-            shape,
-            [
-                vec![("a".to_owned(), true), ("c".to_owned(), true)],
-                vec![("b".to_owned(), true), ("c".to_owned(), true)]
-            ]
+    fn dependencies_become_layer_prerequisites_with_the_parents_rules() {
+        let p = payload(
+            r#"{"features":[
+            {"name":"parent","enabled":true,"strategies":[{"name":"flexibleRollout","parameters":{"rollout":"30"}}]},
+            {"name":"child","enabled":true,"dependencies":[{"feature":"parent"},{"feature":"gone","enabled":false}]}]}"#,
         );
-        assert_eq!(not(&[]), Some(vec![vec![]]), "NOT false = true");
-        assert_eq!(not(&[vec![]]), Some(vec![]), "NOT true = false");
-    }
+        let m = map(&p, "child", Target::Bool);
+        assert_eq!(m.rules.enabled, Some(true));
+        assert!(m.notes.is_empty(), "{:?}", m.notes);
+        let [on, gone] = &m.rules.prerequisites[..] else {
+            panic!("{:?}", m.rules.prerequisites)
+        };
+        assert_eq!((on.flag.as_str(), on.enabled), ("parent", true));
+        let parent = on
+            .parent
+            .as_deref()
+            .unwrap_or_else(|| panic!("no parent rules"));
+        // Yggdrasil buckets a parent's rollout without `groupId` under the child's name.
+        assert!(matches!(
+            &parent.rules.strategies[0].kind,
+            StrategyKind::Rollout { percent: 30, group_id, .. } if group_id == "child"
+        ));
+        assert_eq!((gone.enabled, gone.parent.is_none()), (false, true));
+        // A dependency on a toggle the payload lacks never holds, as in Yggdrasil.
+        let toggles = crate::Toggles::new(&p).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!toggles.is_enabled("child", &flags_runtime::Context::with_key("user-2")));
 
-    #[test]
-    fn bucket_dependent_parent_turns_the_child_off_unless_declared() {
         let p = payload(
             r#"{"features":[
             {"name":"parent","enabled":true,"strategies":[{"name":"flexibleRollout","parameters":{"rollout":"30"}}]},
             {"name":"child","enabled":true,"dependencies":[{"feature":"parent"}]}]}"#,
         );
-        let child = &p.features[1];
-        let m = Mapper::new(&p)
-            .map(child, Target::Bool, &|_| false)
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(m.rules.enabled, Some(false));
-        assert!(m.notes[0].contains("30% rollout"), "{:?}", m.notes);
-        let m = Mapper::new(&p)
-            .map(child, Target::Bool, &|d| d.feature == "parent")
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(m.rules.enabled, Some(true));
-        assert!(
-            m.notes[0].contains("enforced by the manifest"),
-            "{:?}",
-            m.notes
-        );
+        let toggles = crate::Toggles::new(&p).unwrap_or_else(|e| panic!("{e}"));
+        for i in 0..300 {
+            let user = format!("user-{i}");
+            let in_parent = flags_runtime::bucket::rollout_bucket("child", &user).get() <= 30;
+            assert_eq!(
+                toggles.is_enabled("child", &flags_runtime::Context::with_key(user.as_str())),
+                in_parent,
+                "{user}"
+            );
+        }
     }
 
     #[test]
-    fn too_many_dependency_terms_is_refused() {
-        // Negating a parent with 8 strategies of 2 constraints each gives 2^8 terms.
-        let strategies: Vec<String> = (0..8)
-            .map(|i| {
-                format!(
-                    r#"{{"name":"default","constraints":[{{"contextName":"a{i}","operator":"IN","values":["x"]}},{{"contextName":"b{i}","operator":"IN","values":["y"]}}]}}"#
-                )
-            })
-            .collect();
-        let json = format!(
-            r#"{{"features":[{{"name":"p","enabled":true,"strategies":[{}]}},
-            {{"name":"c","enabled":true,"dependencies":[{{"feature":"p","enabled":false}}]}}]}}"#,
-            strategies.join(",")
+    fn a_parent_with_dependencies_never_satisfies_one() {
+        let p = payload(
+            r#"{"features":[
+            {"name":"root","enabled":true},
+            {"name":"parent","enabled":true,"dependencies":[{"feature":"root"}]},
+            {"name":"child","enabled":true,"dependencies":[{"feature":"parent"}]}]}"#,
         );
-        let p = payload(&json);
-        let m = map(&p, "c", Target::Bool);
-        assert_eq!(m.rules.enabled, Some(false));
-        assert!(m.notes[0].contains("more than 64 terms"), "{:?}", m.notes);
+        let m = map(&p, "child", Target::Bool);
+        assert!(m.rules.prerequisites[0].parent.is_none());
+        let toggles = crate::Toggles::new(&p).unwrap_or_else(|e| panic!("{e}"));
+        let ctx = flags_runtime::Context::with_key("u");
+        assert!(toggles.is_enabled("parent", &ctx));
+        assert!(!toggles.is_enabled("child", &ctx));
+    }
+
+    #[test]
+    fn a_disabled_parent_still_picks_a_variant() {
+        // Unleash reads the parent's variant even when the parent is off.
+        let p = payload(
+            r#"{"features":[
+            {"name":"parent","enabled":false,"variants":[{"name":"blue","weight":1}]},
+            {"name":"child","enabled":true,"dependencies":[{"feature":"parent","enabled":false,"variants":["blue"]}]},
+            {"name":"other","enabled":true,"dependencies":[{"feature":"parent","enabled":false,"variants":["red"]}]}]}"#,
+        );
+        let toggles = crate::Toggles::new(&p).unwrap_or_else(|e| panic!("{e}"));
+        let ctx = flags_runtime::Context::with_key("u");
+        assert!(toggles.is_enabled("child", &ctx));
+        assert!(!toggles.is_enabled("other", &ctx));
     }
 }
