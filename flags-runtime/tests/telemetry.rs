@@ -8,11 +8,12 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Layout, eventually};
+use common::Layout;
 use flags_runtime::manifest::{Rules, Value};
 use flags_runtime::{
     Context, EnvSource, ExposureSampling, Layer, Reason, Registry, Source, SourceError, Update,
 };
+use flags_test_support::wait::wait_until;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
@@ -293,24 +294,25 @@ fn custom_source_on_the_remote_layer() {
         }
     };
     set(Err("503 from the flag service".into()));
-    assert!(eventually(Duration::from_secs(10), || remote::REGISTRY
-        .error_count()
-        == 1));
+    wait_until("the failure to be reported", || {
+        remote::REGISTRY.error_count() == 1
+    });
     assert_eq!(remote::LAYOUT.get(), Layout::Compact);
     // Variant 9 does not exist: the whole update is refused.
     set(Ok(Update::new(vec![
         (common::SEARCH_V2, fixed(Value::Bool(true))),
         (common::LAYOUT, fixed(Value::Variant(9))),
     ])));
-    assert!(eventually(Duration::from_secs(10), || remote::REGISTRY
-        .error_count()
-        == 2));
+    wait_until("the refusal to be reported", || {
+        remote::REGISTRY.error_count() == 2
+    });
     assert!(!remote::SEARCH_V2.get());
     set(Ok(Update::new(vec![(
         common::LAYOUT,
         fixed(Value::Variant(2)),
     )])));
-    assert!(eventually(Duration::from_secs(10), || remote::LAYOUT.get()
-        == Layout::Wide));
+    wait_until("the next good update", || {
+        remote::LAYOUT.get() == Layout::Wide
+    });
     drop(watch);
 }
