@@ -15,6 +15,7 @@ pub fn required() -> bool {
 
 /// The service `what` is absent: prints `skipped: ...` naming `start` (how to provide
 /// it), or panics saying the same when [`required`]. The caller returns after this.
+#[track_caller]
 pub fn absent(what: &str, start: &str) {
     assert!(
         !required(),
@@ -28,6 +29,7 @@ pub fn absent(what: &str, start: &str) {
 
 /// The value of environment variable `var`, which locates the service `what`; `None`
 /// after [`absent`] when it is unset.
+#[track_caller]
 pub fn from_env(var: &str, what: &str, start: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(value) if !value.trim().is_empty() => Some(value),
