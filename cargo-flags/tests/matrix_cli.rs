@@ -7,9 +7,7 @@ fn fixture_manifest(dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("flags.toml");
     std::fs::write(
         &path,
-        "[flags.a]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n\n\
-         [flags.layout]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n\
-         variants = [\"classic\", \"compact\"]\ndefault = \"classic\"\n",
+        flags_test_support::fixtures::bool_and_variant("a", "layout"),
     )
     .unwrap();
     path

@@ -13,8 +13,8 @@ fn workspace(name: &str) -> PathBuf {
     std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
     std::fs::write(
         dir.join("flags.toml"),
-        "[flags.new_checkout]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n\
-         [flags.new_checkout.rollout]\nstages = [1, 10, 100]\nsoak = \"1m\"\n",
+        flags_test_support::fixtures::flag("new_checkout")
+            + "[flags.new_checkout.rollout]\nstages = [1, 10, 100]\nsoak = \"1m\"\n",
     )
     .unwrap();
     dir

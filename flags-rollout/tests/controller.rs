@@ -542,16 +542,19 @@ fn background_ticker_ticks_until_stopped() {
     healthy(&r, 1, 20_000);
     clock.advance(Duration::from_secs(600));
     let next = rx
-        .recv_timeout(Duration::from_secs(10))
+        .recv_timeout(flags_test_support::wait::patience())
         .expect("the ticker advanced the stage");
     assert_eq!(next.percent, 10);
+    // `stop` joins the ticker's thread: once it returns, nothing ticks any more.
     ticker.stop();
     // Stopped: a finished soak with clean traffic no longer advances anything.
     healthy(&r, 10, 20_000);
     clock.advance(Duration::from_secs(600));
-    std::thread::sleep(Duration::from_millis(50));
     assert!(rx.try_recv().is_err());
     assert_eq!(exposure.percent("f"), Some(10));
+    // A tick would have advanced it: the check above was not vacuous.
+    c.tick();
+    assert_eq!(rx.try_recv().map(|p| p.percent), Ok(50));
 }
 
 #[test]
