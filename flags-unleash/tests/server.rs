@@ -64,7 +64,7 @@ impl Server {
             PathBuf::from,
         );
         let http: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(20)))
+            .timeout_global(Some(wait::patience()))
             .http_status_as_error(false)
             .build()
             .into();
@@ -171,7 +171,7 @@ impl Server {
             .token(&self.client)
             .interval(INTERVAL)
             .max_backoff(Duration::from_secs(2))
-            .timeout(Duration::from_secs(5))
+            .timeout(wait::patience())
     }
 }
 

@@ -27,7 +27,7 @@ fn config(url: &str) -> UnleashConfig {
         .instance_id("instance-1")
         .token("default:development.secret")
         .metrics_interval(None)
-        .timeout(Duration::from_secs(5))
+        .timeout(flags_test_support::wait::patience())
 }
 
 fn source(config: UnleashConfig) -> UnleashSource {

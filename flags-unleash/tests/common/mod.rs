@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use flags_test_support::wait::wait_until;
+use flags_test_support::wait::{self, wait_until};
 
 /// A request the mock received.
 #[derive(Clone, Debug)]
@@ -157,7 +157,7 @@ impl Drop for Mock {
 }
 
 fn serve(stream: TcpStream, script: &Mutex<Script>, requests: &Mutex<Vec<Request>>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = stream.set_read_timeout(Some(wait::patience()));
     let Ok(read_half) = stream.try_clone() else {
         return;
     };
