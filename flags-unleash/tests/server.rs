@@ -213,9 +213,8 @@ fn follows_a_real_unleash_server() {
     use client_flags::flags;
     server.remove(SEARCH);
     server.remove(LAYOUT);
-    let dir = std::env::temp_dir().join(format!("flags-unleash-server-{}", std::process::id()));
+    let dir = flags_test_support::scratch::ScratchDir::new("unleash-server");
     let backup = dir.join("unleash-backup.json");
-    let _ = std::fs::remove_dir_all(&dir);
 
     let app = format!("flags-unleash-it-{}", std::process::id());
     let unleash = flags_unleash::start(
@@ -342,5 +341,4 @@ fn follows_a_real_unleash_server() {
     unleash.stop();
     server.remove(SEARCH);
     server.remove(LAYOUT);
-    let _ = std::fs::remove_dir_all(&dir);
 }

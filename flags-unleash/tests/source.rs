@@ -248,7 +248,6 @@ fn the_backup_is_written_and_served_while_the_server_is_down_at_start() {
     });
     assert_eq!(status.get().origin, Some(Origin::Server));
     assert_eq!(std::fs::read(&path).unwrap_or_default(), OFF.as_bytes());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 mod down_flags {

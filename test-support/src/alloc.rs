@@ -2,11 +2,19 @@
 //! by the current thread while counting is on. Other threads (the test harness, a
 //! watch thread) never disturb the count.
 //!
-//! ```ignore
-//! #[global_allocator]
-//! static ALLOCATOR: flags_test_support::alloc::Counting = flags_test_support::alloc::Counting;
+//! ```
+//! use std::hint::black_box;
 //!
-//! assert_eq!(flags_test_support::alloc::allocations(1000, || { /* a read */ }), 0);
+//! use flags_test_support::alloc::{Counting, allocations};
+//!
+//! #[global_allocator]
+//! static ALLOCATOR: Counting = Counting;
+//!
+//! fn main() {
+//!     // Ten allocations and ten frees: the counter sees them.
+//!     assert_eq!(allocations(10, || drop(black_box(vec![1u8; 4]))), 20);
+//!     assert_eq!(allocations(10, || drop(black_box(1 + 1))), 0);
+//! }
 //! ```
 
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -6,11 +6,13 @@
 //! - [`service`]: tests that need an external service (an Unleash server, the Unleash
 //!   client specification, a headless browser) skip when it is absent, unless
 //!   `TEST_REQUIRE_SERVICES=1` (set by `scripts/test.sh`) makes them mandatory;
-//! - [`fixtures`]: small manifests several crates' tests build on.
+//! - [`fixtures`]: small manifests several crates' tests build on;
+//! - [`scratch`]: temporary directories removed when dropped.
 //!
 //! A dev-dependency only: nothing here is part of a published crate.
 
 pub mod alloc;
 pub mod fixtures;
+pub mod scratch;
 pub mod service;
 pub mod wait;

@@ -255,10 +255,7 @@ pub fn dead_url() -> String {
     format!("http://{addr}")
 }
 
-/// A fresh temporary folder for one test.
-pub fn temp_dir(test: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("flags-unleash-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    dir
+/// A fresh temporary folder for one test, removed when dropped.
+pub fn temp_dir(test: &str) -> flags_test_support::scratch::ScratchDir {
+    flags_test_support::scratch::ScratchDir::new(&format!("unleash-{test}"))
 }
