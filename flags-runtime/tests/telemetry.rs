@@ -88,6 +88,9 @@ fn changes_and_rejections_are_events() {
     changes::REGISTRY.init();
     let capture = Capture::default();
     tracing::subscriber::with_default(capture.clone(), || {
+        // Another test thread may have hit the same callsites, without a subscriber, while
+        // this one was being installed, and cached "never" for them: recompute.
+        tracing::callsite::rebuild_interest_cache();
         changes::REGISTRY
             .set_layer(
                 Layer::Remote,
@@ -185,6 +188,9 @@ fn exposure_events_carry_a_salted_hash_not_the_key() {
     let capture = Capture::default();
     let key = "user-secret-42";
     tracing::subscriber::with_default(capture.clone(), || {
+        // Another test thread may have hit the same callsites, without a subscriber, while
+        // this one was being installed, and cached "never" for them: recompute.
+        tracing::callsite::rebuild_interest_cache();
         exposure::REGISTRY.set_exposure_sampling(Some(sampling));
         let ctx = Context::with_key(key);
         for _ in 0..40 {

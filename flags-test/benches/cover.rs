@@ -10,11 +10,15 @@ use std::hint::black_box;
 use flags_test::cover::{Constraints, Factor, Setting, Strategy, generate};
 
 fn main() {
-    for &name in CASES {
-        let (factors, strategy, constraints) = case(name);
-        let plan = generate(&factors, &strategy, &constraints, &[])
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        println!("{name}: {} rows", plan.rows.len());
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not, and divan then
+    // runs each benchmark once as a test: the size table is for benchmark runs only.
+    if std::env::args().any(|a| a == "--bench") {
+        for &name in CASES {
+            let (factors, strategy, constraints) = case(name);
+            let plan = generate(&factors, &strategy, &constraints, &[])
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            println!("{name}: {} rows", plan.rows.len());
+        }
     }
     divan::main();
 }

@@ -519,6 +519,9 @@ fn the_binding_is_reported_at_start_and_when_it_changes() {
     let mock = Mock::start(ON, "\"t1\"");
     let mut src = source(config(&mock.url));
     tracing::subscriber::with_default(capture.clone(), || {
+        // Another test thread may have hit the same callsites, without a subscriber, while
+        // this one was being installed, and cached "never" for them: recompute.
+        tracing::callsite::rebuild_interest_cache();
         assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
         let events = capture.take();
         let warns: Vec<&String> = events
