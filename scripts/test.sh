@@ -2,6 +2,10 @@
 # The whole test suite, from a fresh machine: installs what the tests need (a headless
 # browser for the HTML report test; Unleash's client specification and a real Unleash
 # server with PostgreSQL, on loopback, for the Unleash source), then runs every test.
+#
+# A plain `cargo test` skips the tests whose service is absent and says so; here every
+# service is provided and TEST_REQUIRE_SERVICES=1 turns any such skip into a failure.
+# TEST_TIME_SCALE (default 1) multiplies the tests' deadlines on a slow machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +22,8 @@ echo "==> Unleash client specification (npm) and server (npm + PostgreSQL, loopb
 eval "$(scripts/unleash-spec.sh)"
 eval "$(scripts/unleash-server.sh start)"
 trap 'scripts/unleash-server.sh stop >/dev/null 2>&1 || true' EXIT
+
+export TEST_REQUIRE_SERVICES=1
 
 echo "==> cargo test --workspace"
 cargo test --workspace --all-targets --no-fail-fast

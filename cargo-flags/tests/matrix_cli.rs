@@ -3,13 +3,13 @@
 
 use std::process::Command;
 
+use flags_test_support::scratch::ScratchDir;
+
 fn fixture_manifest(dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("flags.toml");
     std::fs::write(
         &path,
-        "[flags.a]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n\n\
-         [flags.layout]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n\
-         variants = [\"classic\", \"compact\"]\ndefault = \"classic\"\n",
+        flags_test_support::fixtures::bool_and_variant("a", "layout"),
     )
     .unwrap();
     path
@@ -22,11 +22,8 @@ fn cargo_flags(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn tempdir(name: &str) -> std::path::PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("cargo-flags-matrix-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn tempdir(name: &str) -> ScratchDir {
+    ScratchDir::new(&format!("cargo-flags-matrix-{name}"))
 }
 
 #[test]
@@ -74,7 +71,6 @@ fn runs_the_command_per_combination_and_fails_on_the_bad_one() {
         "{}",
         String::from_utf8_lossy(&ok.stdout)
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -102,7 +98,6 @@ fn list_prints_the_plan_and_runs_nothing() {
     );
     // Shard 1 of 2 holds combinations 1 and 3.
     assert_eq!(stdout.lines().count(), 3, "{stdout}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -128,5 +123,4 @@ fn bad_options_and_unknown_flags_exit_2() {
         "sideways",
     ]);
     assert_eq!(out.status.code(), Some(2));
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,9 +2,8 @@
 //! modules, ~80 lines each, 50 flags): checks every count exactly and measures the
 //! wall time of the whole command, with one thread and with one per core.
 //!
-//! Run with `--nocapture` to see the timings. The time budget is generous (a shared
-//! 2-core CI machine, debug build) and catches only gross regressions; the measured
-//! numbers are in the crate's notes.
+//! Run with `--nocapture` to see the timings. They are printed, not asserted: a
+//! loaded CI machine makes any time budget either meaningless or flaky.
 
 mod common;
 
@@ -200,15 +199,8 @@ fn ten_thousand_files() {
         assert_eq!(d["unknown"].as_array().unwrap().len(), unknown);
     }
 
-    let budget = if cfg!(debug_assertions) {
-        Duration::from_secs(90)
-    } else {
-        Duration::from_secs(15)
-    };
-    assert!(
-        wall < budget,
-        "refs took {wall:?} on 10,000 files (budget {budget:?})"
-    );
+    // The times are printed above, not asserted: on a loaded machine any bound is
+    // either loose enough to prove nothing or tight enough to fail for no reason.
     if kept.is_some() {
         std::mem::forget(tree);
     }

@@ -2,19 +2,18 @@
 //! manual transitions land in the state file and the audit log, and `audit verify`
 //! tells an intact log from a torn and from a tampered one.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn workspace(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("cargo-flags-rollout-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+use flags_test_support::scratch::ScratchDir;
+
+fn workspace(name: &str) -> ScratchDir {
+    let dir = ScratchDir::new(&format!("cargo-flags-rollout-{name}"));
     std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
     std::fs::write(
         dir.join("flags.toml"),
-        "[flags.new_checkout]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n\
-         [flags.new_checkout.rollout]\nstages = [1, 10, 100]\nsoak = \"1m\"\n",
+        flags_test_support::fixtures::flag("new_checkout")
+            + "[flags.new_checkout.rollout]\nstages = [1, 10, 100]\nsoak = \"1m\"\n",
     )
     .unwrap();
     dir
@@ -104,7 +103,6 @@ fn manual_transitions_are_persisted_and_audited() {
 
     let o = run(&dir, &["rollout", "advance", "nope"]);
     assert_eq!(o.status.code(), Some(2));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -140,7 +138,6 @@ fn audit_verify_tells_torn_from_tampered() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -179,5 +176,4 @@ fn the_report_shows_the_rollout_stage() {
         "no state file, no stage: {}",
         stdout(&o)
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

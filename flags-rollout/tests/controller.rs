@@ -116,6 +116,9 @@ fn regression_rolls_back_calls_hooks_and_logs_an_error_event() {
     };
     let capture = Capture::default();
     tracing::subscriber::with_default(capture.clone(), || {
+        // Another test thread may have hit the same callsites, without a subscriber, while
+        // this one was being installed, and cached "never" for them: recompute.
+        tracing::callsite::rebuild_interest_cache();
         let r = controller.register("f", clean_plan()).unwrap();
         broken(&r, 1, 30_000);
         s.clock.advance(Duration::from_secs(60));
@@ -163,6 +166,9 @@ fn manual_commands() {
     let capture = Capture::default();
     let r = controller.register("f", clean_plan()).unwrap();
     tracing::subscriber::with_default(capture.clone(), || {
+        // Another test thread may have hit the same callsites, without a subscriber, while
+        // this one was being installed, and cached "never" for them: recompute.
+        tracing::callsite::rebuild_interest_cache();
         let t = controller
             .pause("f", "alice", "looking at a ticket")
             .unwrap();
@@ -542,16 +548,19 @@ fn background_ticker_ticks_until_stopped() {
     healthy(&r, 1, 20_000);
     clock.advance(Duration::from_secs(600));
     let next = rx
-        .recv_timeout(Duration::from_secs(10))
+        .recv_timeout(flags_test_support::wait::patience())
         .expect("the ticker advanced the stage");
     assert_eq!(next.percent, 10);
+    // `stop` joins the ticker's thread: once it returns, nothing ticks any more.
     ticker.stop();
     // Stopped: a finished soak with clean traffic no longer advances anything.
     healthy(&r, 10, 20_000);
     clock.advance(Duration::from_secs(600));
-    std::thread::sleep(Duration::from_millis(50));
     assert!(rx.try_recv().is_err());
     assert_eq!(exposure.percent("f"), Some(10));
+    // A tick would have advanced it: the check above was not vacuous.
+    c.tick();
+    assert_eq!(rx.try_recv().map(|p| p.percent), Ok(50));
 }
 
 #[test]

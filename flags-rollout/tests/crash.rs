@@ -125,7 +125,7 @@ fn sigkill_at_random_moments() {
             }
         });
         // Wait for the child to be in its loop, then kill it at a random moment.
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + flags_test_support::wait::patience() * 2;
         let start = loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = rx
@@ -161,6 +161,8 @@ fn sigkill_at_random_moments() {
             lines.push(line);
         }
         let per_ack = run_start.elapsed().as_micros() as u64 / wanted.max(1);
+        // Not synchronisation: this picks the random moment of the kill, which is the
+        // point of the test; any moment is correct.
         std::thread::sleep(Duration::from_micros(rng.below(per_ack.max(2_000) * 2)));
         child.0.kill().unwrap(); // SIGKILL on Unix
         child.0.wait().unwrap();

@@ -5,64 +5,14 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
-use std::cell::Cell;
 use std::hint::black_box;
 
 use flags_runtime::manifest::{Constraint, Operator, Rules, Stickiness, Strategy, StrategyKind};
 use flags_runtime::{Context, FlagDef, RuleSet, Value};
-
-struct Counting;
-
-thread_local! {
-    static ACTIVE: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<u64> = const { Cell::new(0) };
-}
-
-fn note() {
-    let _ = ACTIVE.try_with(|active| {
-        if active.get() {
-            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-        }
-    });
-}
-
-// SAFETY: every method forwards to the system allocator unchanged; counting only
-// touches const-initialised thread-locals, which never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: AllocLayout) -> *mut u8 {
-        note();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: AllocLayout) -> *mut u8 {
-        note();
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: AllocLayout, new_size: usize) -> *mut u8 {
-        note();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: AllocLayout) {
-        note();
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use flags_test_support::alloc::{Counting, allocations};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// Allocations (and frees) made by this thread while `f` runs `n` times, after one
-/// warm-up run.
-fn allocations(n: usize, mut f: impl FnMut()) -> u64 {
-    f();
-    COUNT.with(|c| c.set(0));
-    ACTIVE.with(|a| a.set(true));
-    for _ in 0..n {
-        f();
-    }
-    ACTIVE.with(|a| a.set(false));
-    COUNT.with(Cell::get)
-}
 
 test_registry!(reg);
 test_registry!(counted);

@@ -1,16 +1,18 @@
 //! Concurrency: snapshots are swapped whole (a reader never sees a mix of two updates
-//! within one snapshot), and publishing fast cells cannot race an override scope into
-//! serving a stale fast value.
+//! within one snapshot), the typed accessors serve only published values and catch up
+//! with the last one, and publishing fast cells cannot race an override scope into
+//! serving a stale fast value. Stress runs bounded by counts of reads, swaps and
+//! scopes, not by time; the loom model covers the protocol itself.
 
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use common::Layout;
 use flags_runtime::manifest::{Rules, Value};
 use flags_runtime::{Context, Layer};
+use flags_test_support::wait::wait_until;
 
 test_registry!(swap);
 test_registry!(race);
@@ -36,34 +38,46 @@ fn state(on: bool) -> Vec<(usize, Rules)> {
     ]
 }
 
+/// Reads each reader makes at least, and swaps the writer makes at least: counts, not
+/// durations, so a loaded machine makes the test slower, never weaker.
+const READS: u64 = 20_000;
+const SWAPS: u64 = 2_000;
+const READERS: usize = 3;
+
+/// What one reader saw.
+#[derive(Default)]
+struct Seen {
+    reads: u64,
+    snapshot_on: bool,
+    snapshot_off: bool,
+    accessor_on: bool,
+    accessor_off: bool,
+}
+
+impl Seen {
+    fn both_states(&self) -> bool {
+        self.snapshot_on && self.snapshot_off && self.accessor_on && self.accessor_off
+    }
+}
+
 #[test]
 fn readers_never_see_a_torn_snapshot() {
     swap::REGISTRY
         .set_layer(Layer::Remote, "writer", state(true))
         .unwrap_or_else(|e| panic!("{e}"));
     let stop = Arc::new(AtomicBool::new(false));
-    let swaps = Arc::new(AtomicU64::new(0));
-    let writer = {
-        let (stop, swaps) = (stop.clone(), swaps.clone());
-        std::thread::spawn(move || {
-            let mut on = false;
-            while !stop.load(Ordering::Relaxed) {
-                swap::REGISTRY
-                    .set_layer(Layer::Remote, "writer", state(on))
-                    .unwrap_or_else(|e| panic!("{e}"));
-                swaps.fetch_add(1, Ordering::Relaxed);
-                on = !on;
-            }
-        })
-    };
-    let readers: Vec<_> = (0..3)
+    // Readers that have made their reads and seen both states, through a snapshot and
+    // through the typed accessors: the writer keeps swapping until every reader is.
+    let satisfied = Arc::new(AtomicUsize::new(0));
+    let readers: Vec<_> = (0..READERS)
         .map(|r| {
-            let stop = stop.clone();
+            let (stop, satisfied) = (stop.clone(), satisfied.clone());
             std::thread::spawn(move || {
                 let ctx = Context::with_key(format!("reader-{r}").as_str());
-                let (mut reads, mut seen_on, mut seen_off) = (0u64, false, false);
+                let mut seen = Seen::default();
+                let mut counted = false;
                 let mut last_generation = 0;
-                while !stop.load(Ordering::Relaxed) || reads < 1000 {
+                while !stop.load(Ordering::Acquire) {
                     let snap = swap::REGISTRY.snapshot();
                     assert!(
                         snap.generation() >= last_generation,
@@ -84,30 +98,71 @@ fn readers_never_see_a_torn_snapshot() {
                         "torn snapshot {}: {bools:?} {layout:?}",
                         snap.generation()
                     );
-                    if on {
-                        seen_on = true;
-                    } else {
-                        seen_off = true;
+                    seen.snapshot_on |= on;
+                    seen.snapshot_off |= !on;
+                    // The typed accessors read fast cells and the per-thread cached
+                    // snapshot: each read is one flag of one published state, so only
+                    // its own flag's values are possible (the manifest default,
+                    // classic, never: the remote layer always holds a layout).
+                    let layout = swap::LAYOUT.get();
+                    assert_ne!(layout, Layout::Classic, "a layout no state had");
+                    let on = swap::SEARCH_V2.get();
+                    seen.accessor_on |= on;
+                    seen.accessor_off |= !on;
+                    let _ = swap::BETA_ROLLOUT.get_for(&ctx);
+                    seen.reads += 1;
+                    if !counted && seen.reads >= READS && seen.both_states() {
+                        counted = true;
+                        satisfied.fetch_add(1, Ordering::Release);
                     }
-                    reads += 1;
                 }
-                (reads, seen_on && seen_off)
+                // The writer has finished (stop is set after its last swap): every
+                // accessor on this thread now serves the final state, whatever this
+                // thread cached before.
+                let last = swap::REGISTRY.snapshot().get(swap::SEARCH_V2);
+                assert_eq!(swap::SEARCH_V2.get(), last, "a stale fast cell or cache");
+                assert_eq!(swap::BETA_ROLLOUT.get_for(&ctx), last);
+                assert_eq!(swap::KILLED.get(), last);
+                assert_eq!(swap::TARGETED.get_for(&ctx), last);
+                let layout = if last { Layout::Compact } else { Layout::Wide };
+                assert_eq!(swap::LAYOUT.get(), layout, "a stale fast cell or cache");
+                seen
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(700));
-    stop.store(true, Ordering::Relaxed);
-    writer.join().unwrap_or_else(|_| panic!("writer"));
-    let mut both = false;
+
+    // The writer, on this thread: it swaps until it has made SWAPS swaps and every
+    // reader is satisfied, checking after each swap that the accessors on its own
+    // thread serve what it just wrote.
+    let ctx = Context::with_key("writer");
+    let mut on = false;
+    let mut swaps = 0u64;
+    let took = wait_until("every reader to see both states", || {
+        // A burst of swaps between checks of the condition.
+        for _ in 0..100 {
+            swap::REGISTRY
+                .set_layer(Layer::Remote, "writer", state(on))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(swap::SEARCH_V2.get(), on, "the writer's own write");
+            assert_eq!(swap::BETA_ROLLOUT.get_for(&ctx), on);
+            let layout = if on { Layout::Compact } else { Layout::Wide };
+            assert_eq!(swap::LAYOUT.get(), layout, "the writer's own write");
+            on = !on;
+            swaps += 1;
+        }
+        // A reader that ended early has failed: stop and let the join report it.
+        readers.iter().any(|r| r.is_finished())
+            || (swaps >= SWAPS && satisfied.load(Ordering::Acquire) == READERS)
+    });
+    stop.store(true, Ordering::Release);
     for r in readers {
-        let (reads, saw_both) = r
+        let seen = r
             .join()
-            .unwrap_or_else(|_| panic!("a reader saw a torn state"));
-        assert!(reads >= 1000);
-        both |= saw_both;
+            .unwrap_or_else(|_| panic!("a reader saw a torn or stale state"));
+        assert!(seen.reads >= READS, "{} reads", seen.reads);
+        assert!(seen.both_states(), "a reader saw one state only");
     }
-    assert!(swaps.load(Ordering::Relaxed) > 10, "the writer swapped");
-    assert!(both, "readers observed both states");
+    eprintln!("{swaps} swaps in {took:?}");
 }
 
 #[test]
@@ -116,9 +171,11 @@ fn an_override_scope_is_never_bypassed_by_a_fast_cell() {
     // manifest default) while another thread repeatedly opens a scope and reads. If
     // publication were not serialised with scope creation, the reader could get the
     // fast (non-overridden) value.
+    const SCOPES: u64 = 2_000;
     let stop = Arc::new(AtomicBool::new(false));
+    let swaps = Arc::new(AtomicU64::new(0));
     let writer = {
-        let stop = stop.clone();
+        let (stop, swaps) = (stop.clone(), swaps.clone());
         std::thread::spawn(move || {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
@@ -132,25 +189,34 @@ fn an_override_scope_is_never_bypassed_by_a_fast_cell() {
                     let _ = race::REGISTRY.clear_layer(Layer::Remote);
                 }
                 n += 1;
+                swaps.store(n, Ordering::Relaxed);
             }
-            n
         })
     };
-    let start = Instant::now();
+    // Scopes until both sides have done their share: SCOPES scopes on this thread and
+    // SCOPES swaps on the writer's, however the two threads are scheduled.
     let mut scopes = 0u64;
-    while start.elapsed() < Duration::from_millis(700) {
-        let _scope = race::REGISTRY.scoped_overrides().set(race::SEARCH_V2, true);
-        for _ in 0..200 {
-            assert!(
-                race::SEARCH_V2.get(),
-                "scope bypassed after {scopes} scopes"
-            );
-            assert!(race::CHECKOUT.get());
+    let took = wait_until("scopes and swaps to interleave", || {
+        for _ in 0..100 {
+            let _scope = race::REGISTRY.scoped_overrides().set(race::SEARCH_V2, true);
+            for _ in 0..200 {
+                assert!(
+                    race::SEARCH_V2.get(),
+                    "scope bypassed after {scopes} scopes"
+                );
+                assert!(race::CHECKOUT.get());
+            }
+            scopes += 1;
         }
-        scopes += 1;
-    }
+        scopes >= SCOPES && swaps.load(Ordering::Relaxed) >= SCOPES
+    });
     stop.store(true, Ordering::Relaxed);
-    let swaps = writer.join().unwrap_or_else(|_| panic!("writer"));
-    assert!(swaps > 10 && scopes > 10, "{swaps} swaps, {scopes} scopes");
+    writer.join().unwrap_or_else(|_| panic!("writer"));
+    let swaps = swaps.load(Ordering::Relaxed);
+    eprintln!("{scopes} scopes and {swaps} swaps in {took:?}");
+    assert!(
+        swaps >= SCOPES && scopes >= SCOPES,
+        "{swaps} swaps, {scopes} scopes"
+    );
     assert!(!race::SEARCH_V2.get());
 }

@@ -5,17 +5,16 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Layout, eventually};
+use common::Layout;
 use flags_runtime::{Context, Layer, Reason};
+use flags_test_support::wait::wait_until;
 
 test_registry!(reg);
 test_registry!(missing);
 
 const INTERVAL: Duration = Duration::from_millis(50);
-/// Generous: the machine running the tests may be loaded.
-const LIMIT: Duration = Duration::from_secs(10);
 
 fn temp_path(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("flags-runtime-{}-{name}.toml", std::process::id()))
@@ -51,12 +50,14 @@ fn good_bad_good() {
         &path,
         "[flags.layout]\nvalue = \"tiny\"\n\n[flags.search_v2]\nvalue = false\n",
     );
-    assert!(
-        eventually(LIMIT, || reg::REGISTRY.error_count() == 1),
-        "the bad file is reported"
-    );
+    wait_until("the bad file to be reported", || {
+        reg::REGISTRY.error_count() == 1
+    });
     // Several more polls: still reported once, last good state in force.
-    std::thread::sleep(INTERVAL * 6);
+    let polled = watch.polls();
+    wait_until("six more polls of the bad file", || {
+        watch.polls() >= polled + 6
+    });
     assert_eq!(reg::REGISTRY.error_count(), 1);
     assert_eq!(reg::LAYOUT.get(), Layout::Compact);
     assert!(reg::SEARCH_V2.get());
@@ -64,9 +65,7 @@ fn good_bad_good() {
 
     // Good again, with new content.
     write(&path, "[flags.layout]\nvalue = \"wide\"\n");
-    let start = Instant::now();
-    assert!(eventually(LIMIT, || reg::LAYOUT.get() == Layout::Wide));
-    let took = start.elapsed();
+    let took = wait_until("the new good file", || reg::LAYOUT.get() == Layout::Wide);
     eprintln!("new good file picked up after {took:?} (interval {INTERVAL:?})");
     // search_v2 is no longer in the file: back to its manifest default.
     assert!(!reg::SEARCH_V2.get());
@@ -74,15 +73,20 @@ fn good_bad_good() {
 
     // Missing file: rejected, reported once, last good stays.
     let _ = std::fs::remove_file(&path);
-    assert!(eventually(LIMIT, || reg::REGISTRY.error_count() == 2));
-    std::thread::sleep(INTERVAL * 4);
+    wait_until("the missing file to be reported", || {
+        reg::REGISTRY.error_count() == 2
+    });
+    let polled = watch.polls();
+    wait_until("four more polls of the missing file", || {
+        watch.polls() >= polled + 4
+    });
     assert_eq!(reg::REGISTRY.error_count(), 2);
     assert_eq!(reg::LAYOUT.get(), Layout::Wide);
 
-    // After the watch is dropped, changes are no longer picked up.
+    // After the watch is stopped, changes are no longer picked up: `stop` has joined
+    // the polling thread, so nothing can read the file any more.
     watch.stop();
     write(&path, "[flags.layout]\nvalue = \"classic\"\n");
-    std::thread::sleep(INTERVAL * 6);
     assert_eq!(reg::LAYOUT.get(), Layout::Wide);
     let _ = std::fs::remove_file(&path);
 }
@@ -95,7 +99,7 @@ fn missing_at_start_then_created() {
     assert_eq!(missing::REGISTRY.error_count(), 1);
     assert_eq!(missing::LAYOUT.get(), Layout::Classic);
     write(&path, "[flags.layout]\nvalue = \"wide\"\n");
-    assert!(eventually(LIMIT, || missing::LAYOUT.get() == Layout::Wide));
+    wait_until("the created file", || missing::LAYOUT.get() == Layout::Wide);
     assert_eq!(missing::REGISTRY.error_count(), 1);
     let _ = std::fs::remove_file(&path);
 }

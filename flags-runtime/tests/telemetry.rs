@@ -8,11 +8,12 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Layout, eventually};
+use common::Layout;
 use flags_runtime::manifest::{Rules, Value};
 use flags_runtime::{
     Context, EnvSource, ExposureSampling, Layer, Reason, Registry, Source, SourceError, Update,
 };
+use flags_test_support::wait::wait_until;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
@@ -87,6 +88,9 @@ fn changes_and_rejections_are_events() {
     changes::REGISTRY.init();
     let capture = Capture::default();
     tracing::subscriber::with_default(capture.clone(), || {
+        // Another test thread may have hit the same callsites, without a subscriber, while
+        // this one was being installed, and cached "never" for them: recompute.
+        tracing::callsite::rebuild_interest_cache();
         changes::REGISTRY
             .set_layer(
                 Layer::Remote,
@@ -184,6 +188,9 @@ fn exposure_events_carry_a_salted_hash_not_the_key() {
     let capture = Capture::default();
     let key = "user-secret-42";
     tracing::subscriber::with_default(capture.clone(), || {
+        // Another test thread may have hit the same callsites, without a subscriber, while
+        // this one was being installed, and cached "never" for them: recompute.
+        tracing::callsite::rebuild_interest_cache();
         exposure::REGISTRY.set_exposure_sampling(Some(sampling));
         let ctx = Context::with_key(key);
         for _ in 0..40 {
@@ -293,24 +300,25 @@ fn custom_source_on_the_remote_layer() {
         }
     };
     set(Err("503 from the flag service".into()));
-    assert!(eventually(Duration::from_secs(10), || remote::REGISTRY
-        .error_count()
-        == 1));
+    wait_until("the failure to be reported", || {
+        remote::REGISTRY.error_count() == 1
+    });
     assert_eq!(remote::LAYOUT.get(), Layout::Compact);
     // Variant 9 does not exist: the whole update is refused.
     set(Ok(Update::new(vec![
         (common::SEARCH_V2, fixed(Value::Bool(true))),
         (common::LAYOUT, fixed(Value::Variant(9))),
     ])));
-    assert!(eventually(Duration::from_secs(10), || remote::REGISTRY
-        .error_count()
-        == 2));
+    wait_until("the refusal to be reported", || {
+        remote::REGISTRY.error_count() == 2
+    });
     assert!(!remote::SEARCH_V2.get());
     set(Ok(Update::new(vec![(
         common::LAYOUT,
         fixed(Value::Variant(2)),
     )])));
-    assert!(eventually(Duration::from_secs(10), || remote::LAYOUT.get()
-        == Layout::Wide));
+    wait_until("the next good update", || {
+        remote::LAYOUT.get() == Layout::Wide
+    });
     drop(watch);
 }

@@ -7,31 +7,23 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use flags_test::runner::{
     self, FlagSelection, Interrupt, Mode, NotRunReason, Outcome, Partition, Pin, RunError,
     RunOptions, RunReport,
 };
+use flags_test_support::{fixtures, wait};
 
 // ---------------------------------------------------------------------------------------
 // Fixtures
 // ---------------------------------------------------------------------------------------
 
 /// A bool flag `a` and a variant flag `b` (classic, compact; default classic).
-const AB: &str = r#"
-[flags.a]
-description = "A"
-owner = "qa"
-kind = "ops"
-
-[flags.b]
-description = "B"
-owner = "qa"
-kind = "ops"
-variants = ["classic", "compact"]
-default = "classic"
-"#;
+fn ab() -> String {
+    fixtures::bool_and_variant("a", "b")
+}
 
 /// Fails only for a=on, b=compact, after printing what it saw.
 const FAIL_ON_A_COMPACT: &str = r#"echo "seen a=[$FLAGS_A] b=[$FLAGS_B] label=[$FLAGS_COMBINATION]"; test "$FLAGS_A" != on || test "$FLAGS_B" != compact"#;
@@ -111,18 +103,15 @@ fn log_of(report: &RunReport, label: &str) -> String {
     std::fs::read_to_string(result.log.as_ref().unwrap()).unwrap()
 }
 
-/// Waits (bounded) for `path` to exist and returns its trimmed contents.
-fn wait_for_file(path: &Path, limit: Duration) -> String {
-    let start = Instant::now();
-    loop {
-        if let Ok(text) = std::fs::read_to_string(path)
-            && !text.trim().is_empty()
-        {
-            return text.trim().to_owned();
-        }
-        assert!(start.elapsed() < limit, "{} did not appear", path.display());
-        std::thread::sleep(Duration::from_millis(5));
-    }
+/// Waits (with the shared generous deadline) for `path` to exist with some text and
+/// returns its trimmed contents.
+fn wait_for_file(path: &Path) -> String {
+    wait::wait_for(&format!("{} to appear", path.display()), || {
+        std::fs::read_to_string(path)
+            .ok()
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty())
+    })
 }
 
 fn process_exists(pid: i32) -> bool {
@@ -347,7 +336,7 @@ fn the_xml_checker_rejects_what_it_must() {
 
 #[test]
 fn the_failing_combination_is_reported_by_label() {
-    let fx = Fixture::new("fail", AB);
+    let fx = Fixture::new("fail", &ab());
     let (report, out) = run(&fx.options(FAIL_ON_A_COMPACT));
 
     assert_eq!(labels(&report), AB_LABELS);
@@ -403,7 +392,7 @@ fn the_failing_combination_is_reported_by_label() {
 
 #[test]
 fn a_passing_run_is_a_success() {
-    let fx = Fixture::new("pass", AB);
+    let fx = Fixture::new("pass", &ab());
     let (report, _) = run(&fx.options("true"));
     assert!(report.success());
     assert_eq!(report.exit_code(), 0);
@@ -412,7 +401,7 @@ fn a_passing_run_is_a_success() {
 
 #[test]
 fn a_command_that_cannot_start_is_an_error_not_a_pass() {
-    let fx = Fixture::new("nostart", AB);
+    let fx = Fixture::new("nostart", &ab());
     let mut opts = fx.options("true");
     opts.command = vec!["/nonexistent/flags-test-command".into()];
     let (report, _) = run(&opts);
@@ -426,7 +415,7 @@ fn a_command_that_cannot_start_is_an_error_not_a_pass() {
 
 #[test]
 fn pins_come_first_and_are_named() {
-    let fx = Fixture::new("pins", AB);
+    let fx = Fixture::new("pins", &ab());
     std::fs::write(fx.path("prod.toml"), "[flags.b]\nvalue = \"compact\"\n").unwrap();
     let mut opts = fx.options("true");
     opts.pins = vec![
@@ -458,7 +447,7 @@ fn pins_come_first_and_are_named() {
 
 #[test]
 fn fail_fast_stops_starting_combinations() {
-    let fx = Fixture::new("failfast", AB);
+    let fx = Fixture::new("failfast", &ab());
     let mut opts = fx.options(r#"test "$FLAGS_B" != compact"#);
     opts.fail_fast = true;
     let (report, _) = run(&opts);
@@ -480,44 +469,16 @@ fn fail_fast_stops_starting_combinations() {
 // Partitions
 // ---------------------------------------------------------------------------------------
 
-const MANY: &str = r#"
-[flags.f1]
-description = "d"
-owner = "o"
-kind = "ops"
-
-[flags.f2]
-description = "d"
-owner = "o"
-kind = "ops"
-
-[flags.f3]
-description = "d"
-owner = "o"
-kind = "ops"
-
-[flags.f4]
-description = "d"
-owner = "o"
-kind = "ops"
-
-[flags.f5]
-description = "d"
-owner = "o"
-kind = "ops"
-excludes = ["f1"]
-
-[flags.layout]
-description = "d"
-owner = "o"
-kind = "ops"
-variants = ["one", "two", "three"]
-default = "two"
-"#;
+/// Five bool flags (`f5` excludes `f1`) and a three-variant `layout`.
+fn many() -> String {
+    let mut m: String = ["f1", "f2", "f3", "f4"].map(fixtures::flag).concat();
+    m += &fixtures::flag("f5").replace("\n\n", "\nexcludes = [\"f1\"]\n\n");
+    m + &fixtures::variant_flag("layout", &["one", "two", "three"], "two")
+}
 
 #[test]
 fn partitions_are_disjoint_and_cover_every_combination() {
-    let fx = Fixture::new("partition", MANY);
+    let fx = Fixture::new("partition", &many());
     let mut opts = fx.options("true");
     opts.mode = Mode::Pairwise;
     opts.pins = Pin::standard();
@@ -572,7 +533,7 @@ fn partition_parsing_rejects_impossible_shards() {
 
 #[test]
 fn junit_is_well_formed_with_one_testcase_per_combination() {
-    let fx = Fixture::new("junit", AB);
+    let fx = Fixture::new("junit", &ab());
     // The failing combination prints characters XML must escape or cannot carry.
     let script = r#"echo "ran $FLAGS_COMBINATION"
 if [ "$FLAGS_A" = on ] && [ "$FLAGS_B" = compact ]; then
@@ -626,7 +587,7 @@ fi"#;
 
 #[test]
 fn several_jobs_give_the_same_results() {
-    let fx = Fixture::new("jobs", AB);
+    let fx = Fixture::new("jobs", &ab());
     let mut opts = fx.options(FAIL_ON_A_COMPACT);
     let (one, _) = run(&opts);
     opts.jobs = 4;
@@ -642,7 +603,7 @@ fn several_jobs_give_the_same_results() {
 fn jobs_really_run_at_the_same_time() {
     // Each combination announces itself, then waits until two have started: with one job
     // at a time this can only time out.
-    let fx = Fixture::new("parallel", AB);
+    let fx = Fixture::new("parallel", &ab());
     let started = fx.path("started");
     std::fs::create_dir_all(&started).unwrap();
     let script = format!(
@@ -927,7 +888,7 @@ fn cargo_jobs_get_their_own_target_dir_only_when_static_flags_vary() {
 
 #[test]
 fn random_runs_report_and_reuse_their_seed() {
-    let fx = Fixture::new("random", MANY);
+    let fx = Fixture::new("random", &many());
     let mut opts = fx.options("true");
     opts.mode = Mode::Random {
         count: 5,
@@ -972,7 +933,7 @@ fn random_runs_report_and_reuse_their_seed() {
 
 #[test]
 fn bad_requests_are_errors_that_say_what_to_do() {
-    let fx = Fixture::new("errors", AB);
+    let fx = Fixture::new("errors", &ab());
     let mut opts = fx.options("true");
     opts.flags = FlagSelection::Named(vec!["bb".into()]);
     let err = runner::plan(&opts).unwrap_err();
@@ -1043,16 +1004,14 @@ fn assert_junit_partial(junit: &Path) {
 
 #[test]
 fn an_interrupt_stops_cleanly_with_a_partial_report() {
-    let fx = Fixture::new("interrupt", AB);
+    let fx = Fixture::new("interrupt", &ab());
     let mut opts = fx.options(&sleeper_script(&fx));
     opts.junit = Some(fx.path("junit.xml"));
     let interrupt = Interrupt::new();
     let trigger = interrupt.clone();
     let pid_file = fx.path("pid");
     let watcher = std::thread::spawn(move || {
-        let pid: i32 = wait_for_file(&pid_file, Duration::from_secs(20))
-            .parse()
-            .unwrap();
+        let pid: i32 = wait_for_file(&pid_file).parse().unwrap();
         trigger.trigger();
         pid
     });
@@ -1061,10 +1020,9 @@ fn an_interrupt_stops_cleanly_with_a_partial_report() {
     let report = runner::run_with(&opts, &interrupt, &mut out).unwrap();
     let out = String::from_utf8(out).unwrap();
     let sleeper = watcher.join().unwrap();
-    assert!(
-        start.elapsed() < Duration::from_secs(15),
-        "the sleeping command was not stopped"
-    );
+    eprintln!("the run stopped after {:?}", start.elapsed());
+    // Had the sleeping command not been stopped, it would have slept its 30 s and
+    // passed: the partial report's STOPPED says it was stopped.
     assert_partial_report(&report, &fx.path("junit.xml"));
     assert!(
         !process_exists(sleeper),
@@ -1078,32 +1036,46 @@ fn an_interrupt_stops_cleanly_with_a_partial_report() {
     assert!(out.contains("NOT RUN"), "{out}");
 }
 
-/// Runs the sleeper (ignoring SIGTERM when `ignore_term`), interrupts it `times` times
-/// once it sleeps, and returns the report and how long the stop took.
-fn interrupt_sleeper(name: &str, ignore_term: bool, times: usize) -> (RunReport, Duration, i32) {
-    let fx = Fixture::new(name, AB);
-    let mut script = sleeper_script(&fx);
-    if ignore_term {
-        // Ignored signals stay ignored across exec, so `sleep` ignores SIGTERM too.
-        script = format!("trap '' TERM; {script}");
-    }
+/// Runs the sleeper ignoring SIGTERM and sleeping an hour (so only a kill ends it),
+/// interrupts it `times` times through `interrupt` once it sleeps, and returns the
+/// report, how long the stop took after the interrupt, and the sleeper's pid. Fails
+/// if the run has not ended after the shared deadline.
+fn interrupt_sleeper(name: &str, times: usize, interrupt: Interrupt) -> (RunReport, Duration, i32) {
+    let fx = Fixture::new(name, &ab());
+    // Ignored signals stay ignored across exec, so `sleep` ignores SIGTERM too.
+    let script = format!(
+        "trap '' TERM; {}",
+        sleeper_script(&fx).replace("exec sleep 30", "exec sleep 3600")
+    );
     let mut opts = fx.options(&script);
     opts.junit = Some(fx.path("junit.xml"));
-    let interrupt = Interrupt::new();
     let trigger = interrupt.clone();
     let pid_file = fx.path("pid");
     let watcher = std::thread::spawn(move || {
-        let pid: i32 = wait_for_file(&pid_file, Duration::from_secs(20))
-            .parse()
-            .unwrap();
+        let pid: i32 = wait_for_file(&pid_file).parse().unwrap();
         for _ in 0..times {
             trigger.trigger();
         }
         (pid, Instant::now())
     });
-    let report = runner::run_with(&opts, &interrupt, &mut Vec::new()).unwrap();
+    let (done, finished) = mpsc::channel();
+    let run = std::thread::spawn(move || {
+        let report = runner::run_with(&opts, &interrupt, &mut Vec::new());
+        let _ = done.send(());
+        report
+    });
     let (sleeper, triggered) = watcher.join().unwrap();
+    if finished.recv_timeout(wait::patience()).is_err() {
+        // SAFETY: plain kill(2), so that a failing test leaves no hour-long sleeper.
+        unsafe { libc::kill(sleeper, libc::SIGKILL) };
+        panic!(
+            "the command ignoring SIGTERM still ran {:?} after the interrupt",
+            wait::patience()
+        );
+    }
     let took = triggered.elapsed();
+    eprintln!("stopped {took:?} after the interrupt");
+    let report = run.join().unwrap().unwrap();
     assert_partial_report(&report, &fx.path("junit.xml"));
     assert!(
         !process_exists(sleeper),
@@ -1114,18 +1086,28 @@ fn interrupt_sleeper(name: &str, ignore_term: bool, times: usize) -> (RunReport,
 
 #[test]
 fn a_command_ignoring_sigterm_is_killed_after_the_grace_period() {
-    let (_, took, _) = interrupt_sleeper("grace", true, 1);
+    // The default grace (3 s). The sleeper sleeps an hour: that the run ended at all
+    // says it was killed; the lower bound says not before the grace period.
+    let (_, took, _) = interrupt_sleeper("grace", 1, Interrupt::new());
     assert!(
         took >= Duration::from_millis(2500),
         "killed before the grace period: {took:?}"
     );
-    assert!(took < Duration::from_secs(15), "{took:?}");
 }
 
 #[test]
 fn a_second_interrupt_kills_at_once() {
-    let (_, took, _) = interrupt_sleeper("forced", true, 2);
-    assert!(took < Duration::from_secs(2), "{took:?}");
+    // A grace period of an hour: only the second interrupt can end the run before the
+    // deadline.
+    let interrupt = Interrupt::new().with_grace(Duration::from_secs(3600));
+    let _ = interrupt_sleeper("forced", 2, interrupt);
+}
+
+#[test]
+fn the_grace_period_can_be_set() {
+    let grace = Duration::from_millis(1500);
+    let (_, took, _) = interrupt_sleeper("own-grace", 1, Interrupt::new().with_grace(grace));
+    assert!(took >= grace, "killed before the grace period: {took:?}");
 }
 
 /// Not a test: the runner process `sigint_stops_a_runner_process` starts and interrupts.
@@ -1148,7 +1130,7 @@ fn sigint_child_runner() {
 
 #[test]
 fn sigint_stops_a_runner_process() {
-    let fx = Fixture::new("sigint", AB);
+    let fx = Fixture::new("sigint", &ab());
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "sigint_child_runner", "--ignored", "--nocapture"])
         .env("FLAGS_RUNNER_TEST_DIR", &fx.dir)
@@ -1162,24 +1144,12 @@ fn sigint_stops_a_runner_process() {
         stdout.read_to_string(&mut text).unwrap();
         text
     });
-    let sleeper: i32 = wait_for_file(&fx.path("pid"), Duration::from_secs(30))
-        .parse()
-        .unwrap();
+    let sleeper: i32 = wait_for_file(&fx.path("pid")).parse().unwrap();
     let runner_pid = i32::try_from(child.id()).unwrap();
     // SAFETY: plain kill(2) on the child started above, which has not been reaped.
     assert_eq!(unsafe { libc::kill(runner_pid, libc::SIGINT) }, 0);
 
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("the runner did not stop after SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let status = wait::wait_for_exit(&mut child, "the runner after SIGINT", 1);
     let out = reader.join().unwrap();
     assert_eq!(status.code(), Some(130), "{out}");
     assert!(

@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::Mock;
 use flags_runtime::{Layer, Registry};
 use flags_unleash::{ClientFeatures, Toggles, UnleashConfig, UnleashContext, UnleashSource, bind};
@@ -304,7 +302,7 @@ proptest! {
         let mock = Mock::start(r#"{"features":[]}"#, "\"0\"");
         let config = UnleashConfig::new(&mock.url, "fuzz")
             .metrics_interval(None)
-            .timeout(Duration::from_secs(5));
+            .timeout(flags_test_support::wait::patience());
         let mut source = UnleashSource::new(config).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(flags::REGISTRY.apply(&mut source), Ok(true));
         for (i, body) in bodies.iter().enumerate() {

@@ -7,20 +7,23 @@
 //! scripts/unleash-server.sh stop
 //! ```
 //!
-//! Without `TEST_UNLEASH_URL` this test fails and says how to start the server;
-//! `TEST_SKIP_UNLEASH_SERVER=1` skips it explicitly.
+//! Without `TEST_UNLEASH_URL` this test prints "skipped: ..." with that command and
+//! passes, unless `TEST_REQUIRE_SERVICES=1` (set by `scripts/test.sh`) makes it
+//! mandatory.
 //!
-//! The test creates toggles through the admin API, sees the accessors follow within
-//! one poll interval, stops the server (the accessors keep the last state; a second
-//! client started meanwhile serves the backup file), restarts it and sees polling
-//! resume, and finds its usage metrics and registration on the server. Every wait is
-//! bounded.
+//! The test creates toggles through the admin API, sees the accessors follow at the
+//! next polls, stops the server (the accessors keep the last state through several
+//! failed polls; a second client started meanwhile serves the backup file), restarts
+//! it and sees polling resume, and finds its usage metrics and registration on the
+//! server. Every wait is for a condition, with a generous deadline
+//! (`TEST_TIME_SCALE` scales it); the times measured are printed, not asserted.
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use flags_runtime::{Context, Layer};
+use flags_test_support::{service, wait};
 use flags_unleash::{Origin, UnleashConfig};
 
 mod client_flags {
@@ -43,19 +46,14 @@ struct Server {
 }
 
 impl Server {
-    /// The server from the environment, or `None` when skipped explicitly.
+    /// The server from the environment, or `None` (after saying so) when it is not
+    /// running and not required.
     fn from_env() -> Option<Server> {
-        let Ok(url) = std::env::var("TEST_UNLEASH_URL") else {
-            if std::env::var("TEST_SKIP_UNLEASH_SERVER").as_deref() == Ok("1") {
-                eprintln!("skipped: TEST_SKIP_UNLEASH_SERVER=1");
-                return None;
-            }
-            panic!(
-                "TEST_UNLEASH_URL is not set: start a local Unleash server with \
-                 `eval \"$(scripts/unleash-server.sh start)\"` from the workspace root \
-                 (or set TEST_SKIP_UNLEASH_SERVER=1 to skip this test explicitly)"
-            );
-        };
+        let url = service::from_env(
+            "TEST_UNLEASH_URL",
+            "an Unleash server",
+            "`eval \"$(scripts/unleash-server.sh start)\"` from the workspace root",
+        )?;
         let var = |name: &str| {
             std::env::var(name).unwrap_or_else(|_| {
                 panic!("{name} is not set: use the exports of scripts/unleash-server.sh start")
@@ -66,7 +64,7 @@ impl Server {
             PathBuf::from,
         );
         let http: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(20)))
+            .timeout_global(Some(wait::patience()))
             .http_status_as_error(false)
             .build()
             .into();
@@ -173,7 +171,7 @@ impl Server {
             .token(&self.client)
             .interval(INTERVAL)
             .max_backoff(Duration::from_secs(2))
-            .timeout(Duration::from_secs(5))
+            .timeout(wait::patience())
     }
 }
 
@@ -191,16 +189,20 @@ impl Drop for Restart<'_> {
     }
 }
 
-/// Waits for `pred`, at most `timeout`; returns how long it took.
-fn wait(what: &str, timeout: Duration, mut pred: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if pred() {
-            return start.elapsed();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("timed out after {timeout:?} waiting for {what}");
+/// Waits for `pred` with the shared generous deadline, prints and returns how long it
+/// took.
+fn wait(what: &str, pred: impl FnMut() -> bool) -> Duration {
+    let took = wait::wait_until(what, pred);
+    eprintln!("{what}: after {:.0} ms", took.as_secs_f64() * 1000.0);
+    took
+}
+
+/// [`wait`] for what the server does on its own schedule (storing metrics and
+/// registrations): twice the deadline.
+fn wait_on_server(what: &str, pred: impl FnMut() -> bool) -> Duration {
+    let took = wait::wait_until_within(what, wait::patience() * 2, pred);
+    eprintln!("{what}: after {:.0} ms", took.as_secs_f64() * 1000.0);
+    took
 }
 
 #[test]
@@ -211,9 +213,8 @@ fn follows_a_real_unleash_server() {
     use client_flags::flags;
     server.remove(SEARCH);
     server.remove(LAYOUT);
-    let dir = std::env::temp_dir().join(format!("flags-unleash-server-{}", std::process::id()));
+    let dir = flags_test_support::scratch::ScratchDir::new("unleash-server");
     let backup = dir.join("unleash-backup.json");
-    let _ = std::fs::remove_dir_all(&dir);
 
     let app = format!("flags-unleash-it-{}", std::process::id());
     let unleash = flags_unleash::start(
@@ -238,8 +239,8 @@ fn follows_a_real_unleash_server() {
         );
     }
 
-    // Created and switched on through the admin API: the accessor follows within one
-    // poll interval (plus the request's own time).
+    // Created and switched on through the admin API: the accessor follows at a next
+    // poll (every INTERVAL).
     server.create(
         SEARCH,
         serde_json::json!({"name": "flexibleRollout", "constraints": [],
@@ -255,22 +256,12 @@ fn follows_a_real_unleash_server() {
     let switched = Instant::now();
     server.switch(SEARCH, true);
     server.switch(LAYOUT, true);
-    let took = wait(
-        "the accessor to flip on",
-        INTERVAL * 5,
-        flags::flags_it_search,
-    );
-    let since_switch = switched.elapsed();
+    wait("the accessor to flip on", flags::flags_it_search);
     eprintln!(
-        "flip seen {:.0} ms after the switch",
-        since_switch.as_secs_f64() * 1000.0
+        "flip seen {:.0} ms after the switch began (poll interval {INTERVAL:?})",
+        switched.elapsed().as_secs_f64() * 1000.0
     );
-    // One poll interval, plus the request's own time (a second on a loaded machine).
-    assert!(
-        took <= INTERVAL + Duration::from_secs(1),
-        "flipped after {took:?}, more than one poll interval ({INTERVAL:?}) and a request"
-    );
-    wait("the variant flag", INTERVAL * 3, || {
+    wait("the variant flag", || {
         flags::flags_it_layout() == flags::FlagsItLayout::Compact
     });
     let v = unleash.variant(flags::FLAGS_IT_LAYOUT, &Context::with_key("u1"));
@@ -283,27 +274,23 @@ fn follows_a_real_unleash_server() {
     for _ in 0..5 {
         assert!(flags::flags_it_search());
     }
-    wait(
-        "usage metrics on the server",
-        Duration::from_secs(60),
-        || {
-            let (_, text) = server.admin(
-                "GET",
-                &format!("/api/admin/client-metrics/features/{SEARCH}/raw?hoursBack=1"),
-                None,
-            );
-            let data: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-            data["data"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|d| d["appName"] == app.as_str())
-                .filter_map(|d| d["yes"].as_u64())
-                .sum::<u64>()
-                >= 5
-        },
-    );
-    wait("the registration", Duration::from_secs(60), || {
+    wait_on_server("usage metrics on the server", || {
+        let (_, text) = server.admin(
+            "GET",
+            &format!("/api/admin/client-metrics/features/{SEARCH}/raw?hoursBack=1"),
+            None,
+        );
+        let data: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        data["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["appName"] == app.as_str())
+            .filter_map(|d| d["yes"].as_u64())
+            .sum::<u64>()
+            >= 5
+    });
+    wait_on_server("the registration", || {
         server
             .admin(
                 "GET",
@@ -314,13 +301,12 @@ fn follows_a_real_unleash_server() {
             == 200
     });
 
-    // The server goes down: the last state stays.
+    // The server goes down: the last state stays, through several failed polls.
     let mut restart = Restart(&server, true);
     server.script("node-stop");
-    wait("a failed poll", INTERVAL * 5, || {
-        unleash.status().consecutive_failures > 0
+    wait("three failed polls", || {
+        unleash.status().consecutive_failures >= 3
     });
-    std::thread::sleep(INTERVAL * 2);
     assert!(
         flags::flags_it_search(),
         "the last state stays while the server is down"
@@ -346,20 +332,13 @@ fn follows_a_real_unleash_server() {
     // Back up: polling resumes and follows a change.
     server.script("node-start");
     restart.1 = false;
-    wait("polling to resume", Duration::from_secs(30), || {
+    wait("polling to resume", || {
         unleash.status().consecutive_failures == 0
     });
     server.switch(SEARCH, false);
-    let took = wait("the accessor to flip off", INTERVAL * 5, || {
-        !flags::flags_it_search()
-    });
-    assert!(
-        took <= INTERVAL + Duration::from_millis(500),
-        "flipped after {took:?}"
-    );
+    wait("the accessor to flip off", || !flags::flags_it_search());
 
     unleash.stop();
     server.remove(SEARCH);
     server.remove(LAYOUT);
-    let _ = std::fs::remove_dir_all(&dir);
 }

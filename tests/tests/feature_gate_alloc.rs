@@ -7,70 +7,20 @@
 //! even with the tests running in parallel: `flags` is never scoped nor counted (its
 //! fast cells serve the values), `scoped` has override scopes, `counted` counts.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
 use std::task::{Context as TaskContext, Poll, Waker};
 
 use flags_runtime::{BoolFlag, Context, Value, feature_gate};
+use flags_test_support::alloc::{Counting, allocations};
 
 flags_runtime::flags!("gate.toml");
 flags_runtime::flags!(mod scoped = "gate.toml");
 flags_runtime::flags!(mod counted = "gate.toml");
 
-struct Counting;
-
-thread_local! {
-    static ACTIVE: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<u64> = const { Cell::new(0) };
-}
-
-fn note() {
-    let _ = ACTIVE.try_with(|active| {
-        if active.get() {
-            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-        }
-    });
-}
-
-// SAFETY: every method forwards to the system allocator unchanged; counting only
-// touches const-initialised thread-locals, which never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note();
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// Allocations (and frees) made by this thread while `f` runs `n` times, after one
-/// warm-up run (first calls register callsites and gates, once per process).
-fn allocations(n: usize, mut f: impl FnMut()) -> u64 {
-    f();
-    COUNT.with(|c| c.set(0));
-    ACTIVE.with(|a| a.set(true));
-    for _ in 0..n {
-        f();
-    }
-    ACTIVE.with(|a| a.set(false));
-    COUNT.with(Cell::get)
-}
 
 // ---- gated functions -------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 //! other source that can only be asked, not listened to. The [`Watch`] handle stops
 //! the thread when dropped.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -27,6 +29,9 @@ const MIN_SETTLING_WAIT: Duration = Duration::from_millis(1);
 pub struct Watch {
     stop: Option<Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// Polls completed (applied, found nothing new, or reported), the first included:
+    /// lets a test wait for a known number of polls instead of for a duration.
+    polls: Arc<AtomicU64>,
 }
 
 impl Watch {
@@ -39,9 +44,11 @@ impl Watch {
         interval: Duration,
     ) -> Watch {
         let _ = registry.apply(&mut source);
+        let polls = Arc::new(AtomicU64::new(1));
         let (stop, stopped) = mpsc::channel::<()>();
         let name = format!("flags-watch:{}", source.name());
         let layer = source.layer();
+        let counter = polls.clone();
         let thread = std::thread::Builder::new().name(name).spawn(move || {
             // Any message or a dropped sender ends the loop; only the timeout polls.
             loop {
@@ -50,6 +57,9 @@ impl Watch {
                 });
                 if let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(wait) {
                     let _ = registry.apply(&mut source);
+                    // Release: whoever sees the new count also sees what the poll
+                    // applied or reported.
+                    counter.fetch_add(1, Ordering::Release);
                 } else {
                     break;
                 }
@@ -59,6 +69,7 @@ impl Watch {
             Ok(thread) => Watch {
                 stop: Some(stop),
                 thread: Some(thread),
+                polls,
             },
             Err(e) => {
                 registry.report_error(
@@ -69,6 +80,7 @@ impl Watch {
                 Watch {
                     stop: None,
                     thread: None,
+                    polls,
                 }
             }
         }
@@ -78,6 +90,15 @@ impl Watch {
     #[must_use]
     pub fn is_running(&self) -> bool {
         self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// How many polls have completed, the one made before the watch started included.
+    /// For tests: a "nothing changed" check is only meaningful after a known number of
+    /// polls, however slowly the machine runs.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn polls(&self) -> u64 {
+        self.polls.load(Ordering::Acquire)
     }
 
     /// Stops polling and waits for the thread to end.

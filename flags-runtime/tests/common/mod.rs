@@ -187,17 +187,3 @@ macro_rules! test_registry {
         }
     };
 }
-
-/// Waits up to `limit` for `check` to hold, polling every few milliseconds.
-pub fn eventually(limit: std::time::Duration, mut check: impl FnMut() -> bool) -> bool {
-    let start = std::time::Instant::now();
-    loop {
-        if check() {
-            return true;
-        }
-        if start.elapsed() > limit {
-            return false;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-}

@@ -37,7 +37,8 @@ use super::interrupt::Interrupt;
 use super::matrix::{Combination, REPORT_VAR};
 use super::report::{CombinationResult, NotRunReason, Outcome, format_duration};
 
-/// How long a command gets to exit after SIGTERM before it is killed.
+/// How long a command gets to exit after SIGTERM before it is killed, unless the
+/// [`Interrupt`] says otherwise.
 const GRACE: Duration = Duration::from_secs(3);
 
 /// The longest pause between two checks of a running command.
@@ -391,15 +392,15 @@ fn wait(child: &mut Child, interrupt: &Interrupt) -> io::Result<(ExitStatus, boo
     }
 }
 
-/// SIGTERM to the child's process group, [`GRACE`] to exit (cut short by a second
-/// interrupt), then SIGKILL.
+/// SIGTERM to the child's process group, [`GRACE`] (or the interrupt's own grace) to
+/// exit, cut short by a second interrupt, then SIGKILL.
 #[cfg(unix)]
 fn terminate(child: &mut Child, interrupt: &Interrupt) -> io::Result<ExitStatus> {
     // The child leads its own group (`process_group(0)`), so its id is the group's, and
     // the child is not reaped yet, so the id still names it.
     let group = libc::pid_t::try_from(child.id()).map_err(io::Error::other)?;
     signal_group(group, libc::SIGTERM);
-    let deadline = Instant::now() + GRACE;
+    let deadline = Instant::now() + interrupt.grace().unwrap_or(GRACE);
     while Instant::now() < deadline && !interrupt.is_forced() {
         if let Some(status) = child.try_wait()? {
             return Ok(status);

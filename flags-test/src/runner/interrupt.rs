@@ -10,6 +10,7 @@ use std::fmt;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// Signals received while a [`SignalGuard`] was installed.
 static SIGNALS: AtomicUsize = AtomicUsize::new(0);
@@ -32,6 +33,7 @@ static SIGNALS: AtomicUsize = AtomicUsize::new(0);
 pub struct Interrupt {
     requests: Arc<AtomicUsize>,
     signals: Option<Arc<SignalGuard>>,
+    grace: Option<Duration>,
 }
 
 impl Interrupt {
@@ -48,7 +50,29 @@ impl Interrupt {
         Ok(Interrupt {
             requests: Arc::default(),
             signals: SignalGuard::install()?.map(Arc::new),
+            grace: None,
         })
+    }
+
+    /// How long a running command gets to exit after SIGTERM before it is killed
+    /// (3 s unless set): longer for commands that clean up, shorter to stop at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use flags_test::runner::Interrupt;
+    ///
+    /// let interrupt = Interrupt::new().with_grace(Duration::from_secs(10));
+    /// assert_eq!(interrupt.grace(), Some(Duration::from_secs(10)));
+    /// ```
+    #[must_use]
+    pub fn with_grace(mut self, grace: Duration) -> Self {
+        self.grace = Some(grace);
+        self
+    }
+
+    /// The grace period set with [`Interrupt::with_grace`], if any.
+    pub fn grace(&self) -> Option<Duration> {
+        self.grace
     }
 
     /// Asks the run to stop; asking twice also skips the grace period of running

@@ -5,11 +5,13 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use flags_test_support::wait::{self, wait_until};
 
 /// A request the mock received.
 #[derive(Clone, Debug)]
@@ -18,6 +20,8 @@ pub struct Request {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When the mock began reading it.
+    pub at: Instant,
 }
 
 impl Request {
@@ -44,6 +48,7 @@ pub struct Script {
 
 pub struct Mock {
     pub url: String,
+    addr: SocketAddr,
     script: Arc<Mutex<Script>>,
     requests: Arc<Mutex<Vec<Request>>>,
     stop: Arc<AtomicBool>,
@@ -58,13 +63,8 @@ impl Mock {
     /// A mock serving `body` with ETag `etag`.
     pub fn start(body: &str, etag: &str) -> Mock {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
-        listener
-            .set_nonblocking(true)
-            .unwrap_or_else(|e| panic!("{e}"));
-        let url = format!(
-            "http://{}",
-            listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
-        );
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let url = format!("http://{addr}");
         let script = Arc::new(Mutex::new(Script {
             body: body.as_bytes().to_vec(),
             etag: etag.to_owned(),
@@ -76,19 +76,21 @@ impl Mock {
         let thread = {
             let (script, requests, stop) = (script.clone(), requests.clone(), stop.clone());
             std::thread::spawn(move || {
-                // Bounded: a test that forgets to stop the mock does not leave it
-                // running past two minutes.
-                let deadline = Instant::now() + Duration::from_secs(120);
-                while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-                    match listener.accept() {
-                        Ok((stream, _)) => serve(stream, &script, &requests),
-                        Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                // A blocking accept: dropping the mock sets `stop` and then connects
+                // once to wake it.
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::Acquire) {
+                        break;
+                    }
+                    if let Ok(stream) = stream {
+                        serve(stream, &script, &requests);
                     }
                 }
             })
         };
         Mock {
             url,
+            addr,
             script,
             requests,
             stop,
@@ -127,28 +129,27 @@ impl Mock {
             .collect()
     }
 
-    /// Waits (bounded) until `pred` holds for the recorded requests.
-    pub fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&[Request]) -> bool) {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if pred(&lock(&self.requests)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!(
-            "timed out after {timeout:?} waiting for {what}; requests: {:?}",
+    /// Waits (with the shared generous deadline) until `pred` holds for the recorded
+    /// requests; the timeout message lists them.
+    pub fn wait_for(&self, what: &str, pred: impl Fn(&[Request]) -> bool) {
+        let seen = || {
             self.requests()
                 .iter()
                 .map(|r| format!("{} {}", r.method, r.path))
                 .collect::<Vec<_>>()
-        );
+        };
+        let what = format!("{what} (requests when the wait began: {:?})", seen());
+        let took = wait_until(&what, || pred(&lock(&self.requests)));
+        eprintln!("{what}: after {took:?}");
     }
 }
 
 impl Drop for Mock {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.store(true, Ordering::Release);
+        // Wakes the blocking accept; if the connection fails the thread is not
+        // waiting in accept, and it sees `stop` at its next turn.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5));
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -156,11 +157,11 @@ impl Drop for Mock {
 }
 
 fn serve(stream: TcpStream, script: &Mutex<Script>, requests: &Mutex<Vec<Request>>) {
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = stream.set_read_timeout(Some(wait::patience()));
     let Ok(read_half) = stream.try_clone() else {
         return;
     };
+    let at = Instant::now();
     let mut reader = BufReader::new(read_half);
     let mut line = String::new();
     if reader.read_line(&mut line).is_err() || line.is_empty() {
@@ -191,6 +192,7 @@ fn serve(stream: TcpStream, script: &Mutex<Script>, requests: &Mutex<Vec<Request
         path,
         headers,
         body,
+        at,
     };
     let script = lock(script).clone();
     let response = respond(&request, &script);
@@ -253,22 +255,7 @@ pub fn dead_url() -> String {
     format!("http://{addr}")
 }
 
-/// A fresh temporary folder for one test.
-pub fn temp_dir(test: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("flags-unleash-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    dir
-}
-
-/// Waits (bounded) until `pred` holds.
-pub fn eventually(what: &str, timeout: Duration, mut pred: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if pred() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("timed out after {timeout:?} waiting for {what}");
+/// A fresh temporary folder for one test, removed when dropped.
+pub fn temp_dir(test: &str) -> flags_test_support::scratch::ScratchDir {
+    flags_test_support::scratch::ScratchDir::new(&format!("unleash-{test}"))
 }
