@@ -1047,9 +1047,31 @@ fn read_constraint(
     })
 }
 
-/// The compiled-size limit for `regex` operands, in bytes: the run time builds every
-/// pattern with this limit, so a pattern that passes here compiles there.
-pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// Most bytes of the compiled program of one `regex` operand: the `regex` crate's
+/// default, which Unleash's engine uses too, so both accept the same patterns.
+pub const REGEX_SIZE_LIMIT: usize = 10 * (1 << 20);
+/// Most bytes of one `regex` operand's lazy-DFA cache, per thread (the `regex`
+/// crate's default).
+pub const REGEX_DFA_SIZE_LIMIT: usize = 2 * (1 << 20);
+/// Deepest nesting of groups and repetitions in a `regex` operand (the `regex`
+/// crate's default).
+pub const REGEX_NEST_LIMIT: u32 = 250;
+
+/// Compiles a `regex` operand within the limits above: the one builder that both the
+/// manifest check and the run-time evaluation use, so a pattern accepted here
+/// behaves the same there.
+///
+/// # Errors
+///
+/// The `regex` crate's error when the pattern does not compile within the limits.
+pub fn build_regex(pattern: &str, case_insensitive: bool) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(case_insensitive)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
+        .nest_limit(REGEX_NEST_LIMIT)
+        .build()
+}
 
 /// Whether `pattern` compiles as a `regex` constraint operand: the `regex` crate's
 /// syntax, within [`REGEX_SIZE_LIMIT`]. `Err` says what is wrong, on one line.
@@ -1060,10 +1082,7 @@ pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// assert!(flags_manifest::check_regex("a{1000}{1000}", false).is_err());
 /// ```
 pub fn check_regex(pattern: &str, case_insensitive: bool) -> Result<(), String> {
-    regex::RegexBuilder::new(pattern)
-        .case_insensitive(case_insensitive)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
+    build_regex(pattern, case_insensitive)
         .map(drop)
         .map_err(|e| match e {
             regex::Error::CompiledTooBig(limit) => format!(

@@ -71,14 +71,14 @@ pub(crate) fn with_folded<R>(text: &str, mut f: impl FnMut(&str) -> R) -> R {
 }
 
 /// Most bytes of the compiled program of one `regex` operand (the `regex` crate's
-/// default).
-pub const REGEX_SIZE_LIMIT: usize = 10 * (1 << 20);
+/// default; the manifest checks operands with the same limits).
+pub const REGEX_SIZE_LIMIT: usize = flags_manifest::REGEX_SIZE_LIMIT;
 /// Most bytes of one `regex` operand's lazy-DFA cache, per thread (the `regex`
 /// crate's default).
-pub const REGEX_DFA_SIZE_LIMIT: usize = 2 * (1 << 20);
+pub const REGEX_DFA_SIZE_LIMIT: usize = flags_manifest::REGEX_DFA_SIZE_LIMIT;
 /// Deepest nesting of groups and repetitions in a `regex` operand (the `regex`
 /// crate's default).
-pub const REGEX_NEST_LIMIT: u32 = 250;
+pub const REGEX_NEST_LIMIT: u32 = flags_manifest::REGEX_NEST_LIMIT;
 
 /// A compiled `regex` operand; equal when written the same.
 #[derive(Clone)]
@@ -90,12 +90,7 @@ pub(crate) struct Pattern {
 impl Pattern {
     /// Compiles `pattern` within the size limits; `None` when it does not compile.
     pub(crate) fn new(pattern: &str, case_insensitive: bool) -> Option<Pattern> {
-        regex::RegexBuilder::new(pattern)
-            .case_insensitive(case_insensitive)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
-            .nest_limit(REGEX_NEST_LIMIT)
-            .build()
+        flags_manifest::build_regex(pattern, case_insensitive)
             .ok()
             .map(|re| Pattern {
                 re,

@@ -1178,7 +1178,7 @@ const UNREALISED_A: &str = r#"if [ "$FLAGS_A" = on ]; then echo "flags.toml: fla
 
 #[test]
 fn a_combination_reported_unrealised_is_never_a_pass() {
-    let fx = Fixture::new("unrealised", AB);
+    let fx = Fixture::new("unrealised", &ab());
     let mut opts = fx.options(UNREALISED_A);
     opts.junit = Some(fx.path("junit.xml"));
     let (report, out) = run(&opts);
