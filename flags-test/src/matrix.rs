@@ -6,10 +6,12 @@
 //! combination that failed by its flag values.
 
 use std::any::Any;
+use std::cell::RefCell;
 use std::fmt::Debug;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{self, AssertUnwindSafe, Location, catch_unwind};
 use std::pin::Pin as StdPin;
+use std::sync::Once;
 use std::task::{Context as TaskContext, Poll};
 
 use flags_runtime::{Overrides, Registry};
@@ -211,6 +213,7 @@ impl FlagMatrix {
         Ok(cases)
     }
 
+    #[track_caller]
     fn cases_or_panic(&self) -> Vec<Case> {
         match self.cases() {
             Ok(cases) => cases,
@@ -219,7 +222,9 @@ impl FlagMatrix {
     }
 
     /// Runs `body` once per combination, then fails listing every combination whose run
-    /// panicked.
+    /// panicked. The final failure is reported at the caller's location, and each failing
+    /// combination names where its own panic happened.
+    #[track_caller]
     pub fn run(self, mut body: impl FnMut(&Case)) {
         self.run_result(|case| {
             body(case);
@@ -229,66 +234,75 @@ impl FlagMatrix {
 
     /// Runs `body` once per combination; a combination fails when `body` panics or
     /// returns `Err`. Fails at the end listing every failing combination.
+    #[track_caller]
     pub fn run_result<E: Debug>(self, mut body: impl FnMut(&Case) -> Result<(), E>) {
         let cases = self.cases_or_panic();
+        record_panic_locations();
         // One scope for the whole run keeps the registry in scoped mode, so each case
         // only pushes its own values instead of switching every flag's fast path.
         let _outer = self.registry.scoped_overrides();
         let mut failures = Vec::new();
         for case in &cases {
-            let outcome = case
-                .overrides
-                .run(|| catch_unwind(AssertUnwindSafe(|| body(case))));
+            let outcome = case.overrides.run(|| catch_with_location(|| body(case)));
             if let Some(why) = failure(outcome) {
                 failures.push((case.label.clone(), why));
             }
         }
-        report(cases.len(), &failures);
+        report(cases.len(), &failures, Location::caller());
     }
 
     /// [`run`](Self::run) for an async body: each combination's future runs inside
     /// its own override scope, which follows the future across threads.
-    pub async fn run_async<F, Fut>(self, mut body: F)
+    ///
+    /// A plain function returning a future rather than an `async fn`, so that it can
+    /// take the caller's location (`#[track_caller]` does not apply to `async fn`); the
+    /// final failure's message names that location.
+    #[track_caller]
+    pub fn run_async<F, Fut>(self, mut body: F) -> impl Future<Output = ()>
     where
         F: FnMut(Case) -> Fut,
         Fut: Future<Output = ()>,
     {
-        self.run_async_result(|case| {
+        self.run_async_result(move |case| {
             let fut = body(case);
             async move {
                 fut.await;
                 Ok::<(), NoError>(())
             }
         })
-        .await;
     }
 
     /// [`run_result`](Self::run_result) for an async body.
-    pub async fn run_async_result<F, Fut, E>(self, mut body: F)
+    #[track_caller]
+    pub fn run_async_result<F, Fut, E>(self, mut body: F) -> impl Future<Output = ()>
     where
         F: FnMut(Case) -> Fut,
         Fut: Future<Output = Result<(), E>>,
         E: Debug,
     {
+        let caller = Location::caller();
         let cases = self.cases_or_panic();
-        let total = cases.len();
-        let mut failures = Vec::new();
-        for case in cases {
-            let label = case.label.clone();
-            let overrides = case.overrides.clone();
-            let fut = match catch_unwind(AssertUnwindSafe(|| body(case))) {
-                Ok(fut) => fut,
-                Err(panic) => {
-                    failures.push((label, panic_message(&panic)));
-                    continue;
+        record_panic_locations();
+        async move {
+            let total = cases.len();
+            let mut failures = Vec::new();
+            for case in cases {
+                let label = case.label.clone();
+                let overrides = case.overrides.clone();
+                let fut = match catch_with_location(|| body(case)) {
+                    Ok(fut) => fut,
+                    Err(why) => {
+                        failures.push((label, why.to_string()));
+                        continue;
+                    }
+                };
+                let outcome = CatchUnwind(Box::pin(overrides.scope(fut))).await;
+                if let Some(why) = failure(outcome) {
+                    failures.push((label, why));
                 }
-            };
-            let outcome = CatchUnwind(Box::pin(overrides.scope(fut))).await;
-            if let Some(why) = failure(outcome) {
-                failures.push((label, why));
             }
+            report(total, &failures, caller);
         }
-        report(total, &failures);
     }
 }
 
@@ -296,25 +310,90 @@ impl FlagMatrix {
 #[derive(Debug)]
 enum NoError {}
 
-fn failure<E: Debug>(outcome: Result<Result<(), E>, Box<dyn Any + Send>>) -> Option<String> {
+fn failure<E: Debug>(outcome: Result<Result<(), E>, Panicked>) -> Option<String> {
     match outcome {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(format!("returned Err({e:?})")),
-        Err(panic) => Some(panic_message(&panic)),
+        Err(panicked) => Some(panicked.to_string()),
     }
 }
 
-fn panic_message(panic: &Box<dyn Any + Send>) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        format!("panicked: {s}")
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        format!("panicked: {s}")
+/// A caught panic: its message and, when the panic hook saw it, where it happened.
+struct Panicked {
+    message: Option<String>,
+    location: Option<String>,
+}
+
+impl std::fmt::Display for Panicked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("panicked")?;
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        if let Some(location) = &self.location {
+            write!(f, ", at {location}")?;
+        }
+        Ok(())
+    }
+}
+
+thread_local! {
+    /// Where the last panic on this thread happened, as the panic hook saw it: a caught
+    /// payload carries only the message, and the location is what points at the line of
+    /// the user's test that failed.
+    static LAST_PANIC_AT: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Chains a panic hook, once per process, that notes each panic's location for
+/// [`catch_with_location`] before handing over to the hook that was there (so the usual
+/// "panicked at" line is still printed). Installed when a matrix first runs, never
+/// while a panic is in progress.
+fn record_panic_locations() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            let at = info.location().map(|l| l.to_string());
+            // `try_with`: a panic while this thread's locals are being destroyed has
+            // nowhere to be noted, and must not panic again.
+            let _ = LAST_PANIC_AT.try_with(|last| {
+                if let Ok(mut last) = last.try_borrow_mut() {
+                    *last = at;
+                }
+            });
+            previous(info);
+        }));
+    });
+}
+
+/// `catch_unwind`, keeping the panic's location beside its message.
+fn catch_with_location<T>(f: impl FnOnce() -> T) -> Result<T, Panicked> {
+    clear_last_panic();
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| panicked(&payload))
+}
+
+fn clear_last_panic() {
+    let _ = LAST_PANIC_AT.try_with(|last| last.borrow_mut().take());
+}
+
+fn panicked(payload: &Box<dyn Any + Send>) -> Panicked {
+    let message = if let Some(s) = payload.downcast_ref::<&str>() {
+        Some((*s).to_owned())
     } else {
-        "panicked".to_owned()
-    }
+        payload.downcast_ref::<String>().cloned()
+    };
+    let location = LAST_PANIC_AT
+        .try_with(|last| last.borrow_mut().take())
+        .ok()
+        .flatten();
+    Panicked { message, location }
 }
 
-fn report(total: usize, failures: &[(String, String)]) {
+/// Fails the test once, listing every failing combination. `caller` is where the user's
+/// test called the matrix: the synchronous runs panic there (`#[track_caller]`), and an
+/// async run, which cannot, names it in the message.
+#[track_caller]
+fn report(total: usize, failures: &[(String, String)], caller: &'static Location<'static>) {
     if failures.is_empty() {
         return;
     }
@@ -322,6 +401,7 @@ fn report(total: usize, failures: &[(String, String)]) {
     for (label, why) in failures {
         msg.push_str(&format!("\n  {label}: {why}"));
     }
+    msg.push_str(&format!("\n(matrix run at {caller})"));
     panic!("{msg}");
 }
 
@@ -330,14 +410,14 @@ fn report(total: usize, failures: &[(String, String)]) {
 struct CatchUnwind<F>(StdPin<Box<F>>);
 
 impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, Box<dyn Any + Send>>;
+    type Output = Result<F::Output, Panicked>;
 
     fn poll(mut self: StdPin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let fut = self.0.as_mut();
-        match catch_unwind(AssertUnwindSafe(move || fut.poll(cx))) {
+        match catch_with_location(move || fut.poll(cx)) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
-            Err(panic) => Poll::Ready(Err(panic)),
+            Err(panicked) => Poll::Ready(Err(panicked)),
         }
     }
 }

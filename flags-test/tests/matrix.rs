@@ -283,3 +283,106 @@ fn attribute_form_with_result() -> Result<(), String> {
     }
     Ok(())
 }
+
+thread_local! {
+    static PANICKED_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, which must panic, and returns where its panic was raised, as a panic hook
+/// sees it. The hook is chained once and only records into this thread's slot, so
+/// tests running in parallel are not disturbed.
+fn panic_location(f: impl FnOnce()) -> String {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let at = info.location().map(|l| l.to_string());
+            let _ = PANICKED_AT.try_with(|slot| *slot.borrow_mut() = at);
+            previous(info);
+        }));
+    });
+    PANICKED_AT.with(|slot| slot.borrow_mut().take());
+    let _ = panic_text(f);
+    PANICKED_AT
+        .with(|slot| slot.borrow_mut().take())
+        .expect("the hook saw the panic")
+}
+
+#[test]
+fn a_failing_combination_names_the_line_of_the_test_that_failed() {
+    let mut assert_line = 0;
+    let msg = panic_text(|| {
+        FlagMatrix::new(&flags::REGISTRY)
+            .flags(["fast_tax", "currency"])
+            .exhaustive()
+            .run(|_| {
+                assert_line = line!() + 1;
+                assert!(!(flags::fast_tax() && flags::currency() == flags::Currency::Jpy));
+            });
+    });
+    let at = format!("{}:{assert_line}:", file!());
+    assert!(
+        msg.contains("fast_tax=on, currency=jpy: panicked: ") && msg.contains(&at),
+        "the failure should name {at}: {msg}"
+    );
+}
+
+#[test]
+fn the_matrix_fails_at_the_callers_line_not_inside_flags_test() {
+    let mut run_line = 0;
+    let at = panic_location(|| {
+        let matrix = FlagMatrix::new(&flags::REGISTRY)
+            .flags(["currency"])
+            .exhaustive();
+        run_line = line!() + 1;
+        matrix.run(|_| assert_ne!(flags::currency(), flags::Currency::Jpy));
+    });
+    assert_eq!(at, format!("{}:{run_line}:16", file!()));
+
+    // The Result form too.
+    let at = panic_location(|| {
+        let matrix = FlagMatrix::new(&flags::REGISTRY)
+            .flags(["currency"])
+            .exhaustive();
+        run_line = line!() + 1;
+        matrix.run_result(|_| {
+            if flags::currency() == flags::Currency::Jpy {
+                Err(1)
+            } else {
+                Ok(())
+            }
+        });
+    });
+    assert_eq!(at, format!("{}:{run_line}:16", file!()));
+}
+
+#[test]
+fn an_async_matrix_names_the_callers_line_in_its_failure() {
+    let mut run_line = 0;
+    let msg = panic_text(|| {
+        let matrix = FlagMatrix::new(&flags::REGISTRY)
+            .flags(["currency"])
+            .exhaustive();
+        run_line = line!() + 1;
+        let run = matrix.run_async(|_| async move {
+            assert_ne!(flags::currency(), flags::Currency::Jpy, "no yen");
+        });
+        block_on(run);
+    });
+    assert!(msg.contains("currency=jpy: panicked: "), "{msg}");
+    assert!(
+        msg.contains(&format!("at {}:{}:", file!(), run_line + 1)),
+        "the panic's own line: {msg}"
+    );
+    assert!(
+        msg.contains(&format!("matrix run at {}:{run_line}:", file!())),
+        "the caller's line: {msg}"
+    );
+}
+
+#[flags_test::matrix(flags = [currency], exhaustive)]
+#[test]
+#[should_panic(expected = "tests/matrix.rs:")]
+fn attribute_form_failure_names_this_file() {
+    assert_ne!(flags::currency(), flags::Currency::Jpy);
+}

@@ -13,7 +13,8 @@ fn block(readme: &str, lang: &str) -> String {
 
 #[test]
 fn the_manifest_example_parses() {
-    let toml = block(&readme(), "toml");
+    let readme = readme();
+    let toml = block(&readme[readme.find("## The manifest").unwrap()..], "toml");
     let m = flags_manifest::parse_str(&toml, "README.md").unwrap_or_else(|e| panic!("{e}"));
     assert!(
         m.flag("search_v2")
