@@ -46,7 +46,8 @@ pub use model::{
     ExpiryPolicy, Flag, FlagRef, FlagType, Kind, Lifecycle, Manifest, Naming, Settings, Value,
 };
 pub use parse::{
-    REGEX_DFA_SIZE_LIMIT, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT, build_regex, check_regex, parse_bytes, parse_rules_str, parse_str, parse_str_with_notes,
+    REGEX_DFA_SIZE_LIMIT, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT, build_regex, check_regex,
+    parse_bytes, parse_rules_str, parse_str, parse_str_with_notes,
 };
 pub use plan::{Criteria, RolloutPlan, parse_duration};
 pub use pos::Pos;

@@ -14,8 +14,8 @@
 //!   the standard library's two-way `str::contains` (linear, whatever the needle).
 //! - `regex`: the `regex` crate (the engine Yggdrasil uses), whose matching is
 //!   O(pattern × value) in the worst case and never backtracks. A pattern is compiled
-//!   once, with [`REGEX_SIZE_LIMIT`] on the compiled program, [`REGEX_DFA_SIZE_LIMIT`]
-//!   on the lazy DFA's cache and [`REGEX_NEST_LIMIT`] on nesting (the `regex` crate's
+//!   once, with [`flags_manifest::REGEX_SIZE_LIMIT`] on the compiled program, [`flags_manifest::REGEX_DFA_SIZE_LIMIT`]
+//!   on the lazy DFA's cache and [`flags_manifest::REGEX_NEST_LIMIT`] on nesting (the `regex` crate's
 //!   own defaults, so every pattern Yggdrasil accepts is accepted here too). A pattern
 //!   over a limit does not compile and never matches, as in Yggdrasil.
 //! - numbers, dates, versions and address ranges: one parse of the value, O(value).
@@ -69,16 +69,6 @@ pub(crate) fn with_folded<R>(text: &str, mut f: impl FnMut(&str) -> R) -> R {
         None => f(&text.to_lowercase()),
     }
 }
-
-/// Most bytes of the compiled program of one `regex` operand (the `regex` crate's
-/// default; the manifest checks operands with the same limits).
-pub const REGEX_SIZE_LIMIT: usize = flags_manifest::REGEX_SIZE_LIMIT;
-/// Most bytes of one `regex` operand's lazy-DFA cache, per thread (the `regex`
-/// crate's default).
-pub const REGEX_DFA_SIZE_LIMIT: usize = flags_manifest::REGEX_DFA_SIZE_LIMIT;
-/// Deepest nesting of groups and repetitions in a `regex` operand (the `regex`
-/// crate's default).
-pub const REGEX_NEST_LIMIT: u32 = flags_manifest::REGEX_NEST_LIMIT;
 
 /// A compiled `regex` operand; equal when written the same.
 #[derive(Clone)]

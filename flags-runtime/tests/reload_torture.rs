@@ -20,16 +20,15 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::{Layout, eventually};
+use common::Layout;
 use flags_runtime::{Context, FileSource, Layer};
+use flags_test_support::wait::wait_until;
 
 test_registry!(reg);
 
 /// Any two polls are further apart than this, so the test counts reads, not time.
 const SETTLE: Duration = Duration::from_nanos(1);
 const REWRITES: u64 = 1_000;
-/// For waiting on the readers: generous, the machine may be loaded.
-const LIMIT: Duration = Duration::from_secs(60);
 
 fn temp_path(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("flags-torture-{}-{name}.toml", std::process::id()))
@@ -201,10 +200,9 @@ fn readers_never_see_a_state_no_complete_file_held() {
             std::thread::spawn(move || read_until_stopped(&w, id))
         })
         .collect();
-    assert!(
-        eventually(LIMIT, || watchers.reads.load(Ordering::Relaxed) > 0),
-        "the readers started"
-    );
+    wait_until("the readers to start", || {
+        watchers.reads.load(Ordering::Relaxed) > 0
+    });
 
     // 1. In-place rewrites.
     let mut k = 0;
@@ -255,10 +253,9 @@ fn readers_never_see_a_state_no_complete_file_held() {
     }
 
     let before = watchers.reads.load(Ordering::Relaxed);
-    assert!(
-        eventually(LIMIT, || watchers.reads.load(Ordering::Relaxed) > before),
-        "the readers are still reading"
-    );
+    wait_until("the readers to keep reading", || {
+        watchers.reads.load(Ordering::Relaxed) > before
+    });
     watchers.stop.store(true, Ordering::Relaxed);
     for r in readers {
         r.join().unwrap_or_else(|_| panic!("a reader panicked"));
