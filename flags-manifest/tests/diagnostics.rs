@@ -622,7 +622,7 @@ fn regex_operands_are_compiled_when_the_manifest_is_read() {
     assert_errors(
         &with("a{1000}{1000}"),
         &[
-            "flags.toml:10:9: `flags.a.strategies[0].constraints[0].value`: `a{1000}{1000}` is not a valid regular expression: it compiles to more than 1048576 bytes; simplify it (fewer or smaller repetitions) (help: write a pattern in the `regex` crate's syntax (it has no look-around and no backreferences))",
+            "flags.toml:10:9: `flags.a.strategies[0].constraints[0].value`: `a{1000}{1000}` is not a valid regular expression: it compiles to more than 10485760 bytes; simplify it (fewer or smaller repetitions) (help: write a pattern in the `regex` crate's syntax (it has no look-around and no backreferences))",
         ],
     );
     assert_errors(
