@@ -11,8 +11,9 @@
 //!   split, so such a toggle cannot be renamed.
 //!
 //! Everything else is written out: strategies, constraints (an empty `in`/`not_in`
-//! list, which the manifest refuses, is written as a `regex` that does not compile,
-//! which never holds, inverted as needed; `in_cidr` entries that are not ranges,
+//! list and a `regex` operand that does not compile, which the manifest refuses, are
+//! written as [`NEVER`], a `regex` that compiles and never holds, inverted as needed:
+//! the runtime reads an operand that does not compile as never holding too; `in_cidr` entries that are not ranges,
 //! which the manifest refuses and the runtime skips, are left out), rollouts with their group (empty included),
 //! stickiness, strategy and flag-level weighted variants, and variant overrides (as
 //! the strategies the mapping makes of them).
@@ -22,6 +23,9 @@ use std::fmt::Write;
 use flags_runtime::manifest::{Constraint, Operator, Rules, Stickiness, StrategyKind};
 use flags_runtime::{Context, RuleSet, Value};
 use flags_unleash::{ClientFeatures, Feature, Mapper, Target, ToggleVariants};
+
+/// A pattern that compiles and matches nothing (`^` only matches at the start).
+const NEVER: &str = "a^";
 
 /// Stands for "no variant" in the variant flags (not a name the generator uses).
 const NONE: &str = "none";
@@ -56,15 +60,22 @@ fn stickiness(s: &Stickiness) -> String {
 fn constraint(out: &mut String, c: &Constraint) {
     let (operator, values, inverted): (&str, Vec<String>, bool) =
         match (c.operator, c.values.is_empty()) {
-            (Operator::In, true) => ("regex", vec!["(".to_owned()], c.inverted),
-            (Operator::NotIn, true) => ("regex", vec!["(".to_owned()], !c.inverted),
+            (Operator::In, true) => ("regex", vec![NEVER.to_owned()], c.inverted),
+            (Operator::NotIn, true) => ("regex", vec![NEVER.to_owned()], !c.inverted),
+            (Operator::Regex, _)
+                if c.values.len() != 1
+                    || flags_runtime::manifest::check_regex(&c.values[0], c.case_insensitive)
+                        .is_err() =>
+            {
+                ("regex", vec![NEVER.to_owned()], c.inverted)
+            }
             // The manifest refuses an entry that is not a range; the runtime skips
             // such entries, and never matches when none is left.
             (Operator::InCidr, _) => {
                 let ranges: Vec<String> =
                     c.values.iter().filter(|v| is_range(v)).cloned().collect();
                 if ranges.is_empty() {
-                    ("regex", vec!["(".to_owned()], c.inverted)
+                    ("regex", vec![NEVER.to_owned()], c.inverted)
                 } else {
                     ("in_cidr", ranges, c.inverted)
                 }
