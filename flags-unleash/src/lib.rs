@@ -146,8 +146,13 @@ pub struct VariantDetail<T> {
 ///
 /// The first poll happens before this returns, bounded by the configured timeout, so
 /// the server's (or the backup's) state is in force from the first evaluation on.
+///
+/// As Unleash's SDKs do, it also sets the process-wide default context fields
+/// ([`UnleashConfig::default_context`]: `appName`, `environment` and the configured
+/// fields) through [`Context::set_defaults`]; a context's own fields win.
 pub fn start(registry: &'static Registry, config: UnleashConfig) -> Result<Unleash, ConfigError> {
     let source = UnleashSource::new(config.clone())?;
+    Context::set_defaults(&config.default_context());
     let shared = source.shared();
     let metrics = config
         .metrics_interval
