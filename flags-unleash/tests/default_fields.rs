@@ -32,7 +32,10 @@ fn yggdrasil() -> EngineState {
     let engine = EngineState::default();
     let message: UpdateMessage = serde_json::from_str(PAYLOAD).unwrap_or_else(|e| panic!("{e}"));
     let warnings = engine.take_state(message);
-    assert!(warnings.as_ref().is_none_or(|w| w.is_empty()), "{warnings:?}");
+    assert!(
+        warnings.as_ref().is_none_or(|w| w.is_empty()),
+        "{warnings:?}"
+    );
     engine
 }
 
