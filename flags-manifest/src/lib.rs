@@ -52,8 +52,8 @@ pub use parse::{
 pub use plan::{Criteria, RolloutPlan, parse_duration};
 pub use pos::Pos;
 pub use rules::{
-    Constraint, LayerPrerequisite, Operator, ParentRules, Rules, SemVer, Stickiness, Strategy,
-    StrategyKind, WeightedVariant,
+    Constraint, LayerPrerequisite, Operator, ParentRules, PayloadKind, Rules, SemVer, Stickiness,
+    Strategy, StrategyKind, VariantPayload, WeightedVariant,
 };
 pub use valid::{env_suffix, to_snake_case, to_upper_camel};
 

@@ -15,7 +15,8 @@ use crate::model::{
 };
 use crate::plan::{Criteria, RolloutPlan, parse_duration};
 use crate::rules::{
-    Constraint, Operator, Rules, SemVer, Stickiness, Strategy, StrategyKind, WeightedVariant,
+    Constraint, Operator, PayloadKind, Rules, SemVer, Stickiness, Strategy, StrategyKind,
+    VariantPayload, WeightedVariant,
 };
 
 /// Deeper bracket nesting than this is refused before parsing: no manifest needs it and
@@ -45,6 +46,7 @@ const FLAG_KEYS: &[&str] = &[
     "strategies",
     "variant_weights",
     "variant_stickiness",
+    "payloads",
     "rollout",
 ];
 const RULE_FILE_FLAG_KEYS: &[&str] = &[
@@ -53,7 +55,9 @@ const RULE_FILE_FLAG_KEYS: &[&str] = &[
     "strategies",
     "variant_weights",
     "variant_stickiness",
+    "payloads",
 ];
+const PAYLOAD_KEYS: &[&str] = &["type", "value"];
 const STRATEGY_KEYS: &[&str] = &[
     "type",
     "keys",
@@ -795,7 +799,134 @@ fn read_rules(cx: &mut Ctxt<'_>, t: &DeTable<'_>, path: &str, flag: &str, ty: &F
             }
         }
     }
+    let payloads = read_payloads(cx, t, path, ty);
+    if !payloads.is_empty() {
+        // A variant's payload goes with it wherever it is weighted, as Unleash keeps
+        // the payload on each weighted variant.
+        let lists = std::iter::once(&mut rules.variants)
+            .chain(rules.strategies.iter_mut().map(|s| &mut s.variants));
+        for list in lists {
+            for w in list.iter_mut() {
+                if let Some((_, p)) = payloads.iter().find(|(i, _)| *i == w.variant) {
+                    w.payload = Some(p.clone());
+                }
+            }
+        }
+    }
     rules
+}
+
+/// `payloads = { <variant> = { type = "json", value = "..." } }`: the payload each
+/// variant carries, by variant index. A `json` value must parse as JSON and a
+/// `number` as a number.
+fn read_payloads(
+    cx: &mut Ctxt<'_>,
+    t: &DeTable<'_>,
+    path: &str,
+    ty: &FlagType,
+) -> Vec<(u16, VariantPayload)> {
+    let Some(v) = t.get("payloads") else {
+        return Vec::new();
+    };
+    let path = format!("{path}.payloads");
+    let FlagType::Variants(names) = ty else {
+        cx.error_help(
+            v.span(),
+            &path,
+            "only a variant flag can have variant payloads",
+            "declare variants = [...] on the flag, or remove this key",
+        );
+        return Vec::new();
+    };
+    let Some(table) = as_table(cx, v, &path) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, entry) in table.iter() {
+        let key = format!("{path}.{}", name.get_ref());
+        let Some(index) = names.iter().position(|n| n == name.get_ref()) else {
+            cx.error_help(
+                name.span(),
+                &key,
+                format!("`{}` is not a variant of this flag", name.get_ref()),
+                did_you_mean(name.get_ref(), names.iter().map(String::as_str)).map_or_else(
+                    || format!("variants are: {}", names.join(", ")),
+                    |s| format!("did you mean `{s}`?"),
+                ),
+            );
+            continue;
+        };
+        let Some(e) = as_table(cx, entry, &key) else {
+            continue;
+        };
+        check_keys(cx, e, &key, PAYLOAD_KEYS);
+        let kinds = || {
+            PayloadKind::ALL
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let kind = match e.get("type") {
+            Some(k) => match as_string(cx, k, &format!("{key}.type")) {
+                Some((text, span)) => match PayloadKind::parse(&text) {
+                    Some(kind) => Some(kind),
+                    None => {
+                        cx.error_help(
+                            span,
+                            &format!("{key}.type"),
+                            format!("unknown payload type `{text}`"),
+                            did_you_mean(&text, PayloadKind::ALL.iter().map(|k| k.as_str()))
+                                .map_or_else(
+                                    || format!("payload types are: {}", kinds()),
+                                    |s| format!("did you mean `{s}`?"),
+                                ),
+                        );
+                        None
+                    }
+                },
+                None => None,
+            },
+            None => {
+                cx.error_help(
+                    entry.span(),
+                    &key,
+                    "a payload needs a `type`",
+                    format!("add type = \"...\", one of: {}", kinds()),
+                );
+                None
+            }
+        };
+        let value = match e.get("value") {
+            Some(v) => as_string(cx, v, &format!("{key}.value")),
+            None => {
+                cx.error_help(
+                    entry.span(),
+                    &key,
+                    "a payload needs a `value`",
+                    "add value = \"...\" (the payload as text, whatever its type)",
+                );
+                None
+            }
+        };
+        if let (Some(kind), Some((value, span))) = (kind, value) {
+            match VariantPayload::new(kind, value) {
+                Ok(p) => out.push((index as u16, p)),
+                Err(why) => cx.error_help(
+                    span,
+                    &format!("{key}.value"),
+                    format!("this `{}` payload is invalid: {why}", kind.as_str()),
+                    match kind {
+                        PayloadKind::Json => {
+                            "write a JSON document in a TOML string, e.g. value = '{\"cols\": 2}'"
+                        }
+                        _ => "write a number as text, e.g. value = \"2.5\"",
+                    },
+                ),
+            }
+        }
+    }
+    out
 }
 
 fn read_strategy(
@@ -1175,6 +1306,7 @@ fn read_weights(
                 variant: index as u16,
                 name: name.get_ref().to_string(),
                 weight,
+                payload: None,
             }),
             None => bad = true,
         }

@@ -147,6 +147,93 @@ pub struct WeightedVariant {
     pub name: String,
     /// Its share.
     pub weight: u32,
+    /// The data this variant carries to the application (Unleash's variant payload),
+    /// if any.
+    pub payload: Option<VariantPayload>,
+}
+
+/// The data a variant carries to the application, as Unleash's variant payloads:
+/// a type and a text value.
+///
+/// # Examples
+///
+/// ```
+/// use flags_manifest::{PayloadKind, VariantPayload};
+///
+/// let p = VariantPayload::new(PayloadKind::Json, r#"{"cols": 2}"#).unwrap();
+/// assert_eq!(p.kind.as_str(), "json");
+/// assert!(VariantPayload::new(PayloadKind::Number, "two").is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VariantPayload {
+    /// How the value is to be read.
+    pub kind: PayloadKind,
+    /// The value, as text.
+    pub value: String,
+}
+
+impl VariantPayload {
+    /// A payload of `kind` with `value`, checked: a `json` value must parse as JSON
+    /// and a `number` as a number.
+    pub fn new(kind: PayloadKind, value: impl Into<String>) -> Result<VariantPayload, String> {
+        let value = value.into();
+        kind.check(&value)?;
+        Ok(VariantPayload { kind, value })
+    }
+}
+
+/// The type of a [`VariantPayload`], Unleash's four.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PayloadKind {
+    /// Plain text.
+    String,
+    /// A JSON document.
+    Json,
+    /// Comma-separated values.
+    Csv,
+    /// A number (as text).
+    Number,
+}
+
+impl PayloadKind {
+    /// Every kind, in Unleash's spelling order.
+    pub const ALL: [PayloadKind; 4] = [
+        PayloadKind::String,
+        PayloadKind::Json,
+        PayloadKind::Csv,
+        PayloadKind::Number,
+    ];
+
+    /// The kind Unleash names `text` (`string`, `json`, `csv`, `number`).
+    #[must_use]
+    pub fn parse(text: &str) -> Option<PayloadKind> {
+        PayloadKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// Unleash's name of the kind.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayloadKind::String => "string",
+            PayloadKind::Json => "json",
+            PayloadKind::Csv => "csv",
+            PayloadKind::Number => "number",
+        }
+    }
+
+    /// Whether `value` is a value of this kind; the error says why not.
+    pub fn check(self, value: &str) -> Result<(), String> {
+        match self {
+            PayloadKind::Json => serde_json::from_str::<serde::de::IgnoredAny>(value)
+                .map(|_| ())
+                .map_err(|e| format!("not JSON: {e}")),
+            PayloadKind::Number => match value.trim().parse::<f64>() {
+                Ok(n) if n.is_finite() => Ok(()),
+                _ => Err(format!("`{value}` is not a number")),
+            },
+            PayloadKind::String | PayloadKind::Csv => Ok(()),
+        }
+    }
 }
 
 /// A condition on one context attribute.

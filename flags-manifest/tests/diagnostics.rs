@@ -643,3 +643,71 @@ fn expires_on_a_permanent_flag_is_honoured() {
         flags_manifest::ExpiryState::Stale { days_over: 2 }
     );
 }
+
+#[test]
+fn variant_payloads_go_with_their_weighted_variants() {
+    use flags_manifest::{PayloadKind, VariantPayload};
+    let m = parse_str(
+        &flag(
+            "a",
+            "variants = [\"x\", \"y\"]\ndefault = \"x\"\nvariant_weights = { x = 1, y = 3 }\n\
+             payloads = { y = { type = \"json\", value = '{\"cols\": 2}' }, x = { type = \"number\", value = \"2.5\" } }\n\
+             [[flags.a.strategies]]\ntype = \"all\"\nvariants = { y = 1 }",
+        ),
+        "flags.toml",
+    )
+    .unwrap();
+    let rules = &m.flags[0].rules;
+    let json = VariantPayload {
+        kind: PayloadKind::Json,
+        value: "{\"cols\": 2}".to_owned(),
+    };
+    let number = VariantPayload {
+        kind: PayloadKind::Number,
+        value: "2.5".to_owned(),
+    };
+    let flag_level: Vec<_> = rules.variants.iter().map(|w| w.payload.clone()).collect();
+    assert_eq!(flag_level, [Some(number), Some(json.clone())]);
+    assert_eq!(rules.strategies[0].variants[0].payload, Some(json));
+}
+
+#[test]
+fn variant_payloads_are_checked_where_written() {
+    let variants = "variants = [\"classic\", \"wide\"]\ndefault = \"classic\"\n";
+    assert_errors(
+        &flag(
+            "a",
+            &format!(
+                "{variants}payloads = {{ wide = {{ type = \"json\", value = \"{{cols: 2}}\" }}, \
+                 classic = {{ type = \"number\", value = \"two\" }}, wid = {{ type = \"string\", value = \"w\" }} }}"
+            ),
+        ),
+        &[
+            "flags.toml:7:46: `flags.a.payloads.wide.value`: this `json` payload is invalid: not JSON: key must be a string at line 1 column 2 (help: write a JSON document in a TOML string, e.g. value = '{\"cols\": 2}')",
+            "flags.toml:7:98: `flags.a.payloads.classic.value`: this `number` payload is invalid: `two` is not a number (help: write a number as text, e.g. value = \"2.5\")",
+            "flags.toml:7:107: `flags.a.payloads.wid`: `wid` is not a variant of this flag (help: did you mean `wide`?)",
+        ],
+    );
+    assert_errors(
+        &flag(
+            "a",
+            &format!(
+                "{variants}payloads = {{ wide = {{ type = \"jsn\", value = \"1\" }}, classic = {{ value = \"1\", extra = 1 }} }}"
+            ),
+        ),
+        &[
+            "flags.toml:7:30: `flags.a.payloads.wide.type`: unknown payload type `jsn` (help: did you mean `json`?)",
+            "flags.toml:7:62: `flags.a.payloads.classic`: a payload needs a `type` (help: add type = \"...\", one of: string, json, csv, number)",
+            "flags.toml:7:77: `flags.a.payloads.classic.extra`: unknown key `extra` (help: allowed keys here: type, value)",
+        ],
+    );
+    assert_errors(
+        &flag(
+            "a",
+            "payloads = { on = { type = \"string\", value = \"x\" } }",
+        ),
+        &[
+            "flags.toml:5:12: `flags.a.payloads`: only a variant flag can have variant payloads (help: declare variants = [...] on the flag, or remove this key)",
+        ],
+    );
+}

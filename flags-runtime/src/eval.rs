@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use flags_manifest::{Manifest, Rules, Value};
 
 use crate::context::Context;
-use crate::explain::{Layer, Reason};
+use crate::explain::{Layer, Payload, Reason};
 use crate::rules::{CompiledRules, FlagShape, RuleError};
 
 /// Deeper prerequisite chains than this are cut off with [`Reason::Error`]. A checked
@@ -563,6 +563,19 @@ impl RuleSet {
             value: o.value,
             reason: o.reason,
         }
+    }
+
+    /// The payload of the variant `evaluation` (of flag `index`, from
+    /// [`RuleSet::evaluate`]) chose, borrowed from these rules: the weighted variant's
+    /// payload in the list that decided. `None` when no weighted list decided or the
+    /// variant has no payload. Never allocates.
+    #[must_use]
+    pub fn payload(&self, index: usize, evaluation: &Evaluation) -> Option<Payload<'_>> {
+        self.flags
+            .get(index)?
+            .rules
+            .as_ref()?
+            .payload(evaluation.reason, evaluation.value)
     }
 }
 

@@ -196,6 +196,39 @@ impl fmt::Display for Reason {
     }
 }
 
+/// The payload of the variant a flag chose (Unleash's variant payload), borrowed from
+/// the rules that chose it.
+///
+/// # Examples
+///
+/// ```
+/// use flags_runtime::manifest::{PayloadKind, Rules, VariantPayload, WeightedVariant};
+/// use flags_runtime::{Context, FlagDef, Payload, RuleSet};
+///
+/// let rules = Rules {
+///     variants: vec![WeightedVariant {
+///         variant: 1,
+///         name: "wide".into(),
+///         weight: 1,
+///         payload: Some(VariantPayload::new(PayloadKind::Json, r#"{"cols":3}"#).unwrap()),
+///     }],
+///     ..Rules::default()
+/// };
+/// let set = RuleSet::new(vec![FlagDef::variants("layout", &["narrow", "wide"], "narrow").rules(rules)]).unwrap();
+/// let e = set.evaluate(0, &Context::with_key("u"));
+/// assert_eq!(
+///     set.payload(0, &e),
+///     Some(Payload { kind: PayloadKind::Json, value: r#"{"cols":3}"# })
+/// );
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Payload<'a> {
+    /// How to read the value (`string`, `json`, `csv`, `number`).
+    pub kind: flags_manifest::PayloadKind,
+    /// The value, as text.
+    pub value: &'a str,
+}
+
 /// What an evaluation decided and why: the value, its label (`on`, `off` or the
 /// variant's name), the [`Reason`] and the [`Layer`] that decided.
 ///

@@ -7,7 +7,7 @@
 use std::marker::PhantomData;
 
 use crate::context::Context;
-use crate::explain::Detail;
+use crate::explain::{Detail, Payload};
 use crate::gate::Gate;
 use crate::meta::{FlagMeta, Value};
 use crate::registry::Registry;
@@ -191,6 +191,45 @@ impl<E: Variant> VariantFlag<E> {
     /// The variant for `ctx` with the reason and the deciding layer.
     pub fn explain(self, ctx: &Context) -> Detail<E> {
         self.registry.explain(self.index, ctx).map(Self::decode)
+    }
+
+    /// The variant for `ctx` and its payload (the manifest's `payloads`, or the
+    /// remote layer's, as Unleash's `getVariant().payload`), handed to `f` borrowed
+    /// from the rules in force, so reading it allocates nothing. The payload is `None`
+    /// when no weighted variants decided or the variant has none. Like
+    /// [`explain`](Self::explain), not counted in usage counts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use flags_runtime::{Context, Variant, VariantFlag};
+    ///
+    /// # #[derive(Clone, Copy)] enum Layout { Classic }
+    /// # impl Variant for Layout {
+    /// #     fn from_index(_: u16) -> Self { Layout::Classic }
+    /// #     fn index(self) -> u16 { 0 }
+    /// #     fn name(self) -> &'static str { "classic" }
+    /// # }
+    /// // `layout` is a handle `flags!` generates, such as `flags::CHECKOUT_LAYOUT`.
+    /// fn columns(layout: VariantFlag<Layout>, user: &Context) -> usize {
+    ///     layout.with_payload_for(user, |_variant, payload| {
+    ///         payload.map_or(1, |p| p.value.parse().unwrap_or(1))
+    ///     })
+    /// }
+    /// ```
+    pub fn with_payload_for<R>(
+        self,
+        ctx: &Context,
+        f: impl FnOnce(E, Option<Payload<'_>>) -> R,
+    ) -> R {
+        let snapshot = self.registry.snapshot();
+        match snapshot.explain(self.index, ctx) {
+            Some(detail) => f(
+                Self::decode(detail.value),
+                snapshot.payload(self.index, &detail),
+            ),
+            None => f(Self::decode(self.registry.value_for(self.index, ctx)), None),
+        }
     }
 
     /// The flag's metadata.

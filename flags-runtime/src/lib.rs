@@ -115,7 +115,7 @@ mod telemetry;
 
 pub use context::{AttrValue, Context, ContextGuard, WithContext, with_context};
 pub use eval::{Evaluation, FlagDef, RuleSet, RuleSetError};
-pub use explain::{Detail, Layer, Reason};
+pub use explain::{Detail, Layer, Payload, Reason};
 pub use flags_macros::{feature_gate, flags};
 pub use flags_manifest as manifest;
 /// Guarded rollouts: staged plans, metrics by side, statistical decisions, crash-safe

@@ -12,12 +12,13 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use flags_manifest::{
-    Constraint, LayerPrerequisite, Operator, Rules, Stickiness, Strategy, StrategyKind, Value,
+    Constraint, LayerPrerequisite, Operator, PayloadKind, Rules, Stickiness, Strategy,
+    StrategyKind, Value,
 };
 
 use crate::bucket::{Bucket, BucketGroup};
 use crate::context::{Attr, Context};
-use crate::explain::Reason;
+use crate::explain::{Payload, Reason};
 use crate::operator::{self, Cidr, Instant, Pattern, Version};
 
 /// Rules that cannot apply to their flag; the update carrying them is rejected whole.
@@ -267,10 +268,16 @@ impl From<&Stickiness> for CStickiness {
     }
 }
 
+/// A weighted variant's payload: its kind and value.
+type CPayload = (PayloadKind, Box<str>);
+
 /// Weighted variants: the end of each variant's range on the `1..=total` line.
 #[derive(Clone, Debug, PartialEq)]
 struct Split {
     ends: Box<[(u16, u32)]>,
+    /// Each entry's payload, beside `ends`; empty when no entry has one. Read only
+    /// after a decision, to report the chosen variant's payload.
+    payloads: Box<[Option<CPayload>]>,
     total: u32,
     stickiness: CStickiness,
     group: Group,
@@ -505,6 +512,26 @@ impl CompiledRules {
 }
 
 impl CompiledRules {
+    /// The payload of variant `value` as these rules gave it for `reason` (from
+    /// [`CompiledRules::evaluate`]): the weighted list of the strategy that decided,
+    /// else the flag's list. `None` when no weighted list chose the value (a kill
+    /// switch, a fixed value, a split whose weights are all zero) or it has no
+    /// payload. Borrows, never allocates.
+    pub(crate) fn payload(&self, reason: Reason, value: Value) -> Option<Payload<'_>> {
+        let Value::Variant(v) = value else {
+            return None;
+        };
+        let split = match reason {
+            Reason::Split if self.strategies.is_empty() => self.split.as_ref()?,
+            Reason::Strategy { index } | Reason::Rollout { index, .. } => {
+                let s = self.strategies.get(usize::from(index))?;
+                s.split.as_ref().or(self.split.as_ref())?
+            }
+            _ => return None,
+        };
+        split.payload(v)
+    }
+
     /// The variant these rules pick for `ctx` whether or not they enable the flag, as
     /// Unleash reads a parent's variant for a dependency: the first strategy that
     /// matches (constraints and kind) gives its variants, else the flag's; `None` when
@@ -642,6 +669,17 @@ fn variant_key<'c>(stickiness: &CStickiness, ctx: &'c Context) -> Option<&'c str
 }
 
 impl Split {
+    /// The payload of variant `v` in this list (`None` when the weights add up to
+    /// zero: the list chose nothing).
+    fn payload(&self, v: u16) -> Option<Payload<'_>> {
+        if self.total == 0 {
+            return None;
+        }
+        let at = self.ends.iter().position(|(variant, _)| *variant == v)?;
+        let (kind, value) = self.payloads.get(at)?.as_ref()?;
+        Some(Payload { kind: *kind, value })
+    }
+
     /// The variant for `ctx`; `None` when the weights add up to zero.
     #[inline]
     fn pick(&self, ctx: &Context) -> Option<Value> {
@@ -879,8 +917,21 @@ fn compile_split(
             })?;
         ends.push((v.variant, total));
     }
+    let payloads: Box<[_]> = if variants.iter().any(|v| v.payload.is_some()) {
+        variants
+            .iter()
+            .map(|v| {
+                v.payload
+                    .as_ref()
+                    .map(|p| (p.kind, Box::from(p.value.as_str())))
+            })
+            .collect()
+    } else {
+        Box::default()
+    };
     Ok(Some(Split {
         ends: ends.into_boxed_slice(),
+        payloads,
         total,
         stickiness: stickiness.into(),
         group: Group::new(group_id),
@@ -1052,6 +1103,7 @@ mod tests {
                 variant: 0,
                 name: "a".into(),
                 weight: 1,
+                payload: None,
             }],
             ..Rules::default()
         };
@@ -1235,6 +1287,7 @@ mod tests {
                 variant,
                 name: format!("v{variant}"),
                 weight,
+                payload: None,
             })
             .collect()
     }
@@ -1256,6 +1309,83 @@ mod tests {
         assert_eq!(
             c.evaluate(&Context::with_key("other")),
             (Value::Variant(1), Reason::Strategy { index: 1 })
+        );
+    }
+
+    #[test]
+    fn payload_comes_from_the_list_that_decided() {
+        use flags_manifest::{PayloadKind, VariantPayload};
+        let with = |list: Vec<WeightedVariant>, text: &str| -> Vec<WeightedVariant> {
+            list.into_iter()
+                .map(|mut w| {
+                    w.payload = Some(VariantPayload {
+                        kind: PayloadKind::String,
+                        value: format!("{text}-{}", w.variant),
+                    });
+                    w
+                })
+                .collect()
+        };
+        let mut keyed = strategy(StrategyKind::Keys(vec!["k".into()]), vec![]);
+        keyed.variants = with(weighted(&[(2, 1)]), "strategy");
+        let r = Rules {
+            strategies: vec![keyed, strategy(StrategyKind::All, vec![])],
+            variants: with(weighted(&[(1, 1)]), "flag"),
+            ..Rules::default()
+        };
+        let c = compile(&r, LAYOUT);
+        let payload = |key: &str| {
+            let (value, reason) = c.evaluate(&Context::with_key(key));
+            c.payload(reason, value)
+                .map(|p| (p.kind, p.value.to_owned()))
+        };
+        assert_eq!(
+            payload("k"),
+            Some((PayloadKind::String, "strategy-2".into()))
+        );
+        assert_eq!(
+            payload("other"),
+            Some((PayloadKind::String, "flag-1".into()))
+        );
+        // The same variant from another list, or no list, has no payload here.
+        assert_eq!(
+            c.payload(Reason::Strategy { index: 1 }, Value::Variant(2)),
+            None
+        );
+        assert_eq!(c.payload(Reason::Fixed, Value::Variant(1)), None);
+        assert_eq!(c.payload(Reason::KillSwitch, Value::Variant(0)), None);
+        assert_eq!(
+            c.payload(Reason::Strategy { index: 9 }, Value::Variant(1)),
+            None
+        );
+
+        // Flag-level split only; a list whose weights are all zero chose nothing.
+        let split = compile(
+            &Rules {
+                variants: with(weighted(&[(1, 1), (2, 1)]), "split"),
+                ..Rules::default()
+            },
+            LAYOUT,
+        );
+        let (value, reason) = split.evaluate(&Context::with_key("a"));
+        let Value::Variant(v) = value else {
+            panic!("{value:?}")
+        };
+        assert_eq!(
+            split.payload(reason, value).map(|p| p.value),
+            Some(format!("split-{v}").as_str())
+        );
+        let zero = compile(
+            &Rules {
+                variants: with(weighted(&[(0, 0), (2, 0)]), "zero"),
+                ..Rules::default()
+            },
+            LAYOUT,
+        );
+        let (value, reason) = zero.evaluate(&Context::with_key("a"));
+        assert_eq!(
+            (value, zero.payload(reason, value)),
+            (Value::Variant(0), None)
         );
     }
 

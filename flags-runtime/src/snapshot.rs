@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::context::{self, Context};
 use crate::eval::{self, Decision, Flags, Outcome, Prerequisite};
-use crate::explain::{Detail, Layer};
+use crate::explain::{Detail, Layer, Payload};
 use crate::handle::FlagHandle;
 use crate::meta::{FlagMeta, Value};
 use crate::overrides;
@@ -298,6 +298,20 @@ impl Snapshot<'_> {
             flag: meta.name,
             flags: self.statics.meta,
         })
+    }
+
+    /// The payload of the variant `detail` chose, where `detail` is this snapshot's
+    /// [`Snapshot::explain`] of flag `index`: the weighted variant's payload in the
+    /// rules that decided, borrowed from this snapshot. `None` when no weighted list
+    /// decided (defaults, overrides, kill switches) or the variant has no payload.
+    #[must_use]
+    pub fn payload(&self, index: usize, detail: &Detail) -> Option<Payload<'_>> {
+        match &self.data.slots.get(index)?.decision {
+            SlotDecision::Rules(r, layer) if *layer == detail.layer => {
+                r.payload(detail.reason, detail.value)
+            }
+            _ => None,
+        }
     }
 
     /// The layer that decides flag `index` in this snapshot (before prerequisites and

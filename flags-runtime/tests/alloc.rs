@@ -302,3 +302,65 @@ fn unicode_operands_and_layer_prerequisites_without_allocation() {
         "unicode operands, a defaulted currentTime and a layer prerequisite"
     );
 }
+
+#[test]
+fn variant_payloads_without_allocation() {
+    use flags_runtime::FlagHandle;
+    use flags_runtime::manifest::{PayloadKind, VariantPayload, WeightedVariant};
+    let weighted = |variant: u16, name: &str, value: &str| WeightedVariant {
+        variant,
+        name: name.to_owned(),
+        weight: 1,
+        payload: Some(VariantPayload {
+            kind: PayloadKind::Json,
+            value: value.to_owned(),
+        }),
+    };
+    let rules = Rules {
+        strategies: vec![Strategy {
+            kind: StrategyKind::All,
+            constraints: vec![c("plan", Operator::In, &["pro"], false)],
+            variants: vec![weighted(1, "b", r#"{"pro":true}"#)],
+            variant_stickiness: Stickiness::Default,
+            pos: Default::default(),
+        }],
+        variants: vec![
+            weighted(0, "a", r#"{"a":1}"#),
+            weighted(1, "b", r#"{"b":2}"#),
+        ],
+        ..Rules::default()
+    };
+    let set = RuleSet::new(vec![
+        FlagDef::variants("layout", &["a", "b"], "a").rules(Rules {
+            strategies: vec![],
+            ..rules.clone()
+        }),
+        FlagDef::variants("targeted", &["a", "b"], "a").rules(rules),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let pro = Context::with_key("user-42").attr("plan", "pro");
+    let e = set.evaluate(1, &pro);
+    assert_eq!(set.payload(1, &e).map(|p| p.value), Some(r#"{"pro":true}"#));
+    let user = Context::with_key("user-42");
+    let e = set.evaluate(0, &user);
+    assert!(set.payload(0, &e).is_some(), "{e:?}");
+    assert_eq!(
+        allocations(1000, || {
+            let e = set.evaluate(0, &user);
+            black_box(set.payload(0, &e));
+            let e = set.evaluate(1, &pro);
+            black_box(set.payload(1, &e));
+        }),
+        0,
+        "payload of the chosen variant"
+    );
+    assert_eq!(
+        allocations(100, || {
+            let snap = reg::REGISTRY.snapshot();
+            let d = snap.explain(reg::PRICING.index(), &user);
+            black_box(d.map(|d| snap.payload(reg::PRICING.index(), &d)));
+        }),
+        0,
+        "snapshot payload"
+    );
+}

@@ -111,6 +111,7 @@ proptest! {
                 variant: i as u16,
                 name: format!("v{i}"),
                 weight,
+                payload: None,
             })
             .collect();
         let rules = Rules { variants: weights, ..Rules::default() };

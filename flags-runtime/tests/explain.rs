@@ -242,11 +242,13 @@ fn split_and_error_paths_in_a_rule_set() {
                 variant: 0,
                 name: "x".into(),
                 weight: 1,
+                payload: None,
             },
             flags_runtime::manifest::WeightedVariant {
                 variant: 1,
                 name: "y".into(),
                 weight: 1,
+                payload: None,
             },
         ],
         ..Rules::default()

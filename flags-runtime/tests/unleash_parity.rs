@@ -80,6 +80,7 @@ fn weighted_variants_pick_the_same_variant() {
             variant: i as u16,
             name: (*name).to_owned(),
             weight: *weight,
+            payload: None,
         })
         .collect();
     let ours = set(vec![

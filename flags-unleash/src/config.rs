@@ -30,6 +30,7 @@ pub struct UnleashConfig {
     pub(crate) instance_id: String,
     pub(crate) token: Option<String>,
     pub(crate) environment: Option<String>,
+    pub(crate) context_fields: Vec<(String, String)>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) interval: Duration,
     pub(crate) max_backoff: Option<Duration>,
@@ -78,6 +79,7 @@ impl UnleashConfig {
             app_name,
             token: None,
             environment: None,
+            context_fields: Vec::new(),
             headers: Vec::new(),
             interval: Duration::from_secs(15),
             max_backoff: None,
@@ -101,11 +103,58 @@ impl UnleashConfig {
         self
     }
 
-    /// The environment named in metrics (the token decides which toggles are served).
+    /// The environment named in metrics and set as the `environment` field of every
+    /// evaluation context (default: `default`, as in Unleash's SDKs). The token, not
+    /// this name, decides which toggles the server sends.
     #[must_use]
     pub fn environment(mut self, environment: impl Into<String>) -> UnleashConfig {
         self.environment = Some(environment.into());
         self
+    }
+
+    /// A field every evaluation context has unless it sets its own, beside `appName`
+    /// and `environment` (Unleash SDKs' static context fields, e.g. a region). Setting
+    /// a name twice keeps the last value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use flags_unleash::UnleashConfig;
+    ///
+    /// let config = UnleashConfig::new("http://unleash:4242", "checkout")
+    ///     .environment("production")
+    ///     .context_field("region", "eu-west-1");
+    /// let ctx = config.default_context();
+    /// assert_eq!(ctx.get("appName"), Some("checkout"));
+    /// assert_eq!(ctx.get("environment"), Some("production"));
+    /// assert_eq!(ctx.get("region"), Some("eu-west-1"));
+    /// ```
+    #[must_use]
+    pub fn context_field(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> UnleashConfig {
+        let name = name.into();
+        self.context_fields.retain(|(n, _)| *n != name);
+        self.context_fields.push((name, value.into()));
+        self
+    }
+
+    /// The default context fields [`start`](crate::start) installs with
+    /// [`Context::set_defaults`](flags_runtime::Context::set_defaults): `appName`,
+    /// `environment` (`default` unless set) and the [`context_field`](Self::context_field)s
+    /// (which may replace the first two).
+    #[must_use]
+    pub fn default_context(&self) -> flags_runtime::Context {
+        let environment = self.environment.as_deref().unwrap_or("default");
+        let mut ctx = flags_runtime::Context::new()
+            .attr("appName", self.app_name.as_str())
+            .attr("environment", environment);
+        for (name, value) in &self.context_fields {
+            ctx = ctx.attr(name.as_str(), value.as_str());
+        }
+        ctx
     }
 
     /// An extra header sent with every request (a proxy's credentials, say).
@@ -237,6 +286,7 @@ impl fmt::Debug for UnleashConfig {
             .field("instance_id", &self.instance_id)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("environment", &self.environment)
+            .field("context_fields", &self.context_fields)
             .field(
                 "headers",
                 &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),

@@ -135,8 +135,8 @@ pub struct VariantDetail<T> {
     pub name: &'static str,
     /// The layer that decided.
     pub layer: Layer,
-    /// The payload of the Unleash variant chosen, when the remote layer decided and
-    /// the variant has one.
+    /// The payload of the variant chosen, when weighted variants decided and the
+    /// variant has one.
     pub payload: Option<Payload>,
 }
 
@@ -146,8 +146,13 @@ pub struct VariantDetail<T> {
 ///
 /// The first poll happens before this returns, bounded by the configured timeout, so
 /// the server's (or the backup's) state is in force from the first evaluation on.
+///
+/// As Unleash's SDKs do, it also sets the process-wide default context fields
+/// ([`UnleashConfig::default_context`]: `appName`, `environment` and the configured
+/// fields) through [`Context::set_defaults`]; a context's own fields win.
 pub fn start(registry: &'static Registry, config: UnleashConfig) -> Result<Unleash, ConfigError> {
     let source = UnleashSource::new(config.clone())?;
+    Context::set_defaults(&config.default_context());
     let shared = source.shared();
     let metrics = config
         .metrics_interval
@@ -180,18 +185,24 @@ impl Unleash {
         self.watch.as_ref().is_some_and(Watch::is_running)
     }
 
-    /// `flag`'s value for `ctx` with the payload of the Unleash variant that gave it
-    /// (Unleash's `getVariant().payload`). Not counted in usage metrics.
+    /// `flag`'s value for `ctx` with the payload of the variant that gave it
+    /// (Unleash's `getVariant().payload`), from the runtime's rules: the server's, or
+    /// the manifest's `payloads`. Not counted in usage metrics.
     pub fn variant<F: FlagHandle>(&self, flag: F, ctx: &Context) -> VariantDetail<F::Value> {
-        let detail = self.registry.explain(flag.index(), ctx);
-        let payload = if detail.layer == Layer::Remote {
-            self.shared.with_variants(flag.index(), |t| {
-                t.definition(detail.reason, detail.label)
-                    .and_then(|v| v.payload.clone())
-            })
-        } else {
-            None
+        let snapshot = self.registry.snapshot();
+        let Some(detail) = snapshot.explain(flag.index(), ctx) else {
+            let detail = self.registry.explain(flag.index(), ctx);
+            return VariantDetail {
+                value: F::decode(detail.value),
+                name: detail.label,
+                layer: detail.layer,
+                payload: None,
+            };
         };
+        let payload = snapshot.payload(flag.index(), &detail).map(|p| Payload {
+            kind: p.kind.as_str().to_owned(),
+            value: p.value.to_owned(),
+        });
         VariantDetail {
             value: F::decode(detail.value),
             name: detail.label,

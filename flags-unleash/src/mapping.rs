@@ -91,11 +91,17 @@ pub enum MapError {
     },
 }
 
-/// A mapped toggle's variant definitions, to find the payload of the variant an
+/// A mapped toggle's Unleash variant definitions, to find the payload of the variant an
 /// evaluation chose: the deciding strategy (from the evaluation's [`Reason`]) says
 /// which list the variant came from.
 ///
+/// The runtime's rules carry the payloads themselves now ([`Snapshot::payload`],
+/// [`RuleSet::payload`]), which is what [`Unleash::variant`](crate::Unleash::variant)
+/// reads; this view stays for callers that want Unleash's own variant definitions.
+///
 /// [`Reason`]: flags_runtime::Reason
+/// [`Snapshot::payload`]: flags_runtime::Snapshot::payload
+/// [`RuleSet::payload`]: flags_runtime::RuleSet::payload
 #[derive(Clone, Debug, PartialEq)]
 pub struct ToggleVariants {
     feature: Feature,
@@ -623,6 +629,7 @@ fn to_strategy(
                 variant: variant_index(names, &variant.name, &feature.name)?,
                 name: variant.name.clone(),
                 weight: 1,
+                payload: variant.payload.as_ref().map(payload::Payload::to_rules),
             }],
             Stickiness::Default,
             VariantSource::Override(index),
@@ -663,6 +670,7 @@ fn weighted(
                 variant: variant_index(names, &v.name, toggle)?,
                 name: v.name.clone(),
                 weight: v.weight,
+                payload: v.payload.as_ref().map(payload::Payload::to_rules),
             })
         })
         .collect()

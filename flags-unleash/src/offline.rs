@@ -9,7 +9,7 @@ use flags_runtime::manifest::Value;
 use flags_runtime::{Context, FlagDef, RuleSet, RuleSetError};
 use serde::Deserialize;
 
-use crate::mapping::{MapError, Mapper, Target, ToggleVariants};
+use crate::mapping::{MapError, Mapper, Target};
 use crate::payload::{ClientFeatures, Payload};
 
 /// The name standing for "no variant" in the variant rule set; not a name Unleash
@@ -41,7 +41,6 @@ pub struct Toggles {
     bools: RuleSet,
     variants: RuleSet,
     names: Vec<Vec<String>>,
-    definitions: Vec<ToggleVariants>,
     notes: Vec<String>,
 }
 
@@ -89,7 +88,6 @@ impl Toggles {
         let mut bools = Vec::with_capacity(payload.features.len());
         let mut variants = Vec::with_capacity(payload.features.len());
         let mut names = Vec::with_capacity(payload.features.len());
-        let mut definitions = Vec::with_capacity(payload.features.len());
         let mut notes = Vec::new();
         for f in &payload.features {
             let mapped = mapper.map(f, Target::Bool, &|_| false)?;
@@ -109,14 +107,12 @@ impl Toggles {
             let refs: Vec<&str> = list.iter().map(String::as_str).collect();
             let mapped = mapper.map(f, Target::Variants(&refs), &|_| false)?;
             variants.push(FlagDef::variants(&f.name, &refs, NO_VARIANT).rules(mapped.rules));
-            definitions.push(ToggleVariants::new(f, mapped.sources));
             names.push(list);
         }
         Ok(Toggles {
             bools: RuleSet::new(bools)?,
             variants: RuleSet::new(variants)?,
             names,
-            definitions,
             notes,
         })
     }
@@ -144,9 +140,10 @@ impl Toggles {
                     .get(usize::from(v))
                     .cloned()
                     .unwrap_or_default();
-                let payload = self.definitions[i]
-                    .definition(eval.reason, &name)
-                    .and_then(|d| d.payload.clone());
+                let payload = self.variants.payload(i, &eval).map(|p| Payload {
+                    kind: p.kind.as_str().to_owned(),
+                    value: p.value.to_owned(),
+                });
                 VariantResult {
                     name,
                     payload,

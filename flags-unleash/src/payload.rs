@@ -148,6 +148,20 @@ pub struct Payload {
     pub value: String,
 }
 
+impl Payload {
+    /// The payload in the rule model. The value is taken as sent, unchecked, as
+    /// Unleash's engine passes it through; a type other than Unleash's four (which its
+    /// server does not produce) is read as `string`.
+    #[must_use]
+    pub fn to_rules(&self) -> flags_runtime::manifest::VariantPayload {
+        flags_runtime::manifest::VariantPayload {
+            kind: flags_runtime::manifest::PayloadKind::parse(&self.kind)
+                .unwrap_or(flags_runtime::manifest::PayloadKind::String),
+            value: self.value.clone(),
+        }
+    }
+}
+
 /// Contexts whose field `context_name` is one of `values` get the variant.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

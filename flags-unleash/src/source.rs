@@ -8,10 +8,9 @@
 //! state stays in force and attempts back off exponentially with jitter. At start,
 //! while the server cannot be reached, the backup file is served.
 
-use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use flags_runtime::{Layer, Registry, Source, SourceError, Update};
@@ -19,7 +18,6 @@ use flags_runtime::{Layer, Registry, Source, SourceError, Update};
 use crate::binding::{Binding, bind};
 use crate::config::{ConfigError, UnleashConfig};
 use crate::http::{Fetched, Http};
-use crate::mapping::ToggleVariants;
 use crate::payload::ClientFeatures;
 use crate::{TRACING_TARGET, backup};
 
@@ -57,11 +55,10 @@ pub struct Status {
     pub updates: u64,
 }
 
-/// What the source shares with its handles: status and variant definitions.
+/// What the source shares with its handles: its status.
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
     status: Mutex<Status>,
-    variants: RwLock<HashMap<usize, ToggleVariants>>,
 }
 
 impl Shared {
@@ -74,15 +71,6 @@ impl Shared {
 
     fn update_status(&self, f: impl FnOnce(&mut Status)) {
         f(&mut self.status.lock().unwrap_or_else(PoisonError::into_inner));
-    }
-
-    pub(crate) fn with_variants<R>(
-        &self,
-        index: usize,
-        f: impl FnOnce(&ToggleVariants) -> Option<R>,
-    ) -> Option<R> {
-        let table = self.variants.read().unwrap_or_else(PoisonError::into_inner);
-        table.get(&index).and_then(f)
     }
 }
 
@@ -239,7 +227,8 @@ impl UnleashSource {
 
     /// Binds `payload` to the registry's flags and records it as the state in force.
     fn load(&mut self, registry: &Registry, payload: &ClientFeatures, origin: Origin) -> Update {
-        let (update, binding, variants) = bind(registry.flags(), payload).into_variants();
+        // Variant payloads travel in the rules themselves (`Snapshot::payload`).
+        let (update, binding, _) = bind(registry.flags(), payload).into_variants();
         let previous = self.shared.status().binding;
         if (!self.loaded || previous.missing_on_server != binding.missing_on_server)
             && !binding.missing_on_server.is_empty()
@@ -261,11 +250,6 @@ impl UnleashSource {
                 "Unleash toggles no manifest flag is named after: ignored (help: declare them in flags.toml, or archive them in Unleash)"
             );
         }
-        *self
-            .shared
-            .variants
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = variants;
         let toggles = payload.features.len();
         let etag = self.etag.clone();
         self.shared.update_status(|s| {
