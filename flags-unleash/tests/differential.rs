@@ -423,13 +423,29 @@ fn agrees_with_yggdrasil_on_random_payloads() {
 }
 
 /// Share of `true` over `n` evaluations of `f`.
-fn share(n: u32, mut f: impl FnMut() -> bool) -> f64 {
-    f64::from((0..n).filter(|_| f()).count() as u32) / f64::from(n)
+/// Of `n` draws: how many were on, and how many of those were variant `a`.
+fn sample(n: u32, mut draw: impl FnMut() -> Answer) -> (f64, f64) {
+    let (mut on, mut a) = (0u32, 0u32);
+    for _ in 0..n {
+        let answer = draw();
+        if answer.enabled {
+            on += 1;
+            if answer.variant == "a" {
+                a += 1;
+            }
+        }
+    }
+    (f64::from(on), f64::from(a))
+}
+
+/// The standard error of a share `p` estimated from `n` draws.
+fn sigma(p: f64, n: f64) -> f64 {
+    (p * (1.0 - p) / n.max(1.0)).sqrt()
 }
 
 #[test]
 fn random_stickiness_distributions() {
-    const N: u32 = 20_000;
+    const N: u32 = 50_000;
     let cases = [
         (
             "flexibleRollout",
@@ -460,21 +476,28 @@ fn random_stickiness_distributions() {
                 {"name": "b", "weight": 700}]}]});
         let e = engines(&payload).unwrap();
         assert!(e.refused.is_empty());
-        let ours_on = share(N, || ours(&e, "r", &anonymous).enabled);
-        let theirs_on = share(N, || theirs(&e, "r", &anonymous).enabled);
-        let ours_a = share(N, || ours(&e, "r", &anonymous).variant == "a");
-        let theirs_a = share(N, || theirs(&e, "r", &anonymous).variant == "a");
+        let (ours_on, ours_a) = sample(N, || ours(&e, "r", &anonymous));
+        let (theirs_on, theirs_a) = sample(N, || theirs(&e, "r", &anonymous));
+        let n = f64::from(N);
+        let (p_ours, p_theirs) = (ours_on / n, theirs_on / n);
+        // The variant's share among the draws that were on, from the same draws.
+        let (v_ours, v_theirs) = (ours_a / ours_on.max(1.0), theirs_a / theirs_on.max(1.0));
         println!(
-            "{name} {params}: on {ours_on:.3} (yggdrasil {theirs_on:.3}), variant a {ours_a:.3} (yggdrasil {theirs_a:.3})"
+            "{name} {params}: on {p_ours:.3} (yggdrasil {p_theirs:.3}), variant a among on {v_ours:.3} (yggdrasil {v_theirs:.3})"
         );
-        // Yggdrasil's `gradualRolloutRandom` draws from 1..=99 (P = (p-1)/99); three
-        // points cover that and sampling noise at n = 20,000 (σ ≤ 0.36 points).
-        assert!((ours_on - theirs_on).abs() < 0.03, "{name} {params}");
-        let variant_a = ours_a / ours_on.max(1e-9);
-        let variant_a_theirs = theirs_a / theirs_on.max(1e-9);
+        // Five standard errors of the difference: a false failure about once in
+        // two million comparisons. Yggdrasil's `gradualRolloutRandom` draws from
+        // 1..=99 (P = (p-1)/99, at most 0.76 points from p/100): one point on top.
+        let on_limit = 5.0 * (sigma(p_ours, n).powi(2) + sigma(p_theirs, n).powi(2)).sqrt() + 0.01;
         assert!(
-            (variant_a - variant_a_theirs).abs() < 0.05,
-            "{name} {params}: variant shares {variant_a} vs {variant_a_theirs}"
+            (p_ours - p_theirs).abs() < on_limit,
+            "{name} {params}: on {p_ours} vs {p_theirs} (limit {on_limit})"
+        );
+        let v_limit =
+            5.0 * (sigma(v_ours, ours_on).powi(2) + sigma(v_theirs, theirs_on).powi(2)).sqrt();
+        assert!(
+            (v_ours - v_theirs).abs() < v_limit,
+            "{name} {params}: variant shares {v_ours} vs {v_theirs} (limit {v_limit})"
         );
     }
 }
