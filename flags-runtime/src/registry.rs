@@ -562,6 +562,21 @@ impl Registry {
         self.value_slow(index, Some(ctx))
     }
 
+    /// Whether flag `index` is on (`Value::Bool(true)`) in the ambient context, or for
+    /// `ctx`: [`value`](Self::value) / [`value_for`](Self::value_for) compared with on,
+    /// with the fast cell's word tested directly.
+    #[inline]
+    pub(crate) fn is_on(&self, index: usize, ctx: Option<&Context>) -> bool {
+        if let Some(cell) = self.cells.get(index) {
+            let word = cell.0.load(Ordering::Acquire);
+            if word & SLOW == 0 {
+                // On is a bool word with its low bit set (see `encode`).
+                return word & (VARIANT | 1) == 1;
+            }
+        }
+        matches!(self.value_slow(index, ctx), Value::Bool(true))
+    }
+
     /// The value of flag `index` for a `#[feature_gate]` call, counted for `gate` while
     /// counting is on (ambient context, or `ctx`).
     #[inline]
