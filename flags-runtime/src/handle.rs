@@ -63,13 +63,13 @@ impl BoolFlag {
     /// Whether the flag is on in the ambient context (anonymous when none is set).
     #[inline]
     pub fn get(self) -> bool {
-        matches!(self.registry.value(self.index), Value::Bool(true))
+        self.registry.is_on(self.index, None)
     }
 
     /// Whether the flag is on for `ctx`.
     #[inline]
     pub fn get_for(self, ctx: &Context) -> bool {
-        matches!(self.registry.value_for(self.index, ctx), Value::Bool(true))
+        self.registry.is_on(self.index, Some(ctx))
     }
 
     /// [`get`](Self::get) for a `#[feature_gate]` call: also counts the side for

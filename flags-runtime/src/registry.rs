@@ -562,6 +562,21 @@ impl Registry {
         self.value_slow(index, Some(ctx))
     }
 
+    /// Whether flag `index` is on (`Value::Bool(true)`) in the ambient context, or for
+    /// `ctx`: [`value`](Self::value) / [`value_for`](Self::value_for) compared with on,
+    /// with the fast cell's word tested directly.
+    #[inline]
+    pub(crate) fn is_on(&self, index: usize, ctx: Option<&Context>) -> bool {
+        if let Some(cell) = self.cells.get(index) {
+            let word = cell.0.load(Ordering::Acquire);
+            if word & SLOW == 0 {
+                // On is a bool word with its low bit set (see `encode`).
+                return word & (VARIANT | 1) == 1;
+            }
+        }
+        matches!(self.value_slow(index, ctx), Value::Bool(true))
+    }
+
     /// The value of flag `index` for a `#[feature_gate]` call, counted for `gate` while
     /// counting is on (ambient context, or `ctx`).
     #[inline]
@@ -640,30 +655,27 @@ impl Registry {
         if state.instrumented.load(Ordering::Relaxed) {
             return self.value_instrumented(state, index, ctx);
         }
-        with_current(state, &|data| {
-            let slot = &data.slots[index];
-            if let Some(v) = slot.uniform {
-                return v;
+        // The cached snapshot, with a sticky rollout read for a keyed context decided
+        // inline (the bucket alone) and everything else out of line, so that this
+        // path stays small.
+        let hit = with_cached(state, |data| {
+            if let Some(ctx) = ctx
+                && let Some(sticky) = data.slots.get(index).and_then(|s| s.sticky.as_ref())
+                && let Some(value) = sticky.value(ctx)
+            {
+                return value;
             }
-            if let (true, SlotDecision::Rules(rules, _)) = (slot.plain, &slot.decision) {
-                return match ctx {
-                    Some(ctx) => rules.value(ctx),
-                    None => context::with_ambient(|ctx| rules.value(ctx)),
-                };
-            }
-            let view = View {
-                statics: &state.statics,
-                data,
-                scoped: None,
-            };
-            match ctx {
-                Some(ctx) => view.evaluate(index, ctx).value,
-                None => context::with_ambient(|ctx| view.evaluate(index, ctx).value),
-            }
-        })
+            read_data(state, data, index, ctx)
+        });
+        match hit {
+            Some(value) => value,
+            None => with_current_refresh(state, &|data| read_data(state, data, index, ctx)),
+        }
     }
 
-    /// The slow path with scoped overrides, counting or exposure sampling in play.
+    /// The slow path with scoped overrides, counting or exposure sampling in play (out
+    /// of line: it would weigh on the plain slow path's registers).
+    #[inline(never)]
     fn value_instrumented(&self, state: &State, index: usize, ctx: Option<&Context>) -> Value {
         let scoped = (state.scopes.load(Ordering::Relaxed) > 0).then(|| self.id());
         let one_in = state.exposure_one_in.load(Ordering::Relaxed);
@@ -1194,18 +1206,27 @@ thread_local! {
 /// when the cache misses, it can still run on a freshly loaded snapshot.
 #[inline]
 fn with_current<R>(state: &State, f: &impl Fn(&SnapshotData) -> R) -> R {
-    let generation = state.generation.load(Ordering::Acquire);
-    let hit = CURRENT.try_with(|cache| {
-        let cache = cache.try_borrow().ok()?;
-        match &cache.primary {
-            Some((uid, g, data)) if *uid == state.uid && *g == generation => Some(f(data)),
-            _ => None,
-        }
-    });
-    match hit {
-        Ok(Some(r)) => r,
-        _ => with_current_refresh(state, f),
+    match with_cached(state, f) {
+        Some(r) => r,
+        None => with_current_refresh(state, f),
     }
+}
+
+/// Runs `f` on this thread's cached snapshot of `state` if it is the current one;
+/// `None` (and `f` not run) otherwise.
+#[inline(always)]
+fn with_cached<R>(state: &State, f: impl FnOnce(&SnapshotData) -> R) -> Option<R> {
+    let generation = state.generation.load(Ordering::Acquire);
+    CURRENT
+        .try_with(|cache| {
+            let cache = cache.try_borrow().ok()?;
+            match &cache.primary {
+                Some((uid, g, data)) if *uid == state.uid && *g == generation => Some(f(data)),
+                _ => None,
+            }
+        })
+        .ok()
+        .flatten()
 }
 
 /// The cache missed: make the current snapshot of `state` the primary entry (or, if
@@ -1242,6 +1263,42 @@ fn with_current_refresh<R>(state: &State, f: &impl Fn(&SnapshotData) -> R) -> R 
     match refreshed {
         Ok(Some(r)) => r,
         _ => f(&state.snapshot.load()),
+    }
+}
+
+/// Flag `index` in `data` for `ctx` (the ambient context when `None`), with no scope,
+/// counting or sampling in play.
+#[inline(never)]
+fn read_data(state: &State, data: &SnapshotData, index: usize, ctx: Option<&Context>) -> Value {
+    // Slots and metadata have the same length, checked by the caller; a missing slot
+    // reads as off, like an unknown index.
+    let Some(slot) = data.slots.get(index) else {
+        return Value::Bool(false);
+    };
+    if let Some(v) = slot.uniform {
+        return v;
+    }
+    if let (true, SlotDecision::Rules(rules, _)) = (slot.plain, &slot.decision) {
+        if let Some(sticky) = &slot.sticky {
+            let decide = |ctx: &Context| sticky.value(ctx).unwrap_or_else(|| rules.value(ctx));
+            return match ctx {
+                Some(ctx) => decide(ctx),
+                None => context::with_ambient(decide),
+            };
+        }
+        return match ctx {
+            Some(ctx) => rules.value(ctx),
+            None => context::with_ambient(|ctx| rules.value(ctx)),
+        };
+    }
+    let view = View {
+        statics: &state.statics,
+        data,
+        scoped: None,
+    };
+    match ctx {
+        Some(ctx) => view.evaluate(index, ctx).value,
+        None => context::with_ambient(|ctx| view.evaluate(index, ctx).value),
     }
 }
 

@@ -454,6 +454,34 @@ impl CompiledRules {
         self.decide(ctx)
     }
 
+    /// The rules as a [`StickyRollout`] when that is all they are: one rollout on the
+    /// targeting key (`default` or key stickiness), with no constraints, variants,
+    /// prerequisites, kill switch or fixed value.
+    pub(crate) fn sticky_rollout(&self) -> Option<StickyRollout> {
+        if self.kill || self.fixed.is_some() || !self.prerequisites.is_empty() {
+            return None;
+        }
+        let [strategy] = &*self.strategies else {
+            return None;
+        };
+        if !strategy.constraints.is_empty() || strategy.split.is_some() || self.split.is_some() {
+            return None;
+        }
+        match &strategy.kind {
+            CKind::Rollout {
+                percent,
+                stickiness: CStickiness::Default | CStickiness::Key,
+                group,
+            } => Some(StickyRollout {
+                group: group.hashed,
+                percent: *percent,
+                on: self.on,
+                off: self.off,
+            }),
+            _ => None,
+        }
+    }
+
     /// The evaluation, written once for both result shapes.
     #[inline]
     fn decide<V: Verdict>(&self, ctx: &Context) -> V {
@@ -547,6 +575,32 @@ impl CompiledRules {
             Value::Variant(v) => Some(v),
             Value::Bool(_) => None,
         }
+    }
+}
+
+/// Rules that are one sticky rollout on the targeting key, reduced to what deciding
+/// needs: [`decide`](CompiledRules::decide) gives the same value for every context with
+/// a key (its single strategy admits exactly the keys whose bucket is within the
+/// percentage, and no variants apply), without walking the rules.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StickyRollout {
+    group: BucketGroup,
+    percent: u8,
+    on: Value,
+    off: Value,
+}
+
+impl StickyRollout {
+    /// The value for `ctx`, or `None` when it has no targeting key: the full rules
+    /// decide then (`default` stickiness falls back to `sessionId`, then random).
+    #[inline(always)]
+    pub(crate) fn value(&self, ctx: &Context) -> Option<Value> {
+        let key = ctx.key_attr()?;
+        let inside = self
+            .group
+            .rollout_bucket(key.text())
+            .is_in_rollout(self.percent);
+        Some(if inside { self.on } else { self.off })
     }
 }
 
@@ -1168,6 +1222,58 @@ mod tests {
             c.evaluate(&Context::new()),
             (Value::Bool(false), Reason::NoStrategyMatched)
         );
+    }
+
+    #[test]
+    fn sticky_rollout_is_the_rules_for_keyed_contexts() {
+        let reduced = [
+            rules(vec![strategy(
+                rollout(50, Stickiness::Default, "gr1"),
+                vec![],
+            )]),
+            rules(vec![strategy(rollout(30, Stickiness::Key, "g"), vec![])]),
+            rules(vec![strategy(
+                rollout(70, Stickiness::Attribute("userId".to_owned()), "beta"),
+                vec![],
+            )]),
+        ];
+        for r in &reduced {
+            let c = compile(r, BOOL);
+            let Some(sticky) = c.sticky_rollout() else {
+                panic!("a lone key rollout reduces: {r:?}");
+            };
+            let mut inside = 0;
+            for i in 0..2_000 {
+                let ctx = Context::with_key(format!("user-{i}")).attr("sessionId", "s");
+                let value = sticky.value(&ctx);
+                assert_eq!(value, Some(c.value(&ctx)), "key user-{i}");
+                inside += usize::from(value == Some(Value::Bool(true)));
+            }
+            assert!((200..1_800).contains(&inside), "{inside} of 2000 inside");
+            let empty = Context::with_key("");
+            assert_eq!(sticky.value(&empty), Some(c.value(&empty)));
+            // Without a key the rules decide (session id, random or nobody).
+            assert_eq!(sticky.value(&Context::new().attr("sessionId", "s")), None);
+        }
+        let kept = [
+            rules(vec![strategy(
+                rollout(50, Stickiness::Attribute("sessionId".to_owned()), "g"),
+                vec![],
+            )]),
+            rules(vec![strategy(rollout(50, Stickiness::Random, "g"), vec![])]),
+            rules(vec![strategy(
+                rollout(50, Stickiness::Default, "g"),
+                vec![constraint("country", Operator::In, &["fr"])],
+            )]),
+            rules(vec![
+                strategy(rollout(50, Stickiness::Default, "g"), vec![]),
+                strategy(rollout(10, Stickiness::Default, "h"), vec![]),
+            ]),
+            rules(vec![strategy(StrategyKind::All, vec![])]),
+        ];
+        for r in &kept {
+            assert!(compile(r, BOOL).sticky_rollout().is_none(), "{r:?}");
+        }
     }
 
     #[test]

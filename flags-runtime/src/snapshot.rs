@@ -11,7 +11,7 @@ use crate::handle::FlagHandle;
 use crate::meta::{FlagMeta, Value};
 use crate::overrides;
 use crate::registry::Registry;
-use crate::rules::{CompiledRules, FlagShape};
+use crate::rules::{CompiledRules, FlagShape, StickyRollout};
 
 /// What decides one flag in a snapshot.
 #[derive(Clone, Debug)]
@@ -57,6 +57,9 @@ pub(crate) struct Slot {
     /// Rules of a layer decide and the flag has no prerequisites: evaluation is just
     /// those rules, without the general walk.
     pub(crate) plain: bool,
+    /// The plain rules reduced to one sticky rollout on the key, when that is all
+    /// they are: what a read with a keyed context evaluates.
+    pub(crate) sticky: Option<StickyRollout>,
 }
 
 /// The flags of a registry that never change after start-up: shapes and resolved
@@ -144,12 +147,20 @@ impl SnapshotData {
             slots: decisions
                 .into_iter()
                 .enumerate()
-                .map(|(i, (decision, origin))| Slot {
-                    plain: matches!(decision, SlotDecision::Rules(..))
-                        && statics.prerequisites[i].is_empty(),
-                    decision,
-                    origin,
-                    uniform: None,
+                .map(|(i, (decision, origin))| {
+                    let plain = matches!(decision, SlotDecision::Rules(..))
+                        && statics.prerequisites[i].is_empty();
+                    let sticky = match &decision {
+                        SlotDecision::Rules(rules, _) if plain => rules.sticky_rollout(),
+                        _ => None,
+                    };
+                    Slot {
+                        plain,
+                        sticky,
+                        decision,
+                        origin,
+                        uniform: None,
+                    }
                 })
                 .collect(),
         };
@@ -176,6 +187,10 @@ impl SnapshotData {
         };
         for (slot, u) in data.slots.iter_mut().zip(uniform) {
             slot.uniform = u;
+            // A uniform value is served as is; the sticky form is for the others.
+            if u.is_some() {
+                slot.sticky = None;
+            }
         }
         data
     }

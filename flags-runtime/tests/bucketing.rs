@@ -95,6 +95,11 @@ proptest! {
         // Without a key, sessionId is the stickiness.
         let by_session = Context::new().attr("sessionId", key.as_str());
         prop_assert_eq!(reg::BETA_ROLLOUT.get_for(&by_session), expected);
+        // The same through the ambient context, with a key and without.
+        for ctx in [Context::with_key(key.as_str()), by_session] {
+            let _ambient = ctx.enter();
+            prop_assert_eq!(reg::BETA_ROLLOUT.get(), expected);
+        }
     }
 }
 
