@@ -825,35 +825,14 @@ fn read_payloads(
     path: &str,
     ty: &FlagType,
 ) -> Vec<(u16, VariantPayload)> {
-    let Some(v) = t.get("payloads") else {
-        return Vec::new();
-    };
-    let path = format!("{path}.payloads");
-    let FlagType::Variants(names) = ty else {
-        cx.error_help(
-            v.span(),
-            &path,
-            "only a variant flag can have variant payloads",
-            "declare variants = [...] on the flag, or remove this key",
-        );
-        return Vec::new();
-    };
-    let Some(table) = as_table(cx, v, &path) else {
+    let Some((table, names, path)) = variant_table(cx, t, "payloads", path, ty, "variant payloads")
+    else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for (name, entry) in table.iter() {
         let key = format!("{path}.{}", name.get_ref());
-        let Some(index) = names.iter().position(|n| n == name.get_ref()) else {
-            cx.error_help(
-                name.span(),
-                &key,
-                format!("`{}` is not a variant of this flag", name.get_ref()),
-                did_you_mean(name.get_ref(), names.iter().map(String::as_str)).map_or_else(
-                    || format!("variants are: {}", names.join(", ")),
-                    |s| format!("did you mean `{s}`?"),
-                ),
-            );
+        let Some(index) = variant_index(cx, name, &key, names) else {
             continue;
         };
         let Some(e) = as_table(cx, entry, &key) else {
@@ -1262,6 +1241,55 @@ fn is_cidr(text: &str) -> bool {
     prefix.is_none_or(|p| p.parse::<u8>().is_ok_and(|n| n <= bits))
 }
 
+/// The table under `key` of a flag whose entries are keyed by variant name (weights,
+/// payloads), with the flag's variants and the table's path; `None` (reported when
+/// present) when it is absent, not a table, or the flag has no variants.
+fn variant_table<'a, 'i>(
+    cx: &mut Ctxt<'_>,
+    t: &'a DeTable<'i>,
+    key: &str,
+    path: &str,
+    ty: &'a FlagType,
+    what: &str,
+) -> Option<(&'a DeTable<'i>, &'a [String], String)> {
+    let v = t.get(key)?;
+    let path = format!("{path}.{key}");
+    let FlagType::Variants(names) = ty else {
+        cx.error_help(
+            v.span(),
+            &path,
+            format!("only a variant flag can have {what}"),
+            "declare variants = [...] on the flag, or remove this key",
+        );
+        return None;
+    };
+    let table = as_table(cx, v, &path)?;
+    Some((table, names, path))
+}
+
+/// The index of variant `name` among `names`, or an error at `name` with a
+/// did-you-mean.
+fn variant_index(
+    cx: &mut Ctxt<'_>,
+    name: &Spanned<std::borrow::Cow<'_, str>>,
+    key: &str,
+    names: &[String],
+) -> Option<usize> {
+    let found = names.iter().position(|n| n == name.get_ref());
+    if found.is_none() {
+        cx.error_help(
+            name.span(),
+            key,
+            format!("`{}` is not a variant of this flag", name.get_ref()),
+            did_you_mean(name.get_ref(), names.iter().map(String::as_str)).map_or_else(
+                || format!("variants are: {}", names.join(", ")),
+                |s| format!("did you mean `{s}`?"),
+            ),
+        );
+    }
+    found
+}
+
 fn read_weights(
     cx: &mut Ctxt<'_>,
     t: &DeTable<'_>,
@@ -1269,36 +1297,15 @@ fn read_weights(
     path: &str,
     ty: &FlagType,
 ) -> Vec<WeightedVariant> {
-    let Some(v) = t.get(key) else {
-        return Vec::new();
-    };
-    let path = format!("{path}.{key}");
-    let FlagType::Variants(names) = ty else {
-        cx.error_help(
-            v.span(),
-            &path,
-            "only a variant flag can have weighted variants",
-            "declare variants = [...] on the flag, or remove this key",
-        );
-        return Vec::new();
-    };
-    let Some(table) = as_table(cx, v, &path) else {
+    let Some((table, names, path)) = variant_table(cx, t, key, path, ty, "weighted variants")
+    else {
         return Vec::new();
     };
     let mut out = Vec::new();
     let mut bad = false;
     for (name, w) in table.iter() {
         let key = format!("{path}.{}", name.get_ref());
-        let Some(index) = names.iter().position(|n| n == name.get_ref()) else {
-            cx.error_help(
-                name.span(),
-                &key,
-                format!("`{}` is not a variant of this flag", name.get_ref()),
-                did_you_mean(name.get_ref(), names.iter().map(String::as_str)).map_or_else(
-                    || format!("variants are: {}", names.join(", ")),
-                    |s| format!("did you mean `{s}`?"),
-                ),
-            );
+        let Some(index) = variant_index(cx, name, &key, names) else {
             continue;
         };
         match as_u32(cx, w, &key, MAX_WEIGHT, "a weight in range") {
@@ -1312,7 +1319,10 @@ fn read_weights(
         }
     }
     // Weights are relative: only their sum being zero leaves nothing to choose from.
-    if !bad && !out.is_empty() && out.iter().all(|w| w.weight == 0) {
+    if let Some(v) = t
+        .get(key)
+        .filter(|_| !bad && !out.is_empty() && out.iter().all(|w| w.weight == 0))
+    {
         cx.error_help(
             v.span(),
             &path,
