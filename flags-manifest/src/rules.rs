@@ -53,6 +53,11 @@ pub struct ParentRules {
     pub variants: Vec<String>,
     /// The parent's rules, shaped for those variants.
     pub rules: Rules,
+    /// The rules that pick the parent's variant, when they differ from `rules`
+    /// (`None`: `rules` pick it). Unleash resolves a parent's variant whether or not
+    /// any of its strategies match, variant overrides included, so a parent whose
+    /// variants have overrides carries them here, after its strategies.
+    pub variant_rules: Option<Rules>,
 }
 
 impl Rules {

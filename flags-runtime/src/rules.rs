@@ -144,11 +144,13 @@ struct CPrerequisite {
     variants: Option<Box<[u16]>>,
     /// `None`: the parent is missing, or has prerequisites of its own: never holds.
     parent: Option<Box<CompiledRules>>,
+    /// The rules that pick the parent's variant, when not `parent`'s own.
+    picker: Option<Box<CompiledRules>>,
 }
 
 impl CPrerequisite {
     fn compile(p: &LayerPrerequisite) -> Result<CPrerequisite, RuleError> {
-        let parent = match p.parent.as_deref() {
+        let (parent, picker) = match p.parent.as_deref() {
             Some(parent) if parent.rules.prerequisites.is_empty() => {
                 let shape = FlagShape {
                     name: &p.flag,
@@ -159,12 +161,20 @@ impl CPrerequisite {
                         Value::Variant(0)
                     },
                 };
-                // Rules that say nothing leave the parent off.
-                let compiled = CompiledRules::compile(&parent.rules, shape)?
-                    .unwrap_or_else(|| CompiledRules::off(shape));
-                Some(Box::new(compiled))
+                // Rules that say nothing leave the parent off (and pick no variant).
+                let compile = |rules: &Rules| -> Result<Box<CompiledRules>, RuleError> {
+                    Ok(Box::new(
+                        CompiledRules::compile(rules, shape)?
+                            .unwrap_or_else(|| CompiledRules::off(shape)),
+                    ))
+                };
+                let picker = match &parent.variant_rules {
+                    Some(rules) if rules.prerequisites.is_empty() => Some(compile(rules)?),
+                    _ => None,
+                };
+                (Some(compile(&parent.rules)?), picker)
             }
-            _ => None,
+            _ => (None, None),
         };
         let variants = (!p.variants.is_empty()).then(|| {
             let names = p.parent.as_deref().map_or(&[][..], |r| &r.variants[..]);
@@ -179,6 +189,7 @@ impl CPrerequisite {
             enabled: p.enabled,
             variants,
             parent,
+            picker,
         })
     }
 
@@ -191,7 +202,7 @@ impl CPrerequisite {
             return false;
         };
         if let Some(wanted) = &self.variants
-            && let Some(v) = parent.picked_variant(ctx)
+            && let Some(v) = self.picker.as_deref().unwrap_or(parent).picked_variant(ctx)
             && !wanted.contains(&v)
         {
             return false;

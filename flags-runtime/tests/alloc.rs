@@ -286,6 +286,7 @@ fn unicode_operands_and_layer_prerequisites_without_allocation() {
             parent: Some(Box::new(ParentRules {
                 variants: vec![],
                 rules: parent,
+                variant_rules: None,
             })),
         }],
         ..Rules::default()

@@ -489,9 +489,25 @@ impl<'p> Mapper<'p> {
                 if !parent.enabled {
                     rules.enabled = Some(false);
                 }
+                // Unleash picks the parent's variant from its toggle-level variants,
+                // overrides first, when no strategy matches. Without overrides the
+                // rules' own fallback does the same; with them, the picker ends in a
+                // strategy for everyone, with the override copies placed before it.
+                let variant_rules = if parent.variants.iter().any(|v| !v.overrides.is_empty()) {
+                    let mut strategies = parent.strategies.clone();
+                    strategies.push(payload::Strategy {
+                        name: "default".to_owned(),
+                        ..payload::Strategy::default()
+                    });
+                    let picker = Feature { strategies, ..on };
+                    Some(self.map_as(&picker, Target::Variants(&refs), child)?.rules)
+                } else {
+                    None
+                };
                 Some(Box::new(ParentRules {
                     variants: names,
                     rules,
+                    variant_rules,
                 }))
             }
             _ => None,
@@ -892,6 +908,30 @@ mod tests {
         let ctx = flags_runtime::Context::with_key("u");
         assert!(toggles.is_enabled("parent", &ctx));
         assert!(!toggles.is_enabled("child", &ctx));
+    }
+
+    #[test]
+    fn a_parent_whose_strategies_miss_still_honours_variant_overrides() {
+        // The parent is off for everyone (a 0% rollout), yet Unleash resolves its
+        // variant from the toggle-level variants, overrides first: `bob` gets `red`.
+        let p = payload(
+            r#"{"features":[
+            {"name":"parent","enabled":true,
+             "strategies":[{"name":"flexibleRollout","parameters":{"rollout":"0"}}],
+             "variants":[
+               {"name":"red","weight":0,"stickiness":"userId",
+                "overrides":[{"contextName":"userId","values":["bob"]}]},
+               {"name":"green","weight":1000}]},
+            {"name":"child","enabled":true,
+             "dependencies":[{"feature":"parent","enabled":false,"variants":["red"]}]}]}"#,
+        );
+        let toggles = crate::Toggles::new(&p).unwrap_or_else(|e| panic!("{e}"));
+        let bob = flags_runtime::Context::new().attr("userId", "bob");
+        assert!(!toggles.is_enabled("parent", &bob));
+        assert!(toggles.is_enabled("child", &bob));
+        // Everyone else lands on `green` (all the weight).
+        let alice = flags_runtime::Context::new().attr("userId", "alice");
+        assert!(!toggles.is_enabled("child", &alice));
     }
 
     #[test]
