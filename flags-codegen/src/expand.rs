@@ -36,7 +36,10 @@ pub(crate) fn module(input: &FlagsInput, file: &ManifestFile, checked: &Checked)
         .iter()
         .filter_map(|p| p.fixed.as_ref())
         .map(|s| s.var.as_str());
-    let meta = flags.iter().map(|f| meta_entry(f, &rt));
+    let by_name: std::collections::HashMap<&str, &Flag> =
+        flags.iter().map(|f| (f.name.as_str(), f)).collect();
+    let meta = flags.iter().map(|f| meta_entry(f, &by_name, &rt));
+    let manifest_rules = manifest_rules(flags, &rt);
     let items = flags
         .iter()
         .zip(&checked.flags)
@@ -66,8 +69,16 @@ pub(crate) fn module(input: &FlagsInput, file: &ManifestFile, checked: &Checked)
             /// The registry of this manifest's flags.
             pub static REGISTRY: #rt::Registry = {
                 static CELLS: [#rt::FastCell; #n] = [const { #rt::FastCell::new() }; #n];
-                #rt::Registry::new(&META, &CELLS, ::core::include_str!(#abs), #written)
+                #rt::Registry::generated(
+                    &META,
+                    &CELLS,
+                    __manifest_rules,
+                    ::core::include_str!(#abs),
+                    #written,
+                )
             };
+
+            #manifest_rules
 
             #(#items)*
             #stale
@@ -103,7 +114,30 @@ fn docs(text: &str) -> TokenStream {
     quote!(#(#[doc = #lines])*)
 }
 
-fn meta_entry(flag: &Flag, rt: &TokenStream) -> TokenStream {
+/// The function that builds the rules declared in the manifest, by flag index, for
+/// the flags that have any.
+fn manifest_rules(flags: &[Flag], rt: &TokenStream) -> TokenStream {
+    let paths = crate::data::Paths::new(rt);
+    let entries = flags.iter().filter(|f| !f.rules.is_empty()).map(|f| {
+        let index = Literal::usize_unsuffixed(f.index);
+        let rules = paths.rules(&f.rules);
+        quote!((#index, #rules))
+    });
+    quote! {
+        /// The rules declared in the manifest, as data: `(flag index, rules)`.
+        #[doc(hidden)]
+        #[must_use]
+        pub fn __manifest_rules() -> #rt::Vec<(usize, #rt::manifest::Rules)> {
+            #rt::Vec::from([#(#entries),*])
+        }
+    }
+}
+
+fn meta_entry(
+    flag: &Flag,
+    by_name: &std::collections::HashMap<&str, &Flag>,
+    rt: &TokenStream,
+) -> TokenStream {
     let name = &flag.name;
     let index = Literal::usize_unsuffixed(flag.index);
     let description = &flag.description;
@@ -122,19 +156,31 @@ fn meta_entry(flag: &Flag, rt: &TokenStream) -> TokenStream {
     };
     let expires = match flag.expires {
         Some(d) => {
-            let d = d.to_string();
-            quote!(::core::option::Option::Some(#d))
+            let year = Literal::i32_unsuffixed(d.year());
+            let month = Literal::u32_unsuffixed(d.month());
+            let day = Literal::u32_unsuffixed(d.day());
+            quote!(::core::option::Option::Some(#rt::Date::ymd(#year, #month, #day)))
         }
         None => quote!(::core::option::Option::None),
     };
     let variants = flag.variants();
     let default = value(flag.default, rt);
     let is_static = flag.is_static;
-    let refs = |refs: &[flags_manifest::FlagRef]| -> Vec<String> {
+    // The checks in `valid` guarantee every reference resolves; one that did not
+    // would be left out rather than emitted wrong.
+    let refs = |refs: &[flags_manifest::FlagRef]| -> Vec<TokenStream> {
         refs.iter()
-            .map(|r| match &r.variant {
-                Some(v) => format!("{}={v}", r.flag),
-                None => r.flag.clone(),
+            .filter_map(|r| {
+                let target = by_name.get(r.flag.as_str())?;
+                let index = Literal::usize_unsuffixed(target.index);
+                Some(match &r.variant {
+                    Some(v) => {
+                        let at = target.variants().iter().position(|n| n == v)?;
+                        let at = Literal::u16_unsuffixed(u16::try_from(at).ok()?);
+                        quote!(#rt::Requirement::at(#index, #at))
+                    }
+                    None => quote!(#rt::Requirement::on(#index)),
+                })
             })
             .collect()
     };

@@ -26,6 +26,7 @@
 //! ```
 
 mod ctxt;
+mod data;
 mod doc;
 mod env;
 mod expand;

@@ -179,16 +179,16 @@ fn generates_every_item() {
         meta.contains("pub static META : [:: flags_runtime :: __private :: FlagMeta ; 4]"),
         "{meta}"
     );
-    assert!(meta.contains("name : \"search_v2\" , index : 0 , description : \"New search ranking\" , owner : \"search-team\" , kind : :: flags_runtime :: __private :: Kind :: Release , lifecycle : :: flags_runtime :: __private :: Lifecycle :: Active , expires : :: core :: option :: Option :: Some (\"2027-01-31\") , variants : & [] , default : :: flags_runtime :: __private :: Value :: Bool (false) , is_static : false , requires : & [\"checkout_layout=two-col\"] , excludes : & [] ,"), "{meta}");
+    assert!(meta.contains("name : \"search_v2\" , index : 0 , description : \"New search ranking\" , owner : \"search-team\" , kind : :: flags_runtime :: __private :: Kind :: Release , lifecycle : :: flags_runtime :: __private :: Lifecycle :: Active , expires : :: core :: option :: Option :: Some (:: flags_runtime :: __private :: Date :: ymd (2027 , 1 , 31)) , variants : & [] , default : :: flags_runtime :: __private :: Value :: Bool (false) , is_static : false , requires : & [:: flags_runtime :: __private :: Requirement :: at (1 , 1)] , excludes : & [] ,"), "{meta}");
     assert!(meta.contains("variants : & [\"classic\" , \"two-col\"] , default : :: flags_runtime :: __private :: Value :: Variant (1)"), "{meta}");
     assert!(meta.contains("index : 3 ,"), "{meta}");
     assert!(
-        meta.contains("is_static : true , requires : & [] , excludes : & [\"dark_mode\"]"),
+        meta.contains("is_static : true , requires : & [] , excludes : & [:: flags_runtime :: __private :: Requirement :: on (2)]"),
         "{meta}"
     );
     let registry = text(find(&module, "REGISTRY"));
     assert!(registry.contains("static CELLS : [:: flags_runtime :: __private :: FastCell ; 4] = [const { :: flags_runtime :: __private :: FastCell :: new () } ; 4] ;"), "{registry}");
-    assert!(registry.contains(":: flags_runtime :: __private :: Registry :: new (& META , & CELLS , :: core :: include_str ! (\"/abs/flags.toml\") , \"flags.toml\")"), "{registry}");
+    assert!(registry.contains(":: flags_runtime :: __private :: Registry :: generated (& META , & CELLS , __manifest_rules , :: core :: include_str ! (\"/abs/flags.toml\") , \"flags.toml\" ,)"), "{registry}");
 
     // Rebuild tracking.
     for needle in [

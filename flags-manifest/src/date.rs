@@ -30,11 +30,11 @@ pub enum DateError {
     },
 }
 
-fn is_leap(year: i32) -> bool {
+const fn is_leap(year: i32) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
-fn days_in_month(year: i32, month: u8) -> u8 {
+const fn days_in_month(year: i32, month: u8) -> u8 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -66,6 +66,36 @@ impl Date {
             month: month8,
             day: day as u8,
         })
+    }
+
+    /// A date known to exist, for constants (generated code emits only dates the
+    /// manifest parser accepted).
+    ///
+    /// # Panics
+    ///
+    /// On a day that does not exist; in a constant that is a compile error.
+    ///
+    /// ```
+    /// use flags_manifest::Date;
+    /// const END: Date = Date::ymd(2099, 12, 31);
+    /// assert_eq!(END.to_string(), "2099-12-31");
+    /// ```
+    #[must_use]
+    pub const fn ymd(year: i32, month: u32, day: u32) -> Date {
+        assert!(
+            year >= 1 && year <= 9999 && month >= 1 && month <= 12,
+            "no such date"
+        );
+        // In range after the check above.
+        #[allow(clippy::cast_possible_truncation)]
+        let month = month as u8;
+        assert!(
+            day >= 1 && day <= days_in_month(year, month) as u32,
+            "no such date"
+        );
+        #[allow(clippy::cast_possible_truncation)]
+        let day = day as u8;
+        Date { year, month, day }
     }
 
     /// Year.

@@ -7,11 +7,13 @@
 //! manifest (a conformance suite, a remote payload under test).
 
 use std::collections::HashMap;
+use std::fmt;
 
 use flags_manifest::{Manifest, Rules, Value};
 
 use crate::context::Context;
 use crate::explain::{Layer, Payload, Reason};
+use crate::meta::Requirement;
 use crate::rules::{CompiledRules, FlagShape, RuleError};
 
 /// Deeper prerequisite chains than this are cut off with [`Reason::Error`]. A checked
@@ -33,24 +35,42 @@ pub(crate) struct Prerequisite {
 }
 
 impl Prerequisite {
-    /// Resolves `spec` (`flag` or `flag=variant`) with `lookup` (name to index and
-    /// variant names). `Err` names what does not exist.
+    /// A build-time requirement (already resolved to indices) checked against the
+    /// flags it names; `Err` says what does not exist.
+    pub(crate) fn from_requirement<'v>(
+        r: Requirement,
+        excludes: bool,
+        variants_of: impl Fn(usize) -> Option<&'v [&'v str]>,
+    ) -> Result<Prerequisite, String> {
+        let variants = variants_of(r.flag).ok_or_else(|| format!("no flag #{}", r.flag))?;
+        if let Some(v) = r.variant
+            && usize::from(v) >= variants.len()
+        {
+            return Err(format!("flag #{} has no variant #{v}", r.flag));
+        }
+        Ok(Prerequisite {
+            flag: r.flag,
+            variant: r.variant,
+            excludes,
+        })
+    }
+
+    /// Resolves a reference by name (`flag`, and a variant name for a variant flag)
+    /// with `lookup` (name to index and variant names). `Err` names what does not
+    /// exist.
     pub(crate) fn resolve<'v>(
-        spec: &str,
+        r: &NamedRef,
         excludes: bool,
         lookup: impl Fn(&str) -> Option<(usize, &'v [&'v str])>,
     ) -> Result<Prerequisite, String> {
-        let (name, variant) = match spec.split_once('=') {
-            Some((f, v)) => (f.trim(), Some(v.trim())),
-            None => (spec.trim(), None),
-        };
+        let name = r.flag.as_str();
         let (flag, variants) = lookup(name).ok_or_else(|| format!("no flag `{name}`"))?;
-        let variant = match variant {
+        let variant = match &r.variant {
             None => None,
             Some(v) => Some(
                 variants
                     .iter()
-                    .position(|n| *n == v)
+                    .position(|n| n == v)
                     .and_then(|i| u16::try_from(i).ok())
                     .ok_or_else(|| format!("flag `{name}` has no variant `{v}`"))?,
             ),
@@ -225,6 +245,22 @@ fn uniform_in<F: Flags + ?Sized>(
             })
 }
 
+/// A prerequisite of a [`FlagDef`], by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NamedRef {
+    flag: String,
+    variant: Option<String>,
+}
+
+impl fmt::Display for NamedRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.variant {
+            Some(v) => write!(f, "{} at `{v}`", self.flag),
+            None => f.write_str(&self.flag),
+        }
+    }
+}
+
 /// One flag of a [`RuleSet`]: its name, values, default and prerequisites, and
 /// optionally its rules.
 ///
@@ -234,7 +270,7 @@ fn uniform_in<F: Flags + ?Sized>(
 /// use flags_runtime::FlagDef;
 ///
 /// let layout = FlagDef::variants("layout", &["classic", "compact"], "classic");
-/// let beta = FlagDef::bool("beta", false).requires("layout=compact");
+/// let beta = FlagDef::bool("beta", false).requires_variant("layout", "compact");
 /// assert_eq!(beta.name(), "beta");
 /// assert_eq!(layout.name(), "layout");
 /// ```
@@ -244,8 +280,8 @@ pub struct FlagDef {
     variants: Vec<String>,
     default: Option<String>,
     default_on: bool,
-    requires: Vec<String>,
-    excludes: Vec<String>,
+    requires: Vec<NamedRef>,
+    excludes: Vec<NamedRef>,
     rules: Rules,
 }
 
@@ -275,17 +311,43 @@ impl FlagDef {
     }
 
     /// Adds a prerequisite: `flag` must be on (or, for a variant flag, not at its
-    /// default), or `flag=variant` must be at that variant.
+    /// default).
     #[must_use]
-    pub fn requires(mut self, spec: &str) -> FlagDef {
-        self.requires.push(spec.to_owned());
+    pub fn requires(mut self, flag: &str) -> FlagDef {
+        self.requires.push(NamedRef {
+            flag: flag.to_owned(),
+            variant: None,
+        });
+        self
+    }
+
+    /// Adds a prerequisite: variant flag `flag` must be at `variant`.
+    #[must_use]
+    pub fn requires_variant(mut self, flag: &str, variant: &str) -> FlagDef {
+        self.requires.push(NamedRef {
+            flag: flag.to_owned(),
+            variant: Some(variant.to_owned()),
+        });
         self
     }
 
     /// Adds an exclusion: the opposite of [`FlagDef::requires`].
     #[must_use]
-    pub fn excludes(mut self, spec: &str) -> FlagDef {
-        self.excludes.push(spec.to_owned());
+    pub fn excludes(mut self, flag: &str) -> FlagDef {
+        self.excludes.push(NamedRef {
+            flag: flag.to_owned(),
+            variant: None,
+        });
+        self
+    }
+
+    /// Adds an exclusion: the opposite of [`FlagDef::requires_variant`].
+    #[must_use]
+    pub fn excludes_variant(mut self, flag: &str, variant: &str) -> FlagDef {
+        self.excludes.push(NamedRef {
+            flag: flag.to_owned(),
+            variant: Some(variant.to_owned()),
+        });
         self
     }
 
@@ -437,12 +499,12 @@ impl RuleSet {
                     })?,
             };
             let mut prerequisites = Vec::new();
-            for (specs, excludes) in [(&d.requires, false), (&d.excludes, true)] {
-                for spec in specs {
-                    let p = Prerequisite::resolve(spec, excludes, lookup).map_err(|problem| {
+            for (refs, excludes) in [(&d.requires, false), (&d.excludes, true)] {
+                for r in refs {
+                    let p = Prerequisite::resolve(r, excludes, lookup).map_err(|problem| {
                         RuleSetError::Prerequisite {
                             flag: d.name.clone(),
-                            spec: spec.clone(),
+                            spec: r.to_string(),
                             problem,
                         }
                     })?;
@@ -494,11 +556,14 @@ impl RuleSet {
                     Value::Bool(b) if variants.is_empty() => FlagDef::bool(&f.name, b),
                     value => FlagDef::variants(&f.name, &variants, &f.value_label(value)),
                 };
-                for r in &f.requires {
-                    def = def.requires(&ref_spec(&r.flag, r.variant.as_deref()));
-                }
-                for r in &f.excludes {
-                    def = def.excludes(&ref_spec(&r.flag, r.variant.as_deref()));
+                for (refs, list) in [
+                    (&f.requires, &mut def.requires),
+                    (&f.excludes, &mut def.excludes),
+                ] {
+                    list.extend(refs.iter().map(|r| NamedRef {
+                        flag: r.flag.clone(),
+                        variant: r.variant.clone(),
+                    }));
                 }
                 def.rules(f.rules.clone())
             })
@@ -579,13 +644,6 @@ impl RuleSet {
     }
 }
 
-fn ref_spec(flag: &str, variant: Option<&str>) -> String {
-    match variant {
-        Some(v) => format!("{flag}={v}"),
-        None => flag.to_owned(),
-    }
-}
-
 impl Flags for RuleSet {
     fn shape(&self, index: usize) -> FlagShape<'_> {
         self.flags[index].shape()
@@ -638,7 +696,7 @@ mod tests {
             }),
             FlagDef::bool("checkout", true)
                 .requires("payments")
-                .requires("layout=compact")
+                .requires_variant("layout", "compact")
                 .excludes("legacy"),
             FlagDef::bool("legacy", false).rules(keys(&["bob"])),
         ]);
@@ -854,7 +912,7 @@ mod tests {
         assert!(matches!(
             RuleSet::new(vec![
                 FlagDef::variants("v", &["x", "y"], "x"),
-                FlagDef::bool("a", true).requires("v=w"),
+                FlagDef::bool("a", true).requires_variant("v", "w"),
             ]),
             Err(RuleSetError::Prerequisite { .. })
         ));

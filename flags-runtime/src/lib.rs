@@ -124,7 +124,7 @@ pub use flags_rollout as rollout;
 pub use gate::{Gate, GateCounts};
 pub use guarded::Succeeded;
 pub use handle::{BoolFlag, FlagHandle, Variant, VariantFlag};
-pub use meta::{FlagMeta, Kind, Lifecycle, Value};
+pub use meta::{FlagMeta, Kind, Lifecycle, Requirement, Value};
 pub use overrides::{OverrideGuard, Overrides, WithOverrides};
 pub use registry::{FastCell, Registry, UpdateError};
 pub use rules::RuleError;
@@ -140,8 +140,12 @@ pub use telemetry::{Counts, EXPOSURE_TARGET, ExposureSampling, FlagCounts, TARGE
 pub mod __private {
     pub use crate::gate::Gate;
     pub use crate::handle::{BoolFlag, Variant, VariantFlag};
-    pub use crate::meta::{FlagMeta, Kind, Lifecycle, Value};
+    pub use crate::meta::{Date, FlagMeta, Kind, Lifecycle, Requirement, Value};
     pub use crate::registry::{FastCell, Registry};
+    /// The rule model, for the manifest rules `flags!` emits as data.
+    pub use flags_manifest as manifest;
+    /// Owned text and lists in the emitted rules.
+    pub use std::{boxed::Box, string::String, vec::Vec};
     /// `#[feature_gate(trace)]` emits spans and events through this.
     pub use tracing;
 }

@@ -1,7 +1,7 @@
 //! Static metadata of a flag, as the `flags!` macro emits it into the user's crate: a
 //! table the runtime, the test harness and tooling read without parsing anything.
 
-pub use flags_manifest::{Kind, Lifecycle, Value};
+pub use flags_manifest::{Date, Kind, Lifecycle, Value};
 
 /// Everything declared about one flag, in `'static` form.
 #[derive(Clone, Copy, Debug)]
@@ -18,18 +18,63 @@ pub struct FlagMeta {
     pub kind: Kind,
     /// Its lifecycle state.
     pub lifecycle: Lifecycle,
-    /// Expiry date as `YYYY-MM-DD`, if any.
-    pub expires: Option<&'static str>,
+    /// Expiry date, if any.
+    pub expires: Option<Date>,
     /// Variant names (empty for a bool flag).
     pub variants: &'static [&'static str],
     /// The manifest default.
     pub default: Value,
     /// A compile-time-only flag (its accessor is a `const`).
     pub is_static: bool,
-    /// `requires` as written (`flag` or `flag=variant`).
-    pub requires: &'static [&'static str],
-    /// `excludes` as written.
-    pub excludes: &'static [&'static str],
+    /// `requires`: flags (by index) that must be on, or at a variant, for this one
+    /// to be on.
+    pub requires: &'static [Requirement],
+    /// `excludes`: flags (by index) that must not be on, or at a variant, for this
+    /// one to be on.
+    pub excludes: &'static [Requirement],
+}
+
+/// One entry of `requires` or `excludes`, resolved at build time: a flag by index
+/// and, for a variant flag, the variant by index.
+///
+/// ```
+/// use flags_runtime::{FlagMeta, Requirement};
+/// // `layout` requires flag 0 on and excludes flag 2 at its second variant.
+/// const LAYOUT: FlagMeta = FlagMeta {
+///     requires: &[Requirement::on(0)],
+///     excludes: &[Requirement::at(2, 1)],
+///     ..FlagMeta::bare("layout", 1, &["classic", "compact"])
+/// };
+/// assert_eq!(LAYOUT.requires[0].flag, 0);
+/// assert_eq!(LAYOUT.excludes[0].variant, Some(1));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Requirement {
+    /// The flag's index.
+    pub flag: usize,
+    /// The variant (index) it must be at; `None`: on (a bool flag), or at a variant
+    /// other than its default (a variant flag).
+    pub variant: Option<u16>,
+}
+
+impl Requirement {
+    /// Flag `flag` on (or, for a variant flag, away from its default).
+    #[must_use]
+    pub const fn on(flag: usize) -> Requirement {
+        Requirement {
+            flag,
+            variant: None,
+        }
+    }
+
+    /// Flag `flag` at variant `variant`.
+    #[must_use]
+    pub const fn at(flag: usize, variant: u16) -> Requirement {
+        Requirement {
+            flag,
+            variant: Some(variant),
+        }
+    }
 }
 
 impl FlagMeta {
@@ -39,8 +84,9 @@ impl FlagMeta {
     ///
     /// ```
     /// use flags_runtime::FlagMeta;
+    /// use flags_runtime::Requirement;
     /// const LAYOUT: FlagMeta = FlagMeta {
-    ///     requires: &["beta"],
+    ///     requires: &[Requirement::on(0)],
     ///     ..FlagMeta::bare("layout", 1, &["classic", "compact"])
     /// };
     /// assert_eq!(LAYOUT.label(LAYOUT.default), "classic");

@@ -53,10 +53,8 @@ pub(crate) fn unrealised(
                 match other {
                     Some(i) => {
                         let o = &meta[i];
-                        let named = |list: &[&str]| {
-                            list.iter()
-                                .any(|s| s.split('=').next().map(str::trim) == Some(o.name))
-                        };
+                        let named =
+                            |list: &[crate::meta::Requirement]| list.iter().any(|r| r.flag == i);
                         if named(m.requires) && !named(m.excludes) {
                             format!(
                                 "it requires `{}`, which is {}",

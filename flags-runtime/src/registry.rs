@@ -159,7 +159,6 @@ pub(crate) struct State {
     /// The generation of the snapshot in `snapshot`, stored after it.
     generation: AtomicU64,
     statics: Statics,
-    manifest: Option<Manifest>,
     snapshot: ArcSwap<SnapshotData>,
     writer: Mutex<Writer>,
     /// Live override scopes (guards and wrapped futures) of this registry, anywhere.
@@ -188,10 +187,20 @@ impl State {
 pub struct Registry {
     meta: &'static [FlagMeta],
     cells: &'static [FastCell],
+    /// The manifest's rules as data, emitted by `flags!`; `None` for a hand-written
+    /// registry, whose rules come from the manifest text.
+    rules: Option<ManifestRules>,
     manifest_src: &'static str,
     manifest_path: &'static str,
+    /// The manifest text parsed, on demand (tools: rule files, test matrices,
+    /// rollout plans); evaluation never needs it for a generated registry.
+    parsed: OnceLock<Option<Manifest>>,
     state: OnceLock<State>,
 }
+
+/// The rules `flags!` emits for a manifest: `(flag index, rules)` for every flag that
+/// has some, built from Rust data rather than parsed.
+pub type ManifestRules = fn() -> Vec<(usize, Rules)>;
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -204,7 +213,9 @@ impl std::fmt::Debug for Registry {
 }
 
 impl Registry {
-    /// Builds the registry the generated code puts in a `static`.
+    /// A hand-written registry: the rules come from `manifest_src`, parsed at the
+    /// first read (a manifest that does not parse is reported, and its flags stay at
+    /// their defaults). `flags!` uses [`Registry::generated`] instead.
     pub const fn new(
         meta: &'static [FlagMeta],
         cells: &'static [FastCell],
@@ -214,8 +225,31 @@ impl Registry {
         Registry {
             meta,
             cells,
+            rules: None,
             manifest_src,
             manifest_path,
+            parsed: OnceLock::new(),
+            state: OnceLock::new(),
+        }
+    }
+
+    /// The registry `flags!` puts in a `static`: the manifest was checked at build
+    /// time and its rules are data (`rules`), so nothing is parsed at run time;
+    /// `manifest_src` is kept for [`Registry::manifest`].
+    pub const fn generated(
+        meta: &'static [FlagMeta],
+        cells: &'static [FastCell],
+        rules: ManifestRules,
+        manifest_src: &'static str,
+        manifest_path: &'static str,
+    ) -> Self {
+        Registry {
+            meta,
+            cells,
+            rules: Some(rules),
+            manifest_src,
+            manifest_path,
+            parsed: OnceLock::new(),
             state: OnceLock::new(),
         }
     }
@@ -230,10 +264,13 @@ impl Registry {
         (self.manifest_path, self.manifest_src)
     }
 
-    /// The parsed manifest (parsed once, on first use); `None` if it does not parse,
-    /// which the `flags!` macro rules out at build time.
+    /// The parsed manifest (parsed on the first call, for tools such as rule files,
+    /// test matrices and rollout plans; evaluating flags never needs it); `None` if it
+    /// does not parse, which the `flags!` macro rules out at build time.
     pub fn manifest(&self) -> Option<&Manifest> {
-        self.state().manifest.as_ref()
+        self.parsed
+            .get_or_init(|| flags_manifest::parse_str(self.manifest_src, self.manifest_path).ok())
+            .as_ref()
     }
 
     /// The dense index of flag `name`.
@@ -241,7 +278,7 @@ impl Registry {
         self.meta.iter().position(|m| m.name == name)
     }
 
-    /// Initialises the registry now (parse the manifest, read the environment)
+    /// Initialises the registry now (compile the rules, read the environment)
     /// rather than on the first read, so environment problems are reported at start.
     pub fn init(&self) {
         let _ = self.state();
@@ -279,35 +316,23 @@ impl Registry {
     fn build_state(&self) -> (State, Vec<Report>) {
         let n = self.meta.len();
         let mut reports = Vec::new();
-        let manifest = match flags_manifest::parse_str(self.manifest_src, self.manifest_path) {
-            Ok(m) => Some(m),
-            Err(e) => {
-                reports.push(Report::Rejected {
-                    layer: Layer::Manifest,
-                    source: self.manifest_path.to_owned(),
-                    error: e.to_string(),
-                });
-                None
-            }
+        let skipped = |problem: String| Report::Skipped {
+            layer: Layer::Manifest,
+            source: self.manifest_path.to_owned(),
+            problem,
         };
-        let lookup = |name: &str| {
-            self.meta
-                .iter()
-                .position(|m| m.name == name)
-                .map(|i| (i, self.meta[i].variants))
-        };
+        let variants_of = |i: usize| self.meta.get(i).map(|m| m.variants);
         let mut prerequisites = Vec::with_capacity(n);
         for m in self.meta {
             let mut list = Vec::new();
-            for (specs, excludes) in [(m.requires, false), (m.excludes, true)] {
-                for spec in specs {
-                    match Prerequisite::resolve(spec, excludes, lookup) {
+            for (refs, excludes) in [(m.requires, false), (m.excludes, true)] {
+                for &r in refs {
+                    match Prerequisite::from_requirement(r, excludes, variants_of) {
                         Ok(p) => list.push(p),
-                        Err(problem) => reports.push(Report::Skipped {
-                            layer: Layer::Manifest,
-                            source: self.manifest_path.to_owned(),
-                            problem: format!("flag `{}`: prerequisite `{spec}`: {problem}", m.name),
-                        }),
+                        Err(problem) => reports.push(skipped(format!(
+                            "flag `{}`: prerequisite: {problem}",
+                            m.name
+                        ))),
                     }
                 }
             }
@@ -320,24 +345,24 @@ impl Registry {
 
         let mut layers: [LayerState; 6] = Layer::ALL.map(|l| LayerState::empty(l.as_str(), n));
         layers[Layer::Manifest.slot()].origin = Arc::from(self.manifest_path);
-        if let Some(manifest) = &manifest {
-            for (i, m) in self.meta.iter().enumerate() {
-                let Some(flag) = manifest.flag(m.name) else {
-                    reports.push(Report::Skipped {
-                        layer: Layer::Manifest,
-                        source: self.manifest_path.to_owned(),
-                        problem: format!("flag `{}` is not declared in the manifest text", m.name),
-                    });
-                    continue;
-                };
-                match CompiledRules::compile(&flag.rules, statics.shape(i)) {
-                    Ok(rules) => layers[Layer::Manifest.slot()].rules[i] = rules.map(Arc::new),
-                    Err(e) => reports.push(Report::Rejected {
-                        layer: Layer::Manifest,
-                        source: self.manifest_path.to_owned(),
-                        error: e.to_string(),
-                    }),
-                }
+        let declared: Vec<(usize, Rules)> = match self.rules {
+            Some(rules) => rules(),
+            None => self.rules_from_text(&mut reports),
+        };
+        for (i, rules) in declared {
+            if i >= n {
+                reports.push(skipped(format!(
+                    "rules for flag #{i}, which does not exist"
+                )));
+                continue;
+            }
+            match CompiledRules::compile(&rules, statics.shape(i)) {
+                Ok(rules) => layers[Layer::Manifest.slot()].rules[i] = rules.map(Arc::new),
+                Err(e) => reports.push(Report::Rejected {
+                    layer: Layer::Manifest,
+                    source: self.manifest_path.to_owned(),
+                    error: e.to_string(),
+                }),
             }
         }
 
@@ -418,7 +443,6 @@ impl Registry {
             uid: NEXT_STATE.fetch_add(1, Ordering::Relaxed),
             generation: AtomicU64::new(0),
             statics,
-            manifest,
             snapshot: ArcSwap::from_pointee(data),
             writer: Mutex::new(writer),
             scopes: AtomicUsize::new(0),
@@ -431,6 +455,39 @@ impl Registry {
             recorders: crate::guarded::Recorders::new(self.meta.len()),
         };
         (state, reports)
+    }
+
+    /// A hand-written registry's rules, from its manifest text: by name, each flag
+    /// of the table taking its declaration's rules.
+    fn rules_from_text(&self, reports: &mut Vec<Report>) -> Vec<(usize, Rules)> {
+        let manifest = match flags_manifest::parse_str(self.manifest_src, self.manifest_path) {
+            Ok(m) => m,
+            Err(e) => {
+                reports.push(Report::Rejected {
+                    layer: Layer::Manifest,
+                    source: self.manifest_path.to_owned(),
+                    error: e.to_string(),
+                });
+                return Vec::new();
+            }
+        };
+        let by_name: std::collections::HashMap<&str, &flags_manifest::Flag> = manifest
+            .flags
+            .iter()
+            .map(|f| (f.name.as_str(), f))
+            .collect();
+        let mut out = Vec::new();
+        for (i, m) in self.meta.iter().enumerate() {
+            match by_name.get(m.name) {
+                Some(flag) => out.push((i, flag.rules.clone())),
+                None => reports.push(Report::Skipped {
+                    layer: Layer::Manifest,
+                    source: self.manifest_path.to_owned(),
+                    problem: format!("flag `{}` is not declared in the manifest text", m.name),
+                }),
+            }
+        }
+        out
     }
 
     fn emit(&self, _state: &State, reports: Vec<Report>) {

@@ -353,7 +353,7 @@ mod tests {
         name: &'static str,
         index: usize,
         variants: &'static [&'static str],
-        requires: &'static [&'static str],
+        requires: &'static [crate::meta::Requirement],
     ) -> FlagMeta {
         FlagMeta {
             requires,
@@ -364,7 +364,7 @@ mod tests {
     static META: [FlagMeta; 3] = [
         meta("base", 0, &[], &[]),
         meta("layout", 1, &["a", "b"], &[]),
-        meta("child", 2, &[], &["base"]),
+        meta("child", 2, &[], &[crate::meta::Requirement::on(0)]),
     ];
 
     fn statics() -> Statics {

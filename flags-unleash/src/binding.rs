@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use flags_runtime::{FlagMeta, Update};
+use flags_runtime::{FlagMeta, Requirement, Update};
 
 use crate::mapping::{Mapper, Target, ToggleVariants};
 use crate::payload::{ClientFeatures, Dependency};
@@ -98,7 +98,7 @@ pub fn bind(flags: &'static [FlagMeta], payload: &ClientFeatures) -> Bound {
         } else {
             Target::Variants(meta.variants)
         };
-        let declared = |d: &Dependency| declared(meta, d);
+        let declared = |d: &Dependency| declared(flags, meta, d);
         match mapper.map(feature, target, &declared) {
             Ok(mapped) => {
                 update.warnings.extend(mapped.notes);
@@ -127,22 +127,23 @@ pub fn bind(flags: &'static [FlagMeta], payload: &ClientFeatures) -> Bound {
 /// Whether the manifest declares on `meta` the prerequisite that Unleash dependency
 /// `d` states: `requires = ["parent"]` for "parent enabled", `requires =
 /// ["parent=v"]` for "parent at variant v", `excludes = ["parent"]` for "parent
-/// disabled".
-fn declared(meta: &FlagMeta, d: &Dependency) -> bool {
-    let spec = |s: &str| match s.split_once('=') {
-        Some((f, v)) => (f.trim().to_owned(), Some(v.trim().to_owned())),
-        None => (s.trim().to_owned(), None),
-    };
-    let has = |list: &[&str], flag: &str, variant: Option<&str>| {
-        list.iter().any(|s| {
-            let (f, v) = spec(s);
-            f == flag && v.as_deref() == variant
+/// disabled". `flags` is the whole table, to read the parent's name and variants.
+fn declared(flags: &[FlagMeta], meta: &FlagMeta, d: &Dependency) -> bool {
+    let has = |list: &[Requirement], variant: Option<&str>| {
+        list.iter().any(|r| {
+            let Some(parent) = flags.get(r.flag) else {
+                return false;
+            };
+            let at = r
+                .variant
+                .and_then(|v| parent.variants.get(usize::from(v)).copied());
+            parent.name == d.feature && at == variant
         })
     };
     match (d.enabled, d.variants.as_slice()) {
-        (Some(false), _) => has(meta.excludes, &d.feature, None),
-        (_, []) => has(meta.requires, &d.feature, None),
-        (_, [v]) => has(meta.requires, &d.feature, Some(v)),
+        (Some(false), _) => has(meta.excludes, None),
+        (_, []) => has(meta.requires, None),
+        (_, [v]) => has(meta.requires, Some(v)),
         _ => false,
     }
 }
@@ -156,8 +157,8 @@ mod tests {
         index: usize,
         variants: &'static [&'static str],
         is_static: bool,
-        requires: &'static [&'static str],
-        excludes: &'static [&'static str],
+        requires: &'static [Requirement],
+        excludes: &'static [Requirement],
     ) -> FlagMeta {
         FlagMeta {
             is_static,
@@ -168,17 +169,33 @@ mod tests {
     }
 
     static FLAGS: [FlagMeta; 4] = [
-        meta("plain", 0, &[], false, &["parent"], &["other"]),
+        meta("plain", 0, &[], false, &[], &[]),
+        meta("layout", 1, &["classic", "compact"], false, &[], &[]),
+        meta("frozen", 2, &[], true, &[], &[]),
+        meta("absent", 3, &[], false, &[], &[]),
+    ];
+
+    // `plain` requires `parent` and excludes `other`; `layout` requires `parent` at
+    // `v1`.
+    static DEPS: [FlagMeta; 4] = [
+        meta(
+            "plain",
+            0,
+            &[],
+            false,
+            &[Requirement::on(2)],
+            &[Requirement::on(3)],
+        ),
         meta(
             "layout",
             1,
             &["classic", "compact"],
             false,
-            &["parent = v1"],
+            &[Requirement::at(2, 1)],
             &[],
         ),
-        meta("frozen", 2, &[], true, &[], &[]),
-        meta("absent", 3, &[], false, &[], &[]),
+        meta("parent", 2, &["v0", "v1", "v2"], false, &[], &[]),
+        meta("other", 3, &[], false, &[], &[]),
     ];
 
     fn dep(feature: &str, enabled: Option<bool>, variants: &[&str]) -> Dependency {
@@ -191,13 +208,17 @@ mod tests {
 
     #[test]
     fn manifest_prerequisites_match_dependencies() {
-        assert!(declared(&FLAGS[0], &dep("parent", None, &[])));
-        assert!(declared(&FLAGS[0], &dep("parent", Some(true), &[])));
-        assert!(!declared(&FLAGS[0], &dep("parent", Some(false), &[])));
-        assert!(declared(&FLAGS[0], &dep("other", Some(false), &[])));
-        assert!(!declared(&FLAGS[0], &dep("parent", None, &["v1"])));
-        assert!(declared(&FLAGS[1], &dep("parent", None, &["v1"])));
-        assert!(!declared(&FLAGS[1], &dep("parent", None, &["v1", "v2"])));
+        assert!(declared(&DEPS, &DEPS[0], &dep("parent", None, &[])));
+        assert!(declared(&DEPS, &DEPS[0], &dep("parent", Some(true), &[])));
+        assert!(!declared(&DEPS, &DEPS[0], &dep("parent", Some(false), &[])));
+        assert!(declared(&DEPS, &DEPS[0], &dep("other", Some(false), &[])));
+        assert!(!declared(&DEPS, &DEPS[0], &dep("parent", None, &["v1"])));
+        assert!(declared(&DEPS, &DEPS[1], &dep("parent", None, &["v1"])));
+        assert!(!declared(
+            &DEPS,
+            &DEPS[1],
+            &dep("parent", None, &["v1", "v2"])
+        ));
     }
 
     #[test]

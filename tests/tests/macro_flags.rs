@@ -40,7 +40,28 @@ fn meta_matches_the_manifest() {
         assert_eq!(meta.owner, flag.owner);
         assert_eq!(meta.kind, flag.kind);
         assert_eq!(meta.lifecycle, flag.lifecycle);
-        assert_eq!(meta.expires, flag.expires.map(|d| d.to_string()).as_deref());
+        assert_eq!(meta.expires, flag.expires);
+        // Prerequisites by index, and by variant index for variant flags.
+        for (typed, written) in [
+            (meta.requires, &flag.requires),
+            (meta.excludes, &flag.excludes),
+        ] {
+            let named: Vec<(String, Option<String>)> = typed
+                .iter()
+                .map(|r| {
+                    let target = &flags::META[r.flag];
+                    let variant = r
+                        .variant
+                        .map(|v| target.variants[usize::from(v)].to_owned());
+                    (target.name.to_owned(), variant)
+                })
+                .collect();
+            let expected: Vec<(String, Option<String>)> = written
+                .iter()
+                .map(|r| (r.flag.clone(), r.variant.clone()))
+                .collect();
+            assert_eq!(named, expected, "flag `{}`", flag.name);
+        }
         assert_eq!(meta.variants, flag.variants());
         assert_eq!(meta.default, flag.default);
         assert_eq!(meta.is_static, flag.is_static);
@@ -79,14 +100,17 @@ fn meta_contents() {
     assert_eq!(layout.variants, ["classic", "two-col", "one_page"]);
     assert_eq!(layout.default, Value::Variant(1));
     assert_eq!(layout.kind, Kind::Experiment);
-    assert_eq!(layout.expires, Some("2099-12-31"));
+    assert_eq!(
+        layout.expires.map(|d| d.to_string()).as_deref(),
+        Some("2099-12-31")
+    );
     assert_eq!(layout.label(layout.default), "two-col");
     let search = &flags::META[0];
-    assert_eq!(search.requires, ["checkout_layout=two-col"]);
+    assert_eq!(search.requires, [flags_runtime::Requirement::at(1, 1)]);
     assert!(search.is_bool());
     assert_eq!(search.default, Value::Bool(false));
     let kill = &flags::META[2];
-    assert_eq!(kill.excludes, ["search_v2"]);
+    assert_eq!(kill.excludes, [flags_runtime::Requirement::on(0)]);
     assert_eq!(kill.expires, None);
     assert_eq!(kill.default, Value::Bool(true));
     assert_eq!(flags::META[3].lifecycle, Lifecycle::RolledOut);

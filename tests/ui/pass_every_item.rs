@@ -47,8 +47,11 @@ fn main() {
 
     // Metadata and the registry.
     assert_eq!(flags::META.len(), 5);
-    assert_eq!(flags::META[0].requires, ["checkout_layout=two-col"]);
-    assert_eq!(flags::META[2].excludes, ["search_v2"]);
+    assert_eq!(
+        flags::META[0].requires,
+        [flags_runtime::Requirement::at(1, 1)]
+    );
+    assert_eq!(flags::META[2].excludes, [flags_runtime::Requirement::on(0)]);
     assert_eq!(flags::REGISTRY.flags().len(), 5);
     assert_eq!(flags::REGISTRY.manifest_source().0, "pass_every_item.toml");
 

@@ -7,7 +7,7 @@
 
 pub mod unleash;
 
-use flags_runtime::__private::{FlagMeta, Value, Variant};
+use flags_runtime::__private::{FlagMeta, Requirement, Value, Variant};
 
 pub const MANIFEST: &str = r#"
 [flags.search_v2]
@@ -94,7 +94,7 @@ const fn meta(
     index: usize,
     variants: &'static [&'static str],
     default: Value,
-    requires: &'static [&'static str],
+    requires: &'static [Requirement],
     is_static: bool,
 ) -> FlagMeta {
     FlagMeta {
@@ -116,7 +116,14 @@ pub static META: [FlagMeta; 8] = [
         false,
     ),
     meta("beta_rollout", 2, &[], Value::Bool(false), &[], false),
-    meta("checkout", 3, &[], Value::Bool(true), &["search_v2"], false),
+    meta(
+        "checkout",
+        3,
+        &[],
+        Value::Bool(true),
+        &[Requirement::on(0)],
+        false,
+    ),
     meta("pricing", 4, &["a", "b"], Value::Variant(0), &[], false),
     meta("killed", 5, &[], Value::Bool(false), &[], false),
     meta("targeted", 6, &[], Value::Bool(false), &[], false),
