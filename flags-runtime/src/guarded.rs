@@ -15,7 +15,9 @@ impl Exposure for &'static Registry {
     fn set_exposure(&self, flag: &str, percent: u8) {
         let result = match self.index_of(flag) {
             Some(index) => self.set_rollout_percent(index, Some(percent)),
-            None => Err(crate::UpdateError::UnknownFlag { index: usize::MAX }),
+            None => Err(crate::UpdateError::UnknownName {
+                name: flag.to_owned(),
+            }),
         };
         if let Err(e) = result {
             tracing::error!(target: crate::TARGET, flag, percent, error = %e, "rollout exposure not applied");

@@ -164,7 +164,9 @@ fn fixed_from_env_and_remote_layers_and_override() {
         (Layout::Compact, Reason::Fixed, Layer::Remote)
     );
 
-    own::REGISTRY.set_override(own::LAYOUT, Layout::Classic);
+    own::REGISTRY
+        .set_override(own::LAYOUT, Layout::Classic)
+        .unwrap_or_else(|e| panic!("{e}"));
     let d = own::LAYOUT.explain(&anon);
     assert_eq!(
         (d.value, d.reason, d.layer),
@@ -228,7 +230,9 @@ fn overrides_bypass_prerequisites_but_layers_do_not() {
     assert!(d.value);
     assert_eq!((d.reason, d.layer), (Reason::Fixed, Layer::Remote));
     // An override wins outright.
-    own::REGISTRY.set_override(own::CHECKOUT, false);
+    own::REGISTRY
+        .set_override(own::CHECKOUT, false)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(own::CHECKOUT.explain(&anon).reason, Reason::Override);
     assert!(!own::CHECKOUT.get());
 }

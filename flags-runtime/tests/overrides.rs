@@ -172,7 +172,9 @@ fn overrides_and_context_follow_a_task_across_threads() {
 
 #[test]
 fn process_wide_overrides() {
-    global::REGISTRY.set_override(global::LAYOUT, Layout::Compact);
+    global::REGISTRY
+        .set_override(global::LAYOUT, Layout::Compact)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(global::LAYOUT.get(), Layout::Compact);
     // Seen from every thread, and served from the fast cell.
     assert_eq!(
@@ -192,7 +194,9 @@ fn process_wide_overrides() {
             .set(global::LAYOUT, Layout::Wide);
         assert_eq!(global::LAYOUT.get(), Layout::Wide);
     }
-    global::REGISTRY.clear_override(global::LAYOUT);
+    global::REGISTRY
+        .clear_override(global::LAYOUT)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(global::LAYOUT.get(), Layout::Classic);
     global::REGISTRY
         .set_override_value(common::SEARCH_V2, Value::Bool(true))
@@ -209,6 +213,13 @@ fn process_wide_overrides() {
             .set_override_value(99, Value::Bool(true))
             .is_err()
     );
+    // A handle of another registry is refused, not applied to the flag of the same
+    // index here, nor silently to its own registry.
+    assert!(matches!(
+        global::REGISTRY.set_override(task::LAYOUT, Layout::Wide),
+        Err(flags_runtime::UpdateError::ForeignFlag { flag: "layout" })
+    ));
+    assert!(global::REGISTRY.clear_override(task::LAYOUT).is_err());
     global::REGISTRY.clear_overrides();
     assert!(!global::SEARCH_V2.get());
 }

@@ -44,12 +44,16 @@ fn the_handle_gives_the_chosen_variants_payload() {
     assert_eq!(seen, [true, true], "both weighted variants were chosen");
 
     // An override decides without a weighted list: no payload.
-    flags::REGISTRY.set_override(flags::CHECKOUT_LAYOUT, flags::CheckoutLayout::Wide);
+    flags::REGISTRY
+        .set_override(flags::CHECKOUT_LAYOUT, flags::CheckoutLayout::Wide)
+        .unwrap_or_else(|e| panic!("{e}"));
     let detail = flags::CHECKOUT_LAYOUT.explain(&Context::with_key("vip"));
     assert_ne!(detail.layer, Layer::Manifest);
     assert_eq!(
         read(&Context::with_key("vip")),
         (flags::CheckoutLayout::Wide, None)
     );
-    flags::REGISTRY.clear_override(flags::CHECKOUT_LAYOUT);
+    flags::REGISTRY
+        .clear_override(flags::CHECKOUT_LAYOUT)
+        .unwrap_or_else(|e| panic!("{e}"));
 }

@@ -1,0 +1,135 @@
+//! Fast cells: one word per flag holding its value when it is the same for everyone,
+//! and their publication from a snapshot under the writer lock.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::meta::Value;
+use crate::snapshot::SnapshotData;
+
+use super::{Registry, State};
+
+/// Bit set in a [`FastCell`] when the value cannot be read from the cell alone.
+pub(super) const SLOW: u32 = 1 << 31;
+
+/// Bit set in a [`FastCell`] holding a variant index (else it holds a bool).
+pub(super) const VARIANT: u32 = 1 << 30;
+
+/// One flag's fast-path word: its value for everyone, or a mark that evaluation must
+/// take the slow path (rules in force, an override scope, counting on).
+#[derive(Debug)]
+pub struct FastCell(pub(super) AtomicU32);
+
+impl FastCell {
+    /// A cell that sends the first read down the slow path, which initialises it.
+    pub const fn new() -> Self {
+        FastCell(AtomicU32::new(SLOW))
+    }
+}
+
+impl Default for FastCell {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[inline]
+pub(super) fn encode(value: Value) -> u32 {
+    match value {
+        Value::Bool(b) => u32::from(b),
+        Value::Variant(v) => VARIANT | u32::from(v),
+    }
+}
+
+#[inline]
+pub(super) fn decode(word: u32) -> Value {
+    if word & VARIANT != 0 {
+        // The low 16 bits hold the index that `encode` stored.
+        Value::Variant((word & 0xffff) as u16)
+    } else {
+        Value::Bool(word & 1 != 0)
+    }
+}
+
+/// Stores every cell's word for `data`: the uniform value when `fast`, else SLOW.
+pub(super) fn publish(cells: &[FastCell], data: &SnapshotData, fast: bool) {
+    for (cell, slot) in cells.iter().zip(data.slots.iter()) {
+        let word = match (fast, slot.uniform) {
+            (true, Some(v)) => encode(v),
+            _ => SLOW,
+        };
+        // Release pairs with the readers' Acquire: a reader that sees a new value, or
+        // SLOW, also sees the snapshot published before it, so reads never go back to
+        // an older state on weakly ordered CPUs (on x86 both are plain moves).
+        cell.0.store(word, Ordering::Release);
+    }
+}
+
+impl Registry {
+    /// Whether the fast cells may hold values: nothing forces every read to the slow
+    /// path.
+    pub(super) fn fast_allowed(state: &State) -> bool {
+        state.scopes.load(Ordering::Relaxed) == 0
+            && !state.counting.load(Ordering::Relaxed)
+            && state.exposure_one_in.load(Ordering::Relaxed) == 0
+    }
+
+    /// Republishes every fast cell from `data`. The caller holds the writer lock.
+    ///
+    /// Why the lock: publication reads the switches (scopes, counting, sampling) and
+    /// then stores the cells; without mutual exclusion a writer could read "no
+    /// scope", be preempted while a test opens an override scope and marks every cell
+    /// SLOW, then resume and store FAST words, so the scope's thread would read the
+    /// fast value and miss its override. With every switch change and every snapshot
+    /// swap publishing under the same lock, the last publication always sees the
+    /// switches as they are.
+    pub(super) fn publish_locked(&self, state: &State, data: &SnapshotData) {
+        let fast = Self::fast_allowed(state);
+        state.instrumented.store(!fast, Ordering::Relaxed);
+        publish(self.cells, data, fast);
+    }
+
+    /// The value flag `index`'s fast cell serves without evaluating, if it holds one
+    /// (`None`: reads take the slow path). For diagnostics and tests.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use flags_runtime::{__private::*, BoolFlag};
+    /// # static META: [FlagMeta; 1] = [FlagMeta { name: "beta", index: 0, description: "",
+    /// #     owner: "", kind: Kind::Ops, lifecycle: Lifecycle::Active, expires: None,
+    /// #     variants: &[], default: Value::Bool(false), is_static: false, requires: &[],
+    /// #     excludes: &[] }];
+    /// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+    /// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
+    /// #     "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
+    /// assert_eq!(REGISTRY.fast_value(0), None, "not initialised yet");
+    /// REGISTRY.init();
+    /// assert_eq!(REGISTRY.fast_value(0), Some(Value::Bool(false)));
+    /// REGISTRY.set_counting(true);
+    /// assert_eq!(REGISTRY.fast_value(0), None);
+    /// ```
+    pub fn fast_value(&self, index: usize) -> Option<Value> {
+        let word = self.cells.get(index)?.0.load(Ordering::Acquire);
+        (word & SLOW == 0).then(|| decode(word))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_words_round_trip() {
+        for v in [
+            Value::Bool(false),
+            Value::Bool(true),
+            Value::Variant(0),
+            Value::Variant(7),
+            Value::Variant(u16::MAX),
+        ] {
+            let w = encode(v);
+            assert_eq!(w & SLOW, 0);
+            assert_eq!(decode(w), v);
+        }
+    }
+}

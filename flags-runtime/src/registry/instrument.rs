@@ -1,0 +1,164 @@
+//! Instrumentation on the read path: evaluation counts, sampled exposure events, and
+//! the override scopes that send every read down the slow path.
+
+use std::sync::atomic::Ordering;
+
+use crate::context::{self, Context};
+use crate::meta::Value;
+use crate::snapshot::View;
+use crate::telemetry::{self, Counts, ExposureSampling};
+
+use super::read::with_current;
+use super::{Registry, State};
+
+impl Registry {
+    /// The slow path with scoped overrides, counting or exposure sampling in play (out
+    /// of line: it would weigh on the plain slow path's registers).
+    #[inline(never)]
+    pub(super) fn value_instrumented(
+        &self,
+        state: &State,
+        index: usize,
+        ctx: Option<&Context>,
+    ) -> Value {
+        let scoped = (state.scopes.load(Ordering::Relaxed) > 0).then(|| self.id());
+        let one_in = state.exposure_one_in.load(Ordering::Relaxed);
+        let value = if one_in != 0 && telemetry::sampled(one_in) {
+            self.value_exposed(state, index, ctx, scoped, one_in)
+        } else {
+            // Returns only the value: small results keep this path free of memory
+            // shuffling.
+            with_current(state, &|data| {
+                if scoped.is_none()
+                    && let Some(value) = data.slots[index].uniform
+                {
+                    return value;
+                }
+                let view = View {
+                    statics: &state.statics,
+                    data,
+                    scoped,
+                };
+                match ctx {
+                    Some(ctx) => view.evaluate(index, ctx).value,
+                    None => context::with_ambient(|ctx| view.evaluate(index, ctx).value),
+                }
+            })
+        };
+        if state.counting.load(Ordering::Relaxed) {
+            state.counters.count(index, value);
+        }
+        value
+    }
+
+    /// A sampled evaluation: evaluates and emits an exposure event.
+    #[cold]
+    pub(super) fn value_exposed(
+        &self,
+        state: &State,
+        index: usize,
+        ctx: Option<&Context>,
+        scoped: Option<usize>,
+        one_in: u32,
+    ) -> Value {
+        let sampling = ExposureSampling {
+            one_in,
+            salt: state.exposure_salt.load(Ordering::Relaxed),
+        };
+        let (outcome, key_hash) = with_current(state, &|data| {
+            let view = View {
+                statics: &state.statics,
+                data,
+                scoped,
+            };
+            let run = |ctx: &Context| {
+                let outcome = view.evaluate(index, ctx);
+                (outcome, ctx.targeting_key().map(|k| sampling.hash_key(k)))
+            };
+            match ctx {
+                Some(ctx) => run(ctx),
+                None => context::with_ambient(run),
+            }
+        });
+        let meta = &self.meta[index];
+        telemetry::exposure(
+            meta.name,
+            meta.label(outcome.value),
+            outcome.reason,
+            outcome.layer,
+            key_hash,
+        );
+        outcome.value
+    }
+
+    pub(crate) fn scope_opened(&self) {
+        let state = self.state();
+        let _w = state.lock();
+        if state.scopes.fetch_add(1, Ordering::Relaxed) == 0 {
+            self.publish_locked(state, &state.snapshot.load());
+        }
+    }
+
+    pub(crate) fn scope_closed(&self) {
+        let state = self.state();
+        let _w = state.lock();
+        if state.scopes.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.publish_locked(state, &state.snapshot.load());
+        }
+    }
+
+    // ---- telemetry -----------------------------------------------------------------
+
+    /// Turns per-flag, per-value evaluation counting on or off. Off by default: while
+    /// on, every read takes the slow path (a shared atomic increment costs more than
+    /// a fast-path read); see [`Counts`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use flags_runtime::{__private::*, BoolFlag};
+    /// # static META: [FlagMeta; 1] = [FlagMeta { name: "beta", index: 0, description: "",
+    /// #     owner: "", kind: Kind::Ops, lifecycle: Lifecycle::Active, expires: None,
+    /// #     variants: &[], default: Value::Bool(false), is_static: false, requires: &[],
+    /// #     excludes: &[] }];
+    /// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+    /// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
+    /// #     "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
+    /// # const BETA: BoolFlag = BoolFlag::new(&REGISTRY, 0);
+    /// REGISTRY.set_counting(true);
+    /// for _ in 0..3 { let _ = BETA.get(); }
+    /// assert_eq!(REGISTRY.counts().get("beta", "off"), 3);
+    /// ```
+    pub fn set_counting(&self, on: bool) {
+        let state = self.state();
+        let _w = state.lock();
+        state.counting.store(on, Ordering::Relaxed);
+        self.publish_locked(state, &state.snapshot.load());
+    }
+
+    /// Whether counting is on.
+    pub fn is_counting(&self) -> bool {
+        self.state().counting.load(Ordering::Relaxed)
+    }
+
+    /// A copy of the evaluation counters.
+    pub fn counts(&self) -> Counts {
+        self.state().counters.snapshot(self.meta)
+    }
+
+    /// Sets every counter back to zero.
+    pub fn reset_counts(&self) {
+        self.state().counters.reset();
+    }
+
+    /// Turns sampled exposure events on (`Some`) or off (`None`). While on, reads take
+    /// the slow path.
+    pub fn set_exposure_sampling(&self, sampling: Option<ExposureSampling>) {
+        let state = self.state();
+        let _w = state.lock();
+        let (one_in, salt) = sampling.map_or((0, 0), |s| (s.one_in, s.salt));
+        state.exposure_salt.store(salt, Ordering::Relaxed);
+        state.exposure_one_in.store(one_in, Ordering::Relaxed);
+        self.publish_locked(state, &state.snapshot.load());
+    }
+}

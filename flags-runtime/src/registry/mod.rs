@@ -1,0 +1,274 @@
+//! The registry: the static table of a crate's flags and the state that decides their
+//! values.
+//!
+//! State lives in layers (manifest < file < env < remote < override). Every accepted
+//! update rebuilds a [`Snapshot`](crate::Snapshot) of all flags from the layers and
+//! swaps it in atomically (`arc-swap`). Each flag also has a [`FastCell`]: one word
+//! holding the flag's value when it is the same for everyone and nothing forces a
+//! closer look, so that reading it costs one acquire load and a branch. Otherwise the
+//! cell is marked SLOW and reads evaluate the current snapshot for the context.
+//!
+//! The slow path is taken when: the registry is not initialised yet; the flag's rules
+//! (or a prerequisite's) depend on the context; a scoped override exists anywhere for
+//! this registry; counting or exposure sampling is on.
+
+mod cell;
+mod instrument;
+mod layers;
+mod read;
+mod report;
+mod set;
+mod start;
+
+pub use cell::FastCell;
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+
+use arc_swap::ArcSwap;
+use flags_manifest::{Manifest, Rules};
+
+use crate::explain::Layer;
+use crate::meta::FlagMeta;
+use crate::rules::RuleError;
+use crate::snapshot::{Slot, SnapshotData, Statics};
+use crate::source::SourceError;
+use crate::telemetry::{self, Counters};
+
+use layers::Writer;
+
+/// An update that was refused; the last good state stays in force.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UpdateError {
+    /// Sources feed the file, env and remote layers; the manifest is fixed at build
+    /// time and overrides are set with `set_override`.
+    #[error("the {0} layer cannot be set from a source (help: use the file, env or remote layer)")]
+    Layer(Layer),
+    /// An index beyond the registry's flags.
+    #[error("no flag #{index} in this registry")]
+    UnknownFlag {
+        /// The index given.
+        index: usize,
+    },
+    /// A name that is not one of the registry's flags.
+    #[error("no flag `{name}` in this registry")]
+    UnknownName {
+        /// The name given.
+        name: String,
+    },
+    /// A handle of another registry (another `flags!` module) given to this one.
+    #[error(
+        "flag `{flag}` belongs to another registry (help: call the registry of the module that declares it)"
+    )]
+    ForeignFlag {
+        /// The flag's name.
+        flag: &'static str,
+    },
+    /// A static flag is fixed at build time.
+    #[error(
+        "flag `{flag}` is static: no run-time source can change it (help: set FLAGS_STATIC_<NAME> when building, or make the flag non-static)"
+    )]
+    Static {
+        /// The flag.
+        flag: &'static str,
+    },
+    /// Rules that do not fit their flag.
+    #[error(transparent)]
+    Rules(#[from] RuleError),
+    /// The source could not produce an update.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+}
+
+/// The lazily built state of a registry.
+pub(crate) struct State {
+    /// Unique among all states ever built in the process: keys the per-thread
+    /// snapshot cache (a registry's address could be reused, this cannot).
+    uid: u64,
+    /// The generation of the snapshot in `snapshot`, stored after it.
+    generation: AtomicU64,
+    statics: Statics,
+    snapshot: ArcSwap<SnapshotData>,
+    writer: Mutex<Writer>,
+    /// Live override scopes (guards and wrapped futures) of this registry, anywhere.
+    scopes: AtomicUsize,
+    /// Whether any of scopes, counting or sampling is on: set with every publication
+    /// (under the writer lock), read once per slow-path evaluation.
+    instrumented: AtomicBool,
+    counting: AtomicBool,
+    exposure_one_in: AtomicU32,
+    exposure_salt: AtomicU64,
+    counters: Counters,
+    errors: AtomicU64,
+    /// Guarded-rollout recorders by flag index.
+    recorders: crate::guarded::Recorders,
+}
+
+impl State {
+    fn lock(&self) -> MutexGuard<'_, Writer> {
+        // A panic while holding the lock cannot leave the layers half-written (each
+        // update is built aside and moved in whole), so a poisoned lock is usable.
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The flags of one manifest and the state that decides their values.
+pub struct Registry {
+    meta: &'static [FlagMeta],
+    cells: &'static [FastCell],
+    /// The manifest's rules as data, emitted by `flags!`; `None` for a hand-written
+    /// registry, whose rules come from the manifest text.
+    rules: Option<ManifestRules>,
+    manifest_src: &'static str,
+    manifest_path: &'static str,
+    /// The manifest text parsed, on demand (tools: rule files, test matrices,
+    /// rollout plans); evaluation never needs it for a generated registry.
+    parsed: OnceLock<Option<Manifest>>,
+    state: OnceLock<State>,
+}
+
+/// The rules `flags!` emits for a manifest: `(flag index, rules)` for every flag that
+/// has some, built from Rust data rather than parsed.
+pub type ManifestRules = fn() -> Vec<(usize, Rules)>;
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("manifest", &self.manifest_path)
+            .field("flags", &self.meta.len())
+            .field("initialised", &self.state.get().is_some())
+            .finish()
+    }
+}
+
+static NEXT_STATE: AtomicU64 = AtomicU64::new(1);
+
+// Registries are shared statics and snapshots cross threads.
+const _: fn() = || {
+    fn shareable<T: Sync + Send>() {}
+    shareable::<Registry>();
+    shareable::<Slot>();
+};
+
+impl Registry {
+    /// A hand-written registry: the rules come from `manifest_src`, parsed at the
+    /// first read (a manifest that does not parse is reported, and its flags stay at
+    /// their defaults). `flags!` uses [`Registry::generated`] instead.
+    pub const fn new(
+        meta: &'static [FlagMeta],
+        cells: &'static [FastCell],
+        manifest_src: &'static str,
+        manifest_path: &'static str,
+    ) -> Self {
+        Registry {
+            meta,
+            cells,
+            rules: None,
+            manifest_src,
+            manifest_path,
+            parsed: OnceLock::new(),
+            state: OnceLock::new(),
+        }
+    }
+
+    /// The registry `flags!` puts in a `static`: the manifest was checked at build
+    /// time and its rules are data (`rules`), so nothing is parsed at run time;
+    /// `manifest_src` is kept for [`Registry::manifest`].
+    pub const fn generated(
+        meta: &'static [FlagMeta],
+        cells: &'static [FastCell],
+        rules: ManifestRules,
+        manifest_src: &'static str,
+        manifest_path: &'static str,
+    ) -> Self {
+        Registry {
+            meta,
+            cells,
+            rules: Some(rules),
+            manifest_src,
+            manifest_path,
+            parsed: OnceLock::new(),
+            state: OnceLock::new(),
+        }
+    }
+
+    /// The metadata of every flag, by index.
+    pub fn flags(&self) -> &'static [FlagMeta] {
+        self.meta
+    }
+
+    /// The manifest text the registry was built from.
+    pub fn manifest_source(&self) -> (&'static str, &'static str) {
+        (self.manifest_path, self.manifest_src)
+    }
+
+    /// The parsed manifest (parsed on the first call, for tools such as rule files,
+    /// test matrices and rollout plans; evaluating flags never needs it); `None` if it
+    /// does not parse, which the `flags!` macro rules out at build time.
+    pub fn manifest(&self) -> Option<&Manifest> {
+        self.parsed
+            .get_or_init(|| flags_manifest::parse_str(self.manifest_src, self.manifest_path).ok())
+            .as_ref()
+    }
+
+    /// The dense index of flag `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.meta.iter().position(|m| m.name == name)
+    }
+
+    /// Initialises the registry now (compile the rules, read the environment)
+    /// rather than on the first read, so environment problems are reported at start.
+    pub fn init(&self) {
+        let _ = self.state();
+    }
+
+    /// Identity used to key scoped overrides.
+    pub(crate) fn id(&self) -> usize {
+        self as *const Registry as usize
+    }
+
+    #[inline]
+    pub(crate) fn recorders(&self) -> &crate::guarded::Recorders {
+        &self.state().recorders
+    }
+
+    fn state(&self) -> &State {
+        match self.state.get() {
+            Some(s) => s,
+            None => self.init_state(),
+        }
+    }
+
+    #[cold]
+    fn init_state(&self) -> &State {
+        let mut reports = Vec::new();
+        let state = self.state.get_or_init(|| {
+            let (state, r) = self.build_state();
+            reports = r;
+            state
+        });
+        self.emit(reports);
+        state
+    }
+
+    /// Counts and reports a problem with an update.
+    pub(crate) fn report_error(&self, layer: Layer, source: &str, error: &str) {
+        self.state().errors.fetch_add(1, Ordering::Relaxed);
+        telemetry::rejected(self.manifest_path, layer, source, error);
+    }
+
+    /// Rejected updates and skipped values (bad environment variables, invalid or
+    /// missing rule files, refused remote payloads) since start.
+    ///
+    /// # Examples
+    ///
+    /// See [`Registry::watch_file`].
+    pub fn error_count(&self) -> u64 {
+        self.state().errors.load(Ordering::Relaxed)
+    }
+
+    /// The generation of the current snapshot (0 at start, +1 per applied change).
+    pub fn generation(&self) -> u64 {
+        self.state().snapshot.load().generation
+    }
+}

@@ -1,0 +1,303 @@
+//! The read path: values from the fast cells, else from the current snapshot through
+//! a per-thread cache.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use crate::context::{self, Context};
+use crate::explain::{Detail, Layer};
+use crate::gate::{Gate, GateCounts};
+use crate::meta::Value;
+use crate::snapshot::{SlotDecision, Snapshot, SnapshotData, View};
+
+use super::cell::{SLOW, VARIANT, decode};
+use super::{Registry, State};
+
+/// Per thread, the last snapshot seen of each registry state: the most recently used
+/// one in `primary`, others (a process with several registries) in `others`.
+///
+/// Loading from the `ArcSwap` costs a few atomic read-modify-writes (its debt slots);
+/// a hit here costs one acquire load of the state's generation and two compares. A
+/// thread keeps a reference to the snapshot it last used until its next read of that
+/// registry, so an old snapshot may live a little longer; it is never read once the
+/// generation has moved on.
+#[derive(Default)]
+pub(super) struct SnapshotCache {
+    /// (state uid, generation, snapshot).
+    pub(super) primary: Option<(u64, u64, Arc<SnapshotData>)>,
+    pub(super) others: Vec<(u64, u64, Arc<SnapshotData>)>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<SnapshotCache> = RefCell::new(SnapshotCache::default());
+}
+
+/// Runs `f` on the current snapshot of `state`. `f` is passed by reference so that,
+/// when the cache misses, it can still run on a freshly loaded snapshot.
+#[inline]
+pub(super) fn with_current<R>(state: &State, f: &impl Fn(&SnapshotData) -> R) -> R {
+    match with_cached(state, f) {
+        Some(r) => r,
+        None => with_current_refresh(state, f),
+    }
+}
+
+/// Runs `f` on this thread's cached snapshot of `state` if it is the current one;
+/// `None` (and `f` not run) otherwise.
+#[inline(always)]
+pub(super) fn with_cached<R>(state: &State, f: impl FnOnce(&SnapshotData) -> R) -> Option<R> {
+    let generation = state.generation.load(Ordering::Acquire);
+    CURRENT
+        .try_with(|cache| {
+            let cache = cache.try_borrow().ok()?;
+            match &cache.primary {
+                Some((uid, g, data)) if *uid == state.uid && *g == generation => Some(f(data)),
+                _ => None,
+            }
+        })
+        .ok()
+        .flatten()
+}
+
+/// The cache missed: make the current snapshot of `state` the primary entry (or, if
+/// thread-local storage is unavailable, read the `ArcSwap` directly).
+#[cold]
+pub(super) fn with_current_refresh<R>(state: &State, f: &impl Fn(&SnapshotData) -> R) -> R {
+    let refreshed = CURRENT.try_with(|cache| {
+        // Evaluation never re-enters this function on the same thread, but if it
+        // ever did, the borrow would fail and the fallback below would serve it.
+        let mut cache = cache.try_borrow_mut().ok()?;
+        let cache = &mut *cache;
+        if let Some(previous) = cache.primary.take() {
+            cache.others.push(previous);
+        }
+        let mut entry = match cache
+            .others
+            .iter()
+            .position(|(uid, _, _)| *uid == state.uid)
+        {
+            Some(pos) => cache.others.swap_remove(pos),
+            None => {
+                let data = state.snapshot.load_full();
+                (state.uid, data.generation, data)
+            }
+        };
+        if entry.1 != state.generation.load(Ordering::Acquire) {
+            let data = state.snapshot.load_full();
+            entry = (state.uid, data.generation, data);
+        }
+        let out = f(&entry.2);
+        cache.primary = Some(entry);
+        Some(out)
+    });
+    match refreshed {
+        Ok(Some(r)) => r,
+        _ => f(&state.snapshot.load()),
+    }
+}
+
+/// Flag `index` in `data` for `ctx` (the ambient context when `None`), with no scope,
+/// counting or sampling in play.
+#[inline(never)]
+pub(super) fn read_data(
+    state: &State,
+    data: &SnapshotData,
+    index: usize,
+    ctx: Option<&Context>,
+) -> Value {
+    // Slots and metadata have the same length, checked by the caller; a missing slot
+    // reads as off, like an unknown index.
+    let Some(slot) = data.slots.get(index) else {
+        return Value::Bool(false);
+    };
+    if let Some(v) = slot.uniform {
+        return v;
+    }
+    if let (true, SlotDecision::Rules(rules, _)) = (slot.plain, &slot.decision) {
+        if let Some(sticky) = &slot.sticky {
+            let decide = |ctx: &Context| sticky.value(ctx).unwrap_or_else(|| rules.value(ctx));
+            return match ctx {
+                Some(ctx) => decide(ctx),
+                None => context::with_ambient(decide),
+            };
+        }
+        return match ctx {
+            Some(ctx) => rules.value(ctx),
+            None => context::with_ambient(|ctx| rules.value(ctx)),
+        };
+    }
+    let view = View {
+        statics: &state.statics,
+        data,
+        scoped: None,
+    };
+    match ctx {
+        Some(ctx) => view.evaluate(index, ctx).value,
+        None => context::with_ambient(|ctx| view.evaluate(index, ctx).value),
+    }
+}
+
+impl Registry {
+    // ---- reading -------------------------------------------------------------------
+
+    /// The current value of flag `index` in the ambient context.
+    #[inline]
+    pub fn value(&self, index: usize) -> Value {
+        if let Some(cell) = self.cells.get(index) {
+            let word = cell.0.load(Ordering::Acquire);
+            if word & SLOW == 0 {
+                return decode(word);
+            }
+        }
+        self.value_slow(index, None)
+    }
+
+    /// The current value of flag `index` for `ctx`.
+    #[inline]
+    pub fn value_for(&self, index: usize, ctx: &Context) -> Value {
+        if let Some(cell) = self.cells.get(index) {
+            let word = cell.0.load(Ordering::Acquire);
+            if word & SLOW == 0 {
+                return decode(word);
+            }
+        }
+        self.value_slow(index, Some(ctx))
+    }
+
+    /// Whether flag `index` is on (`Value::Bool(true)`) in the ambient context, or for
+    /// `ctx`: [`value`](Self::value) / [`value_for`](Self::value_for) compared with on,
+    /// with the fast cell's word tested directly.
+    #[inline]
+    pub(crate) fn is_on(&self, index: usize, ctx: Option<&Context>) -> bool {
+        if let Some(cell) = self.cells.get(index) {
+            let word = cell.0.load(Ordering::Acquire);
+            if word & SLOW == 0 {
+                // On is a bool word with its low bit set (see `encode`).
+                return word & (VARIANT | 1) == 1;
+            }
+        }
+        matches!(self.value_slow(index, ctx), Value::Bool(true))
+    }
+
+    /// The value of flag `index` for a `#[feature_gate]` call, counted for `gate` while
+    /// counting is on (ambient context, or `ctx`).
+    #[inline]
+    pub fn route(&'static self, index: usize, ctx: Option<&Context>, gate: &'static Gate) -> Value {
+        if let Some(cell) = self.cells.get(index) {
+            let word = cell.0.load(Ordering::Acquire);
+            if word & SLOW == 0 {
+                return decode(word);
+            }
+        }
+        self.route_slow(index, ctx, gate)
+    }
+
+    /// Out of line so that the inlined fast path of a gated call stays as small as a
+    /// plain flag check.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn route_slow(
+        &'static self,
+        index: usize,
+        ctx: Option<&Context>,
+        gate: &'static Gate,
+    ) -> Value {
+        let value = self.value_slow(index, ctx);
+        if self.state().counting.load(Ordering::Relaxed) {
+            gate.record(self, index, value);
+        }
+        value
+    }
+
+    /// How often each `#[feature_gate]` routing by this registry's flags went to each
+    /// side, for gates that ran while counting was on.
+    pub fn gate_counts(&'static self) -> Vec<GateCounts> {
+        crate::gate::counts(self)
+    }
+
+    /// The registry's identity if scoped overrides may be active (a cheap gate before
+    /// looking at thread-local frames).
+    pub(crate) fn scoped_id(&self) -> Option<usize> {
+        (self.state().scopes.load(Ordering::Relaxed) > 0).then(|| self.id())
+    }
+
+    #[inline(never)]
+    pub(super) fn value_slow(&self, index: usize, ctx: Option<&Context>) -> Value {
+        let state = self.state();
+        if index >= self.meta.len() {
+            return Value::Bool(false);
+        }
+        // One load tells whether anything but the rules matters (scopes, counting,
+        // sampling): if not, this is the plain evaluation.
+        if state.instrumented.load(Ordering::Relaxed) {
+            return self.value_instrumented(state, index, ctx);
+        }
+        // The cached snapshot, with a sticky rollout read for a keyed context decided
+        // inline (the bucket alone) and everything else out of line, so that this
+        // path stays small.
+        let hit = with_cached(state, |data| {
+            if let Some(ctx) = ctx
+                && let Some(sticky) = data.slots.get(index).and_then(|s| s.sticky.as_ref())
+                && let Some(value) = sticky.value(ctx)
+            {
+                return value;
+            }
+            read_data(state, data, index, ctx)
+        });
+        match hit {
+            Some(value) => value,
+            None => with_current_refresh(state, &|data| read_data(state, data, index, ctx)),
+        }
+    }
+
+    /// Why flag `index` has its value for `ctx`: value, label, reason and deciding
+    /// layer. Explaining is not counted as an evaluation.
+    ///
+    /// An index out of range explains as `off` with [`crate::Reason::Error`].
+    pub fn explain(&self, index: usize, ctx: &Context) -> Detail {
+        let snapshot = self.snapshot();
+        match snapshot.explain(index, ctx) {
+            Some(d) => d,
+            None => Detail {
+                value: Value::Bool(false),
+                label: "off",
+                reason: crate::Reason::Error,
+                layer: Layer::Manifest,
+                flag: "?",
+                flags: self.meta,
+            },
+        }
+    }
+
+    /// A consistent view of all flags: reads through it see one state of every flag,
+    /// whatever updates happen meanwhile.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use flags_runtime::{__private::*, BoolFlag};
+    /// # static META: [FlagMeta; 1] = [FlagMeta { name: "beta", index: 0, description: "",
+    /// #     owner: "", kind: Kind::Ops, lifecycle: Lifecycle::Active, expires: None,
+    /// #     variants: &[], default: Value::Bool(false), is_static: false, requires: &[],
+    /// #     excludes: &[] }];
+    /// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+    /// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
+    /// #     "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
+    /// # const BETA: BoolFlag = BoolFlag::new(&REGISTRY, 0);
+    /// let before = REGISTRY.snapshot();
+    /// REGISTRY.set_override(BETA, true)?;
+    /// assert!(!before.get(BETA));
+    /// assert!(REGISTRY.snapshot().get(BETA));
+    /// assert!(REGISTRY.snapshot().generation() > before.generation());
+    /// # Ok::<(), flags_runtime::UpdateError>(())
+    /// ```
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        let state = self.state();
+        Snapshot {
+            registry: self,
+            statics: &state.statics,
+            data: state.snapshot.load_full(),
+        }
+    }
+}

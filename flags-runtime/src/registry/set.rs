@@ -1,0 +1,192 @@
+//! Programmatic changes: overrides (process-wide and scoped) and rollout exposure.
+
+use std::sync::Arc;
+
+use flags_manifest::{Rules, Stickiness, Strategy, StrategyKind};
+
+use crate::explain::Layer;
+use crate::handle::FlagHandle;
+use crate::meta::Value;
+use crate::overrides::OverrideGuard;
+use crate::rules::CompiledRules;
+
+use super::{Registry, UpdateError};
+
+impl Registry {
+    // ---- overrides -----------------------------------------------------------------
+
+    /// Checks that `value` is a value of flag `index`, which a run-time override may
+    /// change (not a static flag: its accessor is a constant).
+    pub(crate) fn check_value(&self, index: usize, value: Value) -> Result<(), UpdateError> {
+        let Some(meta) = self.meta.get(index) else {
+            return Err(UpdateError::UnknownFlag { index });
+        };
+        if meta.is_static {
+            return Err(UpdateError::Static { flag: meta.name });
+        }
+        self.state().statics.shape(index).check_value(value)?;
+        Ok(())
+    }
+
+    /// Forces flag `index` to `value` for the whole process (the override layer,
+    /// above every source) until cleared. Typed form: [`Registry::set_override`].
+    pub fn set_override_value(&self, index: usize, value: Value) -> Result<(), UpdateError> {
+        self.check_value(index, value)?;
+        let state = self.state();
+        let rules = CompiledRules::fixed(value, state.statics.shape(index))?;
+        let reports = {
+            let mut w = state.lock();
+            let layer = &mut w.layers[Layer::Override.slot()];
+            layer.origin = Arc::from("set_override");
+            layer.rules[index] = Some(Arc::new(rules));
+            self.commit(state, &w)
+        };
+        self.emit(reports);
+        Ok(())
+    }
+
+    /// Exposes on/off flag `index` to `percent` of targeting keys (a sticky rollout by
+    /// the default stickiness, grouped by the flag's name, as Unleash buckets it) in the
+    /// rollout layer, above every source and below overrides. This is how a guarded
+    /// rollout's controller widens and withdraws a flag; `None` hands the flag back to
+    /// the lower layers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use flags_runtime::{__private::*, BoolFlag, Context};
+    /// # static META: [FlagMeta; 1] = [FlagMeta { name: "beta", index: 0, description: "",
+    /// #     owner: "", kind: Kind::Ops, lifecycle: Lifecycle::Active, expires: None,
+    /// #     variants: &[], default: Value::Bool(false), is_static: false, requires: &[],
+    /// #     excludes: &[] }];
+    /// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+    /// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
+    /// #     "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
+    /// # const BETA: BoolFlag = BoolFlag::new(&REGISTRY, 0);
+    /// REGISTRY.set_rollout_percent(0, Some(100))?;
+    /// assert!(BETA.get_for(&Context::with_key("user-1")));
+    /// REGISTRY.set_rollout_percent(0, Some(0))?;
+    /// assert!(!BETA.get_for(&Context::with_key("user-1")));
+    /// # Ok::<(), flags_runtime::UpdateError>(())
+    /// ```
+    pub fn set_rollout_percent(
+        &self,
+        index: usize,
+        percent: Option<u8>,
+    ) -> Result<(), UpdateError> {
+        self.check_value(index, Value::Bool(true))?;
+        let state = self.state();
+        let compiled = match percent {
+            None => None,
+            Some(p) => {
+                let rules = Rules {
+                    strategies: vec![Strategy {
+                        kind: StrategyKind::Rollout {
+                            percent: p.min(100),
+                            stickiness: Stickiness::Default,
+                            group_id: self.meta[index].name.to_owned(),
+                        },
+                        constraints: Vec::new(),
+                        variants: Vec::new(),
+                        variant_stickiness: Stickiness::Default,
+                        pos: flags_manifest::Pos::default(),
+                    }],
+                    ..Rules::default()
+                };
+                CompiledRules::compile(&rules, state.statics.shape(index))?.map(Arc::new)
+            }
+        };
+        let reports = {
+            let mut w = state.lock();
+            let layer = &mut w.layers[Layer::Rollout.slot()];
+            layer.origin = Arc::from("rollout");
+            layer.rules[index] = compiled;
+            self.commit(state, &w)
+        };
+        self.emit(reports);
+        Ok(())
+    }
+
+    /// Forces `flag` to `value` for the whole process until cleared; wins over every
+    /// source and over prerequisites. For tests prefer
+    /// [`Registry::scoped_overrides`], which other threads do not see.
+    ///
+    /// # Errors
+    ///
+    /// [`UpdateError::ForeignFlag`] when `flag` is a handle of another registry
+    /// (another `flags!` module), [`UpdateError::Static`] for a static flag.
+    ///
+    /// # Examples
+    ///
+    /// See [`Registry::snapshot`].
+    pub fn set_override<F: FlagHandle>(&self, flag: F, value: F::Value) -> Result<(), UpdateError> {
+        self.own(&flag)?;
+        self.set_override_value(flag.index(), F::encode(value))
+    }
+
+    /// Removes the process-wide override of `flag`.
+    ///
+    /// # Errors
+    ///
+    /// [`UpdateError::ForeignFlag`] when `flag` is a handle of another registry.
+    pub fn clear_override<F: FlagHandle>(&self, flag: F) -> Result<(), UpdateError> {
+        self.own(&flag)?;
+        let state = self.state();
+        let reports = {
+            let mut w = state.lock();
+            if let Some(slot) = w.layers[Layer::Override.slot()].rules.get_mut(flag.index()) {
+                *slot = None;
+            }
+            self.commit(state, &w)
+        };
+        self.emit(reports);
+        Ok(())
+    }
+
+    /// `Ok` when `flag` is a handle of this registry.
+    fn own<F: FlagHandle>(&self, flag: &F) -> Result<(), UpdateError> {
+        if std::ptr::eq(flag.registry(), self) {
+            Ok(())
+        } else {
+            Err(UpdateError::ForeignFlag {
+                flag: flag.registry().flags()[flag.index()].name,
+            })
+        }
+    }
+
+    /// Removes every process-wide override.
+    pub fn clear_overrides(&self) {
+        self.clear_layer_inner(Layer::Override);
+    }
+
+    /// Overrides in force on the current thread only, until the guard is dropped:
+    /// parallel tests never see each other's. For async tasks use
+    /// [`Overrides::scope`](crate::Overrides::scope).
+    ///
+    /// While any scope of this registry exists, reads of its flags take the slow
+    /// path (everywhere, so that a scope can never be bypassed by a fast cell).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use flags_runtime::{__private::*, BoolFlag};
+    /// # static META: [FlagMeta; 1] = [FlagMeta { name: "search_v2", index: 0, description: "",
+    /// #     owner: "", kind: Kind::Ops, lifecycle: Lifecycle::Active, expires: None,
+    /// #     variants: &[], default: Value::Bool(false), is_static: false, requires: &[],
+    /// #     excludes: &[] }];
+    /// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+    /// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
+    /// #     "[flags.search_v2]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
+    /// # const SEARCH_V2: BoolFlag = BoolFlag::new(&REGISTRY, 0);
+    /// {
+    ///     let _flags = REGISTRY.scoped_overrides().set(SEARCH_V2, true);
+    ///     assert!(SEARCH_V2.get());
+    ///     // Another thread does not see it.
+    ///     assert!(!std::thread::spawn(|| SEARCH_V2.get()).join().unwrap());
+    /// }
+    /// assert!(!SEARCH_V2.get());
+    /// ```
+    pub fn scoped_overrides(&'static self) -> OverrideGuard {
+        OverrideGuard::new(self)
+    }
+}
