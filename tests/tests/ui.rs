@@ -40,6 +40,9 @@ fn main() {
     // `#[feature_gate]`: its cases share `ui/gate_flags.toml`.
     t.compile_fail("ui/gate_fail_*.rs");
     t.pass("ui/gate_pass_*.rs");
+    // `#[flags_test::matrix]`: its cases share `ui/matrix_flags.toml`.
+    t.compile_fail("ui/matrix_fail_*.rs");
+    t.pass("ui/matrix_pass_*.rs");
     // Expiry warnings and errors, their text and their names.
     t.compile_fail("ui/expiry_fail_*.rs");
 }
