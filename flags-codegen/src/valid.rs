@@ -201,12 +201,7 @@ fn unread_vars(manifest: &Manifest, env: &Env, written: &str) -> Vec<UnreadVar> 
         .flags
         .iter()
         .filter(|f| f.is_static)
-        .map(|f| {
-            format!(
-                "{FLAGS_STATIC_PREFIX}{}",
-                flags_manifest::env_suffix(&f.name)
-            )
-        })
+        .map(|f| flags_manifest::static_env_var(&f.name))
         .collect();
     let mut unread = Vec::new();
     for (var, _) in env.vars_with_prefix(FLAGS_STATIC_PREFIX) {
@@ -221,9 +216,10 @@ fn unread_vars(manifest: &Manifest, env: &Env, written: &str) -> Vec<UnreadVar> 
         let note = if let Some(flag) = dynamic {
             format!(
                 "{var} is set, but flag `{}` of {written} is not static, so it is not read at \
-                 build time (help: set FLAGS_{suffix} when the program runs, or declare the \
-                 flag `static = true`)",
-                flag.name
+                 build time (help: set {} when the program runs, or declare the flag \
+                 `static = true`)",
+                flag.name,
+                flags_manifest::env_var(&flag.name)
             )
         } else if let Some(meant) = flags_manifest::did_you_mean(
             suffix,
@@ -285,10 +281,7 @@ fn stale_item_name(flag: &Flag) -> String {
 }
 
 fn static_value(flag: &Flag, env: &Env, fail: &mut impl FnMut(&str, String, &str)) -> StaticValue {
-    let var = format!(
-        "{FLAGS_STATIC_PREFIX}{}",
-        flags_manifest::env_suffix(&flag.name)
-    );
+    let var = flags_manifest::static_env_var(&flag.name);
     let Some(text) = env.var(&var) else {
         return StaticValue {
             value: flag.default,

@@ -43,11 +43,10 @@ pub const REPORT_VAR: &str = "FLAGS_MATRIX_REPORT";
 /// assert_eq!(flags_test::runner::env_var(&m.flags[1]), "FLAGS_STATIC_DARK_MODE");
 /// ```
 pub fn env_var(flag: &Flag) -> String {
-    let upper = flags_manifest::env_suffix(&flag.name);
     if flag.is_static {
-        format!("FLAGS_STATIC_{upper}")
+        flags_manifest::static_env_var(&flag.name)
     } else {
-        format!("FLAGS_{upper}")
+        flags_manifest::env_var(&flag.name)
     }
 }
 
