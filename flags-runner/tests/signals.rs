@@ -6,7 +6,7 @@
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 
-use flags_test::runner::Interrupt;
+use flags_runner::Interrupt;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::low_level::raise;
 

@@ -20,7 +20,7 @@ static SIGNALS: AtomicUsize = AtomicUsize::new(0);
 /// A request to stop a run, shared between the caller and the run.
 ///
 /// ```
-/// use flags_test::runner::Interrupt;
+/// use flags_runner::Interrupt;
 ///
 /// let interrupt = Interrupt::new();
 /// let handle = interrupt.clone(); // e.g. moved to another thread
@@ -63,7 +63,7 @@ impl Interrupt {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use flags_test::runner::Interrupt;
+    /// use flags_runner::Interrupt;
     ///
     /// let interrupt = Interrupt::new().with_grace(Duration::from_secs(10));
     /// assert_eq!(interrupt.grace(), Some(Duration::from_secs(10)));
