@@ -109,7 +109,10 @@ fn write_explanation(
     field(out, "type", ty)?;
     field(out, "default", flag.value_label(flag.default))?;
     let static_text = if flag.is_static {
-        "yes: fixed at build time (FLAGS_STATIC_".to_owned() + &flag.ident.to_uppercase() + ")"
+        format!(
+            "yes: fixed at build time ({})",
+            flags_manifest::static_env_var(&flag.name)
+        )
     } else {
         "no: decided at run time".to_owned()
     };

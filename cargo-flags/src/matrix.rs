@@ -1,4 +1,4 @@
-//! `cargo flags matrix`: the flags-test whole-suite runner on the command line. It runs
+//! `cargo flags matrix`: the whole-suite runner (`flags-runner`) on the command line. It runs
 //! a test command once per flag combination (dynamic flags through `FLAGS_<NAME>`,
 //! static ones through `FLAGS_STATIC_<NAME>`, which rebuilds), prints a table, writes
 //! JUnit if asked, and exits 0 only when every combination passed.
@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use flags_test::runner::{self, FlagSelection, Mode, Partition, Pin, Rule, RunOptions};
+use flags_runner::{self as runner, FlagSelection, Mode, Partition, Pin, Rule, RunOptions};
 
 use crate::cli::Globals;
 use crate::outcome::Failure;
@@ -75,25 +75,25 @@ pub fn run(globals: &Globals, args: &MatrixArgs) -> Result<ExitCode, Failure> {
         args.command.clone()
     };
     let mut opts = RunOptions::new(&file.path, command);
-    opts.flags = if args.all {
+    opts.plan.flags = if args.all {
         FlagSelection::All
     } else if args.flags.is_empty() {
         FlagSelection::Dynamic
     } else {
         FlagSelection::Named(args.flags.clone())
     };
-    opts.mode = args.mode;
+    opts.plan.mode = args.mode;
     if args.no_pins {
-        opts.pins.clear();
+        opts.plan.pins.clear();
     } else if !args.pins.is_empty() {
-        opts.pins = args.pins.clone();
+        opts.plan.pins = args.pins.clone();
     }
-    opts.rules = args.rules.clone();
+    opts.plan.rules = args.rules.clone();
     opts.jobs = args.jobs;
     opts.partition = args.partition;
     opts.junit = args.junit.clone();
     opts.fail_fast = args.fail_fast;
-    opts.max_combinations = args.max_combinations;
+    opts.plan.max_combinations = args.max_combinations;
     opts.log_dir = args.log_dir.clone();
 
     if args.list {
@@ -106,7 +106,7 @@ pub fn run(globals: &Globals, args: &MatrixArgs) -> Result<ExitCode, Failure> {
         for w in &matrix.warnings {
             println!("warning: {w}");
         }
-        for c in matrix.shard(opts.partition) {
+        for c in runner::shard(&matrix, opts.partition) {
             println!("{:>4}  {}", c.index + 1, c.label);
         }
         return Ok(ExitCode::SUCCESS);

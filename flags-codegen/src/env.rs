@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 pub const FLAGS_TODAY: &str = "FLAGS_TODAY";
 /// The reproducible-builds variable (seconds since 1970), used when `FLAGS_TODAY` is unset.
 pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
-/// The prefix of the variables that set static flags: `FLAGS_STATIC_<NAME>`.
-pub const FLAGS_STATIC_PREFIX: &str = "FLAGS_STATIC_";
+/// The prefix of the variables that set static flags: `FLAGS_STATIC_<NAME>` (the
+/// whole name is made by [`flags_manifest::static_env_var`]).
+pub const FLAGS_STATIC_PREFIX: &str = flags_manifest::STATIC_ENV_PREFIX;
 /// Set by cargo when it compiles a package the user asked for (a workspace member or
 /// the `-p` target), unset when it compiles a dependency.
 pub const CARGO_PRIMARY_PACKAGE: &str = "CARGO_PRIMARY_PACKAGE";

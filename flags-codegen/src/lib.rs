@@ -4,8 +4,9 @@
 //! One expansion runs in stages, each its own module: [`FlagsInput`] parses the macro's
 //! input, [`ManifestFile::read`] finds and reads the manifest, `valid` runs every check
 //! that can fail (the manifest, the build date, static values, expiry) and collects
-//! all errors, and `expand` generates the module. Errors never stop at the first: each
-//! becomes its own `compile_error!`, spanned at the manifest path literal.
+//! all errors in the context the three macros share (`ctxt`), and `expand` generates
+//! the module. Errors never stop at the first: each becomes its own `compile_error!`,
+//! spanned at the manifest path literal.
 //!
 //! ```
 //! use flags_codegen::{Env, FlagsInput, ManifestFile, expand_manifest};
@@ -71,9 +72,23 @@ pub fn expand(input: TokenStream, env: &Env) -> TokenStream {
 /// manifest itself does not parse, the errors and an empty module (so that each
 /// `#[feature_gate]` on the same manifest stays quiet rather than repeat them).
 pub fn expand_manifest(input: &FlagsInput, file: &ManifestFile, env: &Env) -> TokenStream {
-    let mut cx = Ctxt::new(input.path.span());
-    let checked = valid::check(&mut cx, file, env);
-    let mut out = cx.into_compile_errors();
+    let cx = Ctxt::new();
+    let checked = valid::check(&cx, input.path.span(), file, env);
+    let mut out = cx
+        .check_at_most(ctxt::MAX_ERRORS, |more| {
+            let (noun, verb) = if more == 1 {
+                ("problem", "is")
+            } else {
+                ("problems", "are")
+            };
+            format!(
+                "and {more} more {noun} in the manifest, which {verb} not shown here: run \
+                 `cargo flags lint` to see every one"
+            )
+        })
+        .err()
+        .map(|e| e.to_compile_error())
+        .unwrap_or_default();
     match checked {
         Some(checked) => out.extend(expand::module(input, file, &checked)),
         None => out.extend(expand::empty_module(input)),

@@ -8,7 +8,7 @@ use flags_manifest::{
     Diagnostic, ExpiryPolicy, ExpiryState, Flag, FlagType, Manifest, Pos, Severity, Value,
     expiry_state, to_upper_camel,
 };
-use proc_macro2::Ident;
+use proc_macro2::{Ident, Span};
 
 use crate::ctxt::Ctxt;
 use crate::env::{Env, FLAGS_STATIC_PREFIX, FLAGS_TODAY, SOURCE_DATE_EPOCH};
@@ -77,11 +77,13 @@ pub(crate) struct StaticValue {
     pub from_env: bool,
 }
 
-/// Checks the manifest in `file` in the surroundings `env`. Without a manifest model
-/// (the file does not parse) there is no plan; with one, the plan is returned even
-/// when other errors were found, so that the user's code still resolves the flags and
-/// the build shows only the real problems.
-pub(crate) fn check(cx: &mut Ctxt, file: &ManifestFile, env: &Env) -> Option<Checked> {
+/// Checks the manifest in `file` in the surroundings `env`, recording each problem in
+/// `cx` at `span` (the manifest path literal, the one place in the user's code that
+/// stands for the whole file). Without a manifest model (the file does not parse)
+/// there is no plan; with one, the plan is returned even when other errors were found,
+/// so that the user's code still resolves the flags and the build shows only the real
+/// problems.
+pub(crate) fn check(cx: &Ctxt, span: Span, file: &ManifestFile, env: &Env) -> Option<Checked> {
     let written = file.written();
     let manifest = match flags_manifest::parse_bytes(file.bytes(), written) {
         Ok(m) => m,
@@ -91,7 +93,7 @@ pub(crate) fn check(cx: &mut Ctxt, file: &ManifestFile, env: &Env) -> Option<Che
                 .iter()
                 .filter(|d| d.severity == Severity::Error)
             {
-                cx.error(d.render(written));
+                cx.error_at(span, d.render(written));
             }
             return None;
         }
@@ -105,7 +107,7 @@ pub(crate) fn check(cx: &mut Ctxt, file: &ManifestFile, env: &Env) -> Option<Che
         match flags_manifest::today(env.var(FLAGS_TODAY), env.var(SOURCE_DATE_EPOCH)) {
             Ok((today, _)) => Some(today),
             Err(msg) => {
-                cx.error(format!(
+                cx.error_at(span, format!(
                     "cannot tell today's date for flag expiry: {msg} (help: set {FLAGS_TODAY} to \
                      a date such as 2027-01-31, or unset it and {SOURCE_DATE_EPOCH} to use the \
                      clock)"
@@ -117,7 +119,7 @@ pub(crate) fn check(cx: &mut Ctxt, file: &ManifestFile, env: &Env) -> Option<Che
     let mut flags = Vec::with_capacity(manifest.flags.len());
     for flag in &manifest.flags {
         let mut fail = |key: &str, message: String, help: &str| {
-            cx.error(diagnostic(flag, key, message, help).render(written));
+            cx.error_at(span, diagnostic(flag, key, message, help).render(written));
         };
         let accessor = ident(&flag.ident, &mut fail);
         let constant = ident(&flag.ident.to_ascii_uppercase(), &mut fail);
@@ -199,12 +201,7 @@ fn unread_vars(manifest: &Manifest, env: &Env, written: &str) -> Vec<UnreadVar> 
         .flags
         .iter()
         .filter(|f| f.is_static)
-        .map(|f| {
-            format!(
-                "{FLAGS_STATIC_PREFIX}{}",
-                flags_manifest::env_suffix(&f.name)
-            )
-        })
+        .map(|f| flags_manifest::static_env_var(&f.name))
         .collect();
     let mut unread = Vec::new();
     for (var, _) in env.vars_with_prefix(FLAGS_STATIC_PREFIX) {
@@ -219,9 +216,10 @@ fn unread_vars(manifest: &Manifest, env: &Env, written: &str) -> Vec<UnreadVar> 
         let note = if let Some(flag) = dynamic {
             format!(
                 "{var} is set, but flag `{}` of {written} is not static, so it is not read at \
-                 build time (help: set FLAGS_{suffix} when the program runs, or declare the \
-                 flag `static = true`)",
-                flag.name
+                 build time (help: set {} when the program runs, or declare the flag \
+                 `static = true`)",
+                flag.name,
+                flags_manifest::env_var(&flag.name)
             )
         } else if let Some(meant) = flags_manifest::did_you_mean(
             suffix,
@@ -283,10 +281,7 @@ fn stale_item_name(flag: &Flag) -> String {
 }
 
 fn static_value(flag: &Flag, env: &Env, fail: &mut impl FnMut(&str, String, &str)) -> StaticValue {
-    let var = format!(
-        "{FLAGS_STATIC_PREFIX}{}",
-        flags_manifest::env_suffix(&flag.name)
-    );
+    let var = flags_manifest::static_env_var(&flag.name);
     let Some(text) = env.var(&var) else {
         return StaticValue {
             value: flag.default,

@@ -26,5 +26,7 @@ pub fn feature_gate(args: TokenStream, item: TokenStream) -> TokenStream {
 #[doc = include_str!("matrix.md")]
 #[proc_macro_attribute]
 pub fn matrix(args: TokenStream, item: TokenStream) -> TokenStream {
-    flags_codegen::expand_matrix(args.into(), item.into()).into()
+    let source_file = proc_macro::Span::call_site().local_file();
+    let env = flags_codegen::Env::from_process().with_source_file(source_file);
+    flags_codegen::expand_matrix(args.into(), item.into(), &env).into()
 }

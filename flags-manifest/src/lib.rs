@@ -55,7 +55,10 @@ pub use rules::{
     Constraint, LayerPrerequisite, Operator, ParentRules, PayloadKind, Rules, SemVer, Stickiness,
     Strategy, StrategyKind, VariantPayload, WeightedVariant,
 };
-pub use valid::{env_suffix, to_snake_case, to_upper_camel};
+pub use valid::{
+    ENV_PREFIX, STATIC_ENV_PREFIX, env_suffix, env_var, static_env_var, to_snake_case,
+    to_upper_camel,
+};
 
 /// Reads and checks the manifest at `path`; I/O errors become a diagnostic at 1:1.
 pub fn parse_file(path: &std::path::Path) -> Result<Manifest, ManifestError> {

@@ -68,6 +68,32 @@ pub fn env_suffix(name: &str) -> String {
         .collect()
 }
 
+/// The prefix of the variables that set dynamic flags when the program runs.
+pub const ENV_PREFIX: &str = "FLAGS_";
+
+/// The prefix of the variables that set static flags when the crate is built.
+pub const STATIC_ENV_PREFIX: &str = "FLAGS_STATIC_";
+
+/// The variable the runtime reads dynamic flag `name` from: `FLAGS_<NAME>`, with
+/// [`env_suffix`].
+///
+/// ```
+/// assert_eq!(flags_manifest::env_var("search-v2"), "FLAGS_SEARCH_V2");
+/// ```
+pub fn env_var(name: &str) -> String {
+    format!("{ENV_PREFIX}{}", env_suffix(name))
+}
+
+/// The variable the `flags!` macro reads static flag `name` from at build time:
+/// `FLAGS_STATIC_<NAME>`, with [`env_suffix`]. The one place this spelling is made.
+///
+/// ```
+/// assert_eq!(flags_manifest::static_env_var("DarkMode"), "FLAGS_STATIC_DARK_MODE");
+/// ```
+pub fn static_env_var(name: &str) -> String {
+    format!("{STATIC_ENV_PREFIX}{}", env_suffix(name))
+}
+
 /// `name` in UpperCamelCase, the form of generated enum types and variants.
 ///
 /// ```

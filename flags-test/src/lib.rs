@@ -1,16 +1,17 @@
-//! Testing under flag combinations.
+//! Testing under flag combinations, in process.
 //!
 //! - [`FlagMatrix`] (and the [`matrix`] attribute) runs one test body under each
 //!   combination of flag values, in process, each inside its own override scope;
-//! - [`runner`] runs a whole test command once per combination, for CI
-//!   (`cargo flags matrix`);
-//! - [`cover`] chooses the combinations: exhaustive, t-wise covering arrays as small as
-//!   known constructions allow, or seeded random samples, never breaking a constraint.
+//! - [`plan`] chooses the combinations for a manifest: the flags to vary, the mode, the
+//!   pins and the constraints, as the in-process matrix and the whole-suite runner
+//!   (`flags-runner`, behind `cargo flags matrix`) both use it;
+//! - [`cover`] generates them: exhaustive, t-wise covering arrays as small as known
+//!   constructions allow, or seeded random samples, never breaking a constraint.
 
 pub mod cover;
 mod matrix;
-pub mod runner;
+pub mod plan;
 
 pub use flags_macros::matrix;
-pub use matrix::{Case, FlagMatrix, SEED_VAR};
-pub use runner::{Mode, Pin};
+pub use matrix::{Case, FlagMatrix, MatrixError, SEED_VAR};
+pub use plan::{Mode, Pin};

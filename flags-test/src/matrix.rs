@@ -15,9 +15,10 @@ use std::sync::Once;
 use std::task::{Context as TaskContext, Poll};
 
 use flags_runtime::{Overrides, Registry};
+use thiserror::Error;
 
 use crate::cover::Constraints;
-use crate::runner::{self, FlagSelection, Mode, Pin, Rule, RunError, RunOptions};
+use crate::plan::{self, FlagSelection, Mode, Pin, PlanError, PlanOptions, Rule};
 
 /// The variable that fixes the seed of a random matrix, to replay a failure.
 pub const SEED_VAR: &str = "FLAGS_MATRIX_SEED";
@@ -41,8 +42,39 @@ pub const SEED_VAR: &str = "FLAGS_MATRIX_SEED";
 #[derive(Clone, Debug)]
 pub struct FlagMatrix {
     registry: &'static Registry,
-    opts: RunOptions,
+    opts: PlanOptions,
     bad_rules: Vec<String>,
+}
+
+/// Why a [`FlagMatrix`] cannot run its combinations.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum MatrixError {
+    /// No plan of combinations could be made (an unknown flag, a bad rule, ...).
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// A static flag cannot vary inside one test binary: it is a constant.
+    #[error(
+        "flag `{flag}` is static, so it cannot vary inside one test process (help: vary it with `cargo flags matrix`, which rebuilds per value)"
+    )]
+    StaticInProcess {
+        /// The flag.
+        flag: String,
+    },
+    /// The runtime refused a combination's value.
+    #[error("cannot set `{flag}`: {message}")]
+    Override {
+        /// The flag.
+        flag: String,
+        /// The runtime's reason.
+        message: String,
+    },
+    /// The registry has no manifest to plan from.
+    #[error("the registry's embedded manifest {manifest} did not load")]
+    NoManifest {
+        /// The manifest's name.
+        manifest: String,
+    },
 }
 
 /// One combination: the flag values in force while the body runs.
@@ -71,12 +103,9 @@ impl FlagMatrix {
     /// A matrix over every dynamic flag of `registry`: pairwise, with the standard pins
     /// (defaults, all on, all off).
     pub fn new(registry: &'static Registry) -> FlagMatrix {
-        let (file, _) = registry.manifest_source();
-        let mut opts = RunOptions::new(file, ["(in process)"]);
-        opts.pins = Pin::standard();
         FlagMatrix {
             registry,
-            opts,
+            opts: PlanOptions::new(),
             bad_rules: Vec::new(),
         }
     }
@@ -162,21 +191,21 @@ impl FlagMatrix {
     }
 
     /// The combinations this matrix runs, in order.
-    pub fn cases(&self) -> Result<Vec<Case>, RunError> {
+    pub fn cases(&self) -> Result<Vec<Case>, MatrixError> {
         if let Some(bad) = self.bad_rules.first() {
-            return Err(RunError::BadRule {
+            return Err(MatrixError::Plan(PlanError::BadRule {
                 rule: bad.clone(),
                 side: "the rule as a whole".to_owned(),
-            });
+            }));
         }
         let (file, _) = self.registry.manifest_source();
         let manifest = self
             .registry
             .manifest()
-            .ok_or_else(|| RunError::NoManifest {
+            .ok_or_else(|| MatrixError::NoManifest {
                 manifest: file.to_owned(),
             })?;
-        let matrix = runner::plan_manifest(manifest, file, &self.opts, &Constraints::new())?;
+        let matrix = plan::plan_manifest(manifest, file, &self.opts, &Constraints::new())?;
         if let Some(seed) = matrix.seed {
             eprintln!(
                 "flags-test: random combinations, seed {seed} (replay with {SEED_VAR}={seed})"
@@ -193,11 +222,11 @@ impl FlagMatrix {
                     continue;
                 };
                 if v.is_static {
-                    return Err(RunError::StaticInProcess { flag: v.flag });
+                    return Err(MatrixError::StaticInProcess { flag: v.flag });
                 }
                 overrides = overrides
                     .try_set_value(self.registry, index, value)
-                    .map_err(|e| RunError::Override {
+                    .map_err(|e| MatrixError::Override {
                         flag: v.flag.clone(),
                         message: e.to_string(),
                     })?;

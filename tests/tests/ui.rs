@@ -6,8 +6,15 @@
 //!
 //! Run with `cargo test -p flags-tests --test ui`; after changing a message on purpose,
 //! `TRYBUILD=overwrite` rewrites the `.stderr` files (then read them).
+//!
+//! The `.stderr` files hold one compiler's wording, so the compile-fail cases are pinned
+//! to the rustc that wrote them, named in `ui/RUSTC_VERSION`: under another rustc they
+//! are skipped, saying so, and a compiler release cannot fail the build over a changed
+//! note or column. The `pass` cases run under any rustc. `TRYBUILD=overwrite` runs
+//! every case and re-pins to the rustc in use.
 
 use std::path::Path;
+use std::process::Command;
 
 /// The build date every case sees, so expiry messages do not change with the calendar.
 const TODAY: &str = "2026-06-15";
@@ -31,17 +38,62 @@ fn main() {
         &thousand_flags(),
     );
 
+    let pin_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/RUSTC_VERSION");
+    let pinned = std::fs::read_to_string(&pin_file)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", pin_file.display()));
+    let pinned = pinned.trim();
+    let rustc = rustc_version();
+    let overwrite = std::env::var_os("TRYBUILD").is_some_and(|v| v == "overwrite");
+    let compile_fail = overwrite || rustc == pinned;
+
     let t = trybuild::TestCases::new();
-    t.compile_fail("ui/fail_*.rs");
     t.pass("ui/pass_*.rs");
-    // Manifest checks: dependencies between flags, positions and help texts.
-    t.compile_fail("ui/manifest_fail_*.rs");
     t.pass("ui/manifest_pass_*.rs");
-    // `#[feature_gate]`: its cases share `ui/gate_flags.toml`.
-    t.compile_fail("ui/gate_fail_*.rs");
     t.pass("ui/gate_pass_*.rs");
-    // Expiry warnings and errors, their text and their names.
-    t.compile_fail("ui/expiry_fail_*.rs");
+    t.pass("ui/matrix_pass_*.rs");
+    if compile_fail {
+        t.compile_fail("ui/fail_*.rs");
+        // Manifest checks: dependencies between flags, positions and help texts.
+        t.compile_fail("ui/manifest_fail_*.rs");
+        // `#[feature_gate]`: its cases share `ui/gate_flags.toml`.
+        t.compile_fail("ui/gate_fail_*.rs");
+        // `#[flags_test::matrix]`: its cases share `ui/matrix_flags.toml`.
+        t.compile_fail("ui/matrix_fail_*.rs");
+        // Expiry warnings and errors, their text and their names.
+        t.compile_fail("ui/expiry_fail_*.rs");
+    } else {
+        println!(
+            "ui: skipped: the compile-fail cases hold the messages of rustc {pinned} \
+             (ui/RUSTC_VERSION) and this is rustc {rustc}; run them under rustc {pinned}, or \
+             re-pin with TRYBUILD=overwrite and read the .stderr files that change"
+        );
+    }
+    // The cases run when `t` is dropped; a failure panics there.
+    drop(t);
+    if overwrite && rustc != pinned {
+        std::fs::write(&pin_file, format!("{rustc}\n"))
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", pin_file.display()));
+        println!("ui: re-pinned to rustc {rustc} (was {pinned})");
+    }
+}
+
+/// The version of the rustc that cargo compiles the cases with (`1.95.0`,
+/// `1.97.0-nightly`): `$RUSTC` when set, as cargo takes it, else `rustc` on the path.
+fn rustc_version() -> String {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let out = Command::new(&rustc)
+        .arg("--version")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {} --version: {e}", rustc.to_string_lossy()));
+    let text = String::from_utf8_lossy(&out.stdout);
+    // `rustc 1.95.0 (59807616e 2026-04-14)`
+    match text.split_whitespace().nth(1) {
+        Some(version) if out.status.success() => version.to_owned(),
+        _ => panic!(
+            "unexpected answer from {} --version: {text}",
+            rustc.to_string_lossy()
+        ),
+    }
 }
 
 /// A manifest of 1,000 flags mixing every shape: on/off, variants, static, expiring

@@ -1,7 +1,7 @@
 //! The bug is invisible with the default flags and in most combinations; the matrix
 //! finds it and names the one combination that shows it, in process and as a CI run.
 
-use flags_test::runner::{self, Interrupt, Mode, RunOptions};
+use flags_runner::{self as runner, Interrupt, Mode, RunOptions};
 
 #[test]
 fn the_default_flags_hide_the_bug() {
@@ -21,8 +21,8 @@ fn the_matrix_catches_it_in_process() {
 fn the_runner_report_shows_it() {
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/flags.toml");
     let mut opts = RunOptions::new(manifest, [env!("CARGO_BIN_EXE_pricing")]);
-    opts.mode = Mode::Pairwise;
-    opts.pins.clear();
+    opts.plan.mode = Mode::Pairwise;
+    opts.plan.pins.clear();
     let logs = std::env::temp_dir().join(format!("pricing-matrix-{}", std::process::id()));
     opts.log_dir = Some(logs.clone());
     opts.junit = Some(logs.join("junit.xml"));

@@ -1,6 +1,6 @@
 //! Every check of a gate against its flag that can fail: which implementation runs for
-//! each value, and the parameters that are passed on. Each mistake is collected, so one
-//! build reports them all.
+//! each value, and the parameters that are passed on. Each mistake is recorded in the
+//! expansion's error context, so one build reports them all.
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
@@ -9,23 +9,7 @@ use syn::{FnArg, Ident, ItemFn, Pat, Path};
 use flags_manifest::{Flag, did_you_mean};
 
 use super::args::{ARGUMENTS, GateArgs};
-
-/// Collects every mistake, so that one build reports them all.
-#[derive(Default)]
-pub(super) struct Errors(Option<syn::Error>);
-
-impl Errors {
-    pub(super) fn push(&mut self, e: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(e),
-            None => self.0 = Some(e),
-        }
-    }
-
-    pub(super) fn finish(self) -> syn::Result<()> {
-        self.0.map_or(Ok(()), Err)
-    }
-}
+use crate::ctxt::Ctxt;
 
 /// Which implementation runs for each value: `None` is the annotated body.
 pub(super) enum Sides<'a> {
@@ -33,9 +17,9 @@ pub(super) enum Sides<'a> {
     Variants(Vec<(&'a str, Option<&'a Path>)>),
 }
 
-pub(super) fn bool_sides<'a>(args: &'a GateArgs, name: &str, errors: &mut Errors) -> Sides<'a> {
+pub(super) fn bool_sides<'a>(args: &'a GateArgs, name: &str, cx: &Ctxt) -> Sides<'a> {
     if let Some(v) = &args.variant {
-        errors.push(syn::Error::new(
+        cx.push(syn::Error::new(
             v.span(),
             format!(
                 "`{name}` is an on/off flag; it has no variants (remove `variant = ...`: the body is the `on` side)"
@@ -49,7 +33,7 @@ pub(super) fn bool_sides<'a>(args: &'a GateArgs, name: &str, errors: &mut Errors
             other => did_you_mean(other, ARGUMENTS.iter().copied())
                 .map_or_else(String::new, |h| format!(" (did you mean `{h}`?)")),
         };
-        errors.push(syn::Error::new(
+        cx.push(syn::Error::new(
             r.span,
             format!(
                 "unknown argument `{}`{hint}: `{name}` is an on/off flag, so give `fallback = function` for when it is off",
@@ -63,7 +47,7 @@ pub(super) fn bool_sides<'a>(args: &'a GateArgs, name: &str, errors: &mut Errors
         // error is pushed on every way here, so nothing is expanded.)
         None if !args.routes.is_empty() => Sides::Variants(Vec::new()),
         None => {
-            errors.push(syn::Error::new(
+            cx.push(syn::Error::new(
                 args.flag.1,
                 format!(
                     "`{name}` is an on/off flag: add `fallback = function` (the implementation used when it is off)"
@@ -78,11 +62,11 @@ pub(super) fn variant_sides<'a>(
     args: &'a GateArgs,
     flag: &Flag,
     variants: &'a [String],
-    errors: &mut Errors,
+    cx: &Ctxt,
 ) -> Sides<'a> {
     let name = &flag.name;
     if let Some(f) = &args.fallback {
-        errors.push(syn::Error::new(
+        cx.push(syn::Error::new(
             f.span(),
             format!(
                 "`{name}` has variants ({}): route each variant by name instead of `fallback`",
@@ -97,7 +81,7 @@ pub(super) fn variant_sides<'a>(
             let v = lit.value();
             if !variants.contains(&v) {
                 meant.extend(did_you_mean(&v, variants.iter().map(String::as_str)));
-                errors.push(unknown_variant(lit.span(), name, &v, variants));
+                cx.push(unknown_variant(lit.span(), name, &v, variants));
             }
             v
         }
@@ -109,14 +93,14 @@ pub(super) fn variant_sides<'a>(
                 &r.variant,
                 variants.iter().map(String::as_str),
             ));
-            errors.push(unknown_variant(r.span, name, &r.variant, variants));
+            cx.push(unknown_variant(r.span, name, &r.variant, variants));
         } else if r.variant == own {
             let how = if args.variant.is_some() {
                 "`variant = ...`"
             } else {
                 "the manifest default"
             };
-            errors.push(syn::Error::new(
+            cx.push(syn::Error::new(
                 r.span,
                 format!(
                     "variant `{}` is implemented by the function's own body ({how}); remove `{} = ...`",
@@ -125,7 +109,7 @@ pub(super) fn variant_sides<'a>(
                 ),
             ));
         } else if args.routes[..i].iter().any(|p| p.variant == r.variant) {
-            errors.push(syn::Error::new(
+            cx.push(syn::Error::new(
                 r.span,
                 format!("variant `{}` is routed twice", r.variant),
             ));
@@ -153,7 +137,7 @@ pub(super) fn variant_sides<'a>(
         } else {
             ("variants", "have")
         };
-        errors.push(syn::Error::new(
+        cx.push(syn::Error::new(
             args.flag.1,
             format!(
                 "{noun} {} of `{name}` {verb} no implementation: add `{}`",
@@ -187,7 +171,7 @@ pub(super) fn unknown_variant(span: Span, flag: &str, v: &str, variants: &[Strin
 /// The parameters to pass on to another implementation, by name. A parameter bound by
 /// a pattern (`(a, b): (u8, u8)`, `ref a`, `_`) has no plain name to pass, so it is an
 /// error that says how to write it instead.
-pub(super) fn call_parameters(func: &ItemFn, errors: &mut Errors) -> Vec<Ident> {
+pub(super) fn call_parameters(func: &ItemFn, cx: &Ctxt) -> Vec<Ident> {
     let mut params = Vec::new();
     for (i, input) in func.sig.inputs.iter().enumerate() {
         let FnArg::Typed(pt) = input else { continue };
@@ -195,7 +179,7 @@ pub(super) fn call_parameters(func: &ItemFn, errors: &mut Errors) -> Vec<Ident> 
             Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
                 params.push(pi.ident.clone());
             }
-            _ => errors.push(syn::Error::new(
+            _ => cx.push(syn::Error::new(
                 pt.pat.span(),
                 format!(
                     "#[feature_gate] needs a plain name for parameter {}, to pass it to the other implementation; bind the pattern inside the body",

@@ -17,10 +17,11 @@ use syn::{Item, ItemFn, LitStr, Path, TraitItemFn};
 
 use flags_manifest::{FlagType, Manifest, did_you_mean, to_upper_camel};
 
+use crate::ctxt::Ctxt;
 use crate::{Env, ManifestFile};
 
 pub use args::GateArgs;
-use check::{Errors, Sides, bool_sides, call_parameters, variant_sides};
+use check::{Sides, bool_sides, call_parameters, variant_sides};
 use expand::{call_other, traced};
 
 /// The whole attribute: `args` and the annotated function in, the routed function (or
@@ -135,17 +136,17 @@ fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<Tok
         ));
     };
 
-    let mut errors = Errors::default();
+    let cx = Ctxt::new();
     for e in &args.repeated {
-        errors.push(e.clone());
+        cx.push(e.clone());
     }
     if let Some(c) = &func.sig.constness {
-        errors.push(syn::Error::new(
+        cx.push(syn::Error::new(
             c.span(),
             "#[feature_gate] cannot route a `const fn`: a flag's value is only known at run time (use a static flag's constant directly)",
         ));
     }
-    let params = call_parameters(func, &mut errors);
+    let params = call_parameters(func, &cx);
     let own_name = &func.sig.ident;
     let others = args
         .fallback
@@ -153,7 +154,7 @@ fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<Tok
         .chain(args.routes.iter().map(|r| &r.path));
     for path in others {
         if path.get_ident() == Some(own_name) {
-            errors.push(syn::Error::new(
+            cx.push(syn::Error::new(
                 path.span(),
                 format!(
                     "`{own_name}` would call itself: name the other implementation, not the gated function"
@@ -162,16 +163,16 @@ fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<Tok
         }
     }
     if let (Some(span), FlagType::Variants(_)) = (args.measure, &flag.ty) {
-        errors.push(syn::Error::new(
+        cx.push(syn::Error::new(
             span,
             format!("`measure` records outcomes for a guarded rollout, which needs an on/off flag; `{name}` has variants"),
         ));
     }
     let sides = match &flag.ty {
-        FlagType::Bool => bool_sides(args, name, &mut errors),
-        FlagType::Variants(variants) => variant_sides(args, flag, variants, &mut errors),
+        FlagType::Bool => bool_sides(args, name, &cx),
+        FlagType::Variants(variants) => variant_sides(args, flag, variants, &cx),
     };
-    errors.finish()?;
+    cx.check()?;
 
     let module = args
         .module

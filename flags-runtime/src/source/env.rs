@@ -23,7 +23,7 @@ use crate::registry::Registry;
 /// The variable holding several flags at once.
 const COMBINED: &str = "FLAGS";
 /// The prefix of a one-flag variable.
-const PREFIX: &str = "FLAGS_";
+const PREFIX: &str = flags_manifest::ENV_PREFIX;
 
 /// `FLAGS_*` variables of the framework itself, never flags.
 const RESERVED: &[&str] = &["TODAY", "COMBINATION", "MATRIX_SEED", "MATRIX_REPORT"];
@@ -165,9 +165,9 @@ impl EnvSource {
                 problems.push(EnvProblem {
                     var: var.to_owned(),
                     message: format!(
-                        "flag `{}` is static (fixed at build time); set FLAGS_STATIC_{} when building instead",
+                        "flag `{}` is static (fixed at build time); set {} when building instead",
                         meta.name,
-                        env_name(meta.name)
+                        flags_manifest::static_env_var(meta.name)
                     ),
                     foreign: false,
                 });

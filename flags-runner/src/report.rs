@@ -5,8 +5,9 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::matrix::Combination;
-use super::options::Partition;
+use flags_test::plan::Combination;
+
+use crate::options::Partition;
 
 /// The exit code for an interrupted run, as shells use for SIGINT (128 + 2).
 pub const EXIT_INTERRUPTED: i32 = 130;
@@ -58,7 +59,7 @@ impl Outcome {
     /// `PASS`, `FAIL`, `ERROR`, `UNREALISABLE`, `STOPPED` or `NOT RUN`.
     ///
     /// ```
-    /// use flags_test::runner::Outcome;
+    /// use flags_runner::Outcome;
     /// assert_eq!(Outcome::Failed { code: Some(1), signal: None }.status(), "FAIL");
     /// ```
     pub fn status(&self) -> &'static str {

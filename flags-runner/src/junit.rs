@@ -7,7 +7,7 @@ use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use super::report::{Outcome, RunReport};
+use crate::report::{Outcome, RunReport};
 
 /// At most this much of the end of a log goes into a failure.
 const TAIL_BYTES: u64 = 32 * 1024;
@@ -34,7 +34,7 @@ pub fn write_junit(path: &Path, report: &RunReport) -> io::Result<()> {
 /// The report as JUnit XML.
 ///
 /// ```
-/// use flags_test::runner::{junit_xml, RunReport};
+/// use flags_runner::{junit_xml, RunReport};
 ///
 /// let report = RunReport {
 ///     results: Vec::new(),
@@ -180,7 +180,7 @@ fn read_tail(path: &Path) -> io::Result<String> {
 ///
 /// ```
 /// assert_eq!(
-///     flags_test::runner::xml_escape("a<b & \"c\" 'd'>\u{1b}[0m\n"),
+///     flags_runner::xml_escape("a<b & \"c\" 'd'>\u{1b}[0m\n"),
 ///     "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;\u{fffd}[0m&#10;"
 /// );
 /// ```

@@ -33,9 +33,11 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::interrupt::Interrupt;
-use super::matrix::{Combination, REPORT_VAR};
-use super::report::{CombinationResult, NotRunReason, Outcome, format_duration};
+use crate::interrupt::Interrupt;
+use flags_test::plan::Combination;
+
+use crate::report::{CombinationResult, NotRunReason, Outcome, format_duration};
+use crate::{REPORT_VAR, combination_env};
 
 /// How long a command gets to exit after SIGTERM before it is killed, unless the
 /// [`Interrupt`] says otherwise.
@@ -272,7 +274,7 @@ fn execute(
     let Some((program, args)) = setup.command.split_first() else {
         return Err("no command to run".to_owned());
     };
-    let mut env = combination.env();
+    let mut env = combination_env(combination);
     // Where the runtime reports values it could not realise; a stale file from an
     // earlier run must not be read as this run's.
     let unrealised_path = log_path.with_extension("unrealised");
@@ -449,7 +451,7 @@ fn shell_words(words: &[OsString]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::matrix::FlagValue;
+    use flags_test::plan::FlagValue;
 
     fn combination(label: &str, statics: &[&str]) -> Combination {
         Combination {

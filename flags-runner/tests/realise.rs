@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use flags_test::runner::{self, Interrupt, Mode, Outcome, RunOptions};
+use flags_runner::{self as runner, Interrupt, Mode, Outcome, RunOptions};
 
 flags_runtime::flags!("tests/realise.toml");
 
@@ -53,8 +53,8 @@ fn a_combination_the_program_cannot_realise_is_never_reported_as_passed() {
         exe.display()
     );
     let mut opts = RunOptions::new(dir.join("flags.toml"), ["sh", "-c", script.as_str()]);
-    opts.mode = Mode::Exhaustive;
-    opts.pins = Vec::new();
+    opts.plan.mode = Mode::Exhaustive;
+    opts.plan.pins = Vec::new();
     opts.work_dir = Some(dir.clone());
     opts.log_dir = Some(dir.join("logs"));
     let mut out = Vec::new();

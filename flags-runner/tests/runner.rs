@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use flags_test::runner::{
-    self, FlagSelection, Interrupt, Mode, NotRunReason, Outcome, Partition, Pin, RunError,
-    RunOptions, RunReport,
+use flags_runner::{
+    self as runner, FlagSelection, Interrupt, Mode, NotRunReason, Outcome, Partition, Pin,
+    RunError, RunOptions, RunReport,
 };
 use flags_test_support::{fixtures, wait};
 
@@ -55,8 +55,8 @@ impl Fixture {
     /// Exhaustive, no pins, one job, logs and cwd in the fixture, `sh -c script`.
     fn options(&self, script: &str) -> RunOptions {
         let mut opts = RunOptions::new(self.dir.join("flags.toml"), ["sh", "-c", script]);
-        opts.mode = Mode::Exhaustive;
-        opts.pins = Vec::new();
+        opts.plan.mode = Mode::Exhaustive;
+        opts.plan.pins = Vec::new();
         opts.work_dir = Some(self.dir.clone());
         opts.log_dir = Some(self.dir.join("logs"));
         opts
@@ -418,7 +418,7 @@ fn pins_come_first_and_are_named() {
     let fx = Fixture::new("pins", &ab());
     std::fs::write(fx.path("prod.toml"), "[flags.b]\nvalue = \"compact\"\n").unwrap();
     let mut opts = fx.options("true");
-    opts.pins = vec![
+    opts.plan.pins = vec![
         Pin::Defaults,
         Pin::AllOn,
         Pin::AllOff,
@@ -480,8 +480,8 @@ fn many() -> String {
 fn partitions_are_disjoint_and_cover_every_combination() {
     let fx = Fixture::new("partition", &many());
     let mut opts = fx.options("true");
-    opts.mode = Mode::Pairwise;
-    opts.pins = Pin::standard();
+    opts.plan.mode = Mode::Pairwise;
+    opts.plan.pins = Pin::standard();
     let whole: Vec<String> = runner::plan(&opts)
         .unwrap()
         .combinations
@@ -712,8 +712,8 @@ fn exhaustive_runs_exactly_the_valid_combinations() {
 fn pairwise_and_pins_respect_the_rules() {
     let fx = Fixture::new("rules-pairwise", RULES);
     let mut opts = fx.options(CHECK_RULES);
-    opts.mode = Mode::Pairwise;
-    opts.pins = Pin::standard();
+    opts.plan.mode = Mode::Pairwise;
+    opts.plan.pins = Pin::standard();
     let (report, out) = run(&opts);
     assert!(report.success(), "{out}");
     let valid = valid_rule_labels();
@@ -743,7 +743,7 @@ fn flags_outside_the_selection_constrain_through_their_defaults() {
     // Only c and d vary; a stays at its default (off), so c can never be on.
     let fx = Fixture::new("rules-fixed", RULES);
     let mut opts = fx.options(CHECK_RULES);
-    opts.flags = FlagSelection::Named(vec!["d".into(), "c".into()]);
+    opts.plan.flags = FlagSelection::Named(vec!["d".into(), "c".into()]);
     let (report, out) = run(&opts);
     assert!(report.success(), "{out}");
     assert_eq!(labels(&report), ["c=off, d=off", "c=off, d=on"]);
@@ -784,7 +784,7 @@ fn static_flags_travel_in_build_time_variables() {
     assert_eq!(labels(&report), ["a=off", "a=on"]);
 
     let mut opts = fx.options(script);
-    opts.flags = FlagSelection::All;
+    opts.plan.flags = FlagSelection::All;
     let (report, out) = run(&opts);
     assert!(report.success(), "{out}");
     assert_eq!(report.results.len(), 8);
@@ -843,7 +843,7 @@ fn cargo_jobs_get_their_own_target_dir_only_when_static_flags_vary() {
     opts.command = vec![cargo.clone().into(), "test".into(), "--quiet".into()];
 
     // Static flags vary and two jobs: one target directory per job.
-    opts.flags = FlagSelection::All;
+    opts.plan.flags = FlagSelection::All;
     opts.jobs = 2;
     let (report, out) = run(&opts);
     assert!(report.success(), "{out}");
@@ -860,12 +860,12 @@ fn cargo_jobs_get_their_own_target_dir_only_when_static_flags_vary() {
     assert!(out.contains("static flags vary"), "{out}");
 
     // Only dynamic flags vary: the jobs share the usual target directory.
-    opts.flags = FlagSelection::Dynamic;
+    opts.plan.flags = FlagSelection::Dynamic;
     let (report, _) = run(&opts);
     assert_eq!(target_of(&report), BTreeSet::from([inherited_target_dir()]));
 
     // One job: nothing to share with.
-    opts.flags = FlagSelection::All;
+    opts.plan.flags = FlagSelection::All;
     opts.jobs = 1;
     let (report, _) = run(&opts);
     assert_eq!(target_of(&report), BTreeSet::from([inherited_target_dir()]));
@@ -890,7 +890,7 @@ fn cargo_jobs_get_their_own_target_dir_only_when_static_flags_vary() {
 fn random_runs_report_and_reuse_their_seed() {
     let fx = Fixture::new("random", &many());
     let mut opts = fx.options("true");
-    opts.mode = Mode::Random {
+    opts.plan.mode = Mode::Random {
         count: 5,
         seed: Some(42),
     };
@@ -904,13 +904,13 @@ fn random_runs_report_and_reuse_their_seed() {
     assert_eq!(report.seed, Some(42));
 
     // Without a seed one is chosen and reported, and it reproduces the run.
-    opts.mode = Mode::Random {
+    opts.plan.mode = Mode::Random {
         count: 5,
         seed: None,
     };
     let chosen = runner::plan(&opts).unwrap();
     let seed = chosen.seed.unwrap();
-    opts.mode = Mode::Random {
+    opts.plan.mode = Mode::Random {
         count: 5,
         seed: Some(seed),
     };
@@ -920,7 +920,7 @@ fn random_runs_report_and_reuse_their_seed() {
     );
 
     // Shards must agree on the draw.
-    opts.mode = Mode::Random {
+    opts.plan.mode = Mode::Random {
         count: 5,
         seed: None,
     };
@@ -935,11 +935,11 @@ fn random_runs_report_and_reuse_their_seed() {
 fn bad_requests_are_errors_that_say_what_to_do() {
     let fx = Fixture::new("errors", &ab());
     let mut opts = fx.options("true");
-    opts.flags = FlagSelection::Named(vec!["bb".into()]);
+    opts.plan.flags = FlagSelection::Named(vec!["bb".into()]);
     let err = runner::plan(&opts).unwrap_err();
     assert!(err.to_string().contains("did you mean `b`?"), "{err}");
 
-    opts.flags = FlagSelection::Dynamic;
+    opts.plan.flags = FlagSelection::Dynamic;
     opts.command.clear();
     let err = runner::run_with(&opts, &Interrupt::new(), &mut Vec::new()).unwrap_err();
     assert!(matches!(err, RunError::EmptyCommand));
@@ -949,10 +949,13 @@ fn bad_requests_are_errors_that_say_what_to_do() {
         "[flags.s]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\nstatic = true\n",
     );
     let err = runner::plan(&only_static.options("true")).unwrap_err();
-    assert!(matches!(err, RunError::NoFlags { .. }), "{err}");
+    assert!(
+        matches!(err, RunError::Plan(runner::PlanError::NoFlags { .. })),
+        "{err}"
+    );
 
     let mut opts = fx.options("true");
-    opts.max_combinations = 3;
+    opts.plan.max_combinations = 3;
     let err = runner::plan(&opts).unwrap_err();
     assert!(
         err.to_string().contains("more than 3 valid combinations"),

@@ -1,24 +1,23 @@
-//! From a manifest and [`RunOptions`] to the list of combinations a run executes: the
-//! selected flags become factors of the covering-array generator, the manifest's
-//! `requires`/`excludes` become its constraints, pins become its pinned rows, and every
-//! resulting row becomes a [`Combination`] with the environment its command gets.
+//! From a manifest and [`PlanOptions`] to the list of combinations to run: the selected
+//! flags become factors of the covering-array generator ([`crate::cover`]), the
+//! manifest's `requires`/`excludes` become its constraints, pins become its pinned rows,
+//! and every resulting row becomes a [`Combination`], with the variable that carries
+//! each value ([`env_var`]). The in-process [`FlagMatrix`](crate::FlagMatrix) and the
+//! whole-suite runner of `flags-runner` plan through here, so both choose the same
+//! combinations for the same options.
+
+mod error;
+mod options;
+
+pub use error::PlanError;
+pub use options::{FlagSelection, Mode, ParseOptionError, Pin, PlanOptions, Rule};
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use flags_manifest::{Flag, FlagRef, FlagType, Manifest, Value};
 
-use super::error::RunError;
-use super::options::{FlagSelection, Mode, Partition, Pin, Rule, RunOptions};
 use crate::cover::{self, Constraints, Factor, Row, Setting, Strategy};
-
-/// The variable a combination's label is passed in.
-pub const COMBINATION_VAR: &str = "FLAGS_COMBINATION";
-
-/// The variable naming the file where the runtime writes the values of a combination it
-/// could not realise (a `requires` not met, an `excludes` met). The runner sets it per
-/// combination and reports a combination with such values as not realisable.
-pub const REPORT_VAR: &str = "FLAGS_MATRIX_REPORT";
 
 /// The environment variable a flag's value is read from: `FLAGS_<NAME>` for a dynamic
 /// flag (read by the runtime's environment layer) and `FLAGS_STATIC_<NAME>` for a static
@@ -39,15 +38,14 @@ pub const REPORT_VAR: &str = "FLAGS_MATRIX_REPORT";
 /// kind = "ops"
 /// static = true
 /// "#, "flags.toml").unwrap();
-/// assert_eq!(flags_test::runner::env_var(&m.flags[0]), "FLAGS_SEARCH_V2");
-/// assert_eq!(flags_test::runner::env_var(&m.flags[1]), "FLAGS_STATIC_DARK_MODE");
+/// assert_eq!(flags_test::plan::env_var(&m.flags[0]), "FLAGS_SEARCH_V2");
+/// assert_eq!(flags_test::plan::env_var(&m.flags[1]), "FLAGS_STATIC_DARK_MODE");
 /// ```
 pub fn env_var(flag: &Flag) -> String {
-    let upper = flags_manifest::env_suffix(&flag.name);
     if flag.is_static {
-        format!("FLAGS_STATIC_{upper}")
+        flags_manifest::static_env_var(&flag.name)
     } else {
-        format!("FLAGS_{upper}")
+        flags_manifest::env_var(&flag.name)
     }
 }
 
@@ -80,17 +78,6 @@ pub struct Combination {
 }
 
 impl Combination {
-    /// The variables the command gets: one per flag, then `FLAGS_COMBINATION`.
-    pub fn env(&self) -> Vec<(String, String)> {
-        let mut env: Vec<(String, String)> = self
-            .values
-            .iter()
-            .map(|v| (v.var.clone(), v.value.clone()))
-            .collect();
-        env.push((COMBINATION_VAR.to_owned(), self.label.clone()));
-        env
-    }
-
     /// The values of the static flags, which decide what gets built.
     pub fn static_values(&self) -> impl Iterator<Item = &FlagValue> {
         self.values.iter().filter(|v| v.is_static)
@@ -112,43 +99,39 @@ pub struct Matrix {
     pub warnings: Vec<String>,
 }
 
-impl Matrix {
-    /// The combinations of `partition` (all of them for `None`), in plan order.
-    pub fn shard(&self, partition: Option<Partition>) -> Vec<&Combination> {
-        self.combinations
-            .iter()
-            .filter(|c| partition.is_none_or(|p| p.contains(c.index)))
-            .collect()
-    }
-}
-
-/// Chooses the combinations `opts` asks for, without running anything (what `run` will
-/// run, for a dry run or a listing).
+/// Chooses the combinations `opts` asks for from `manifest` (`file` names it in
+/// messages), with `extra` constraints over the selected flags on top of the manifest's
+/// own. A random mode without a seed draws one and reports it in [`Matrix::seed`].
 ///
-/// ```no_run
-/// use flags_test::runner::{plan, RunOptions};
-///
-/// let matrix = plan(&RunOptions::new("flags.toml", ["cargo", "test"]))?;
-/// for c in &matrix.combinations {
-///     println!("{:>3}  {}", c.index + 1, c.label);
-/// }
-/// # Ok::<(), flags_test::runner::RunError>(())
 /// ```
-pub fn plan(opts: &RunOptions) -> Result<Matrix, RunError> {
-    let manifest = flags_manifest::parse_file(&opts.manifest).map_err(RunError::Manifest)?;
-    let file = opts.manifest.display().to_string();
-    plan_manifest(&manifest, &file, opts, &Constraints::new())
-}
-
-/// [`plan`] for a manifest already parsed (`file` names it in messages; `opts.manifest`
-/// is not read), with `extra` constraints over the selected flags on top of the
-/// manifest's own: what the in-process matrix uses.
+/// use flags_test::cover::Constraints;
+/// use flags_test::plan::{Mode, PlanOptions, plan_manifest};
+///
+/// let manifest = flags_manifest::parse_str(r#"
+/// [flags.a]
+/// description = "d"
+/// owner = "o"
+/// kind = "ops"
+///
+/// [flags.b]
+/// description = "d"
+/// owner = "o"
+/// kind = "ops"
+/// "#, "flags.toml").unwrap();
+/// let mut opts = PlanOptions::new();
+/// opts.mode = Mode::Exhaustive;
+/// opts.pins = Vec::new();
+/// let matrix = plan_manifest(&manifest, "flags.toml", &opts, &Constraints::new())?;
+/// assert_eq!(matrix.combinations.len(), 4);
+/// assert_eq!(matrix.combinations[3].label, "a=on, b=on");
+/// # Ok::<(), flags_test::plan::PlanError>(())
+/// ```
 pub fn plan_manifest(
     manifest: &Manifest,
     file: &str,
-    opts: &RunOptions,
+    opts: &PlanOptions,
     extra: &Constraints,
-) -> Result<Matrix, RunError> {
+) -> Result<Matrix, PlanError> {
     let manifest = manifest.clone();
     let file = file.to_owned();
     let selected = select(&manifest, &opts.flags, &file)?;
@@ -168,7 +151,7 @@ pub fn plan_manifest(
         let find = |side: &String| {
             side.split_once('=')
                 .and_then(|(f, v)| Setting::find(&factors, f.trim(), v.trim()))
-                .ok_or_else(|| RunError::BadRule {
+                .ok_or_else(|| PlanError::BadRule {
                     rule: match rule {
                         Rule::Requires(..) => format!("{a} -> {b}"),
                         Rule::Excludes(..) => format!("{a} !& {b}"),
@@ -233,9 +216,6 @@ pub fn plan_manifest(
             )
         }
         Mode::Random { count, seed } => {
-            if seed.is_none() && opts.partition.is_some() {
-                return Err(RunError::SeedRequired { count });
-            }
             let seed = seed.unwrap_or_else(fresh_seed);
             (
                 Strategy::Random { count, seed },
@@ -313,7 +293,7 @@ fn select(
     manifest: &Manifest,
     selection: &FlagSelection,
     file: &str,
-) -> Result<Vec<usize>, RunError> {
+) -> Result<Vec<usize>, PlanError> {
     let (indices, what): (Vec<usize>, _) = match selection {
         FlagSelection::Dynamic => (
             manifest
@@ -329,7 +309,7 @@ fn select(
             let mut indices = Vec::new();
             for name in names {
                 let Some(index) = manifest.index_of(name) else {
-                    return Err(RunError::UnknownFlag {
+                    return Err(PlanError::UnknownFlag {
                         name: name.clone(),
                         manifest: file.to_owned(),
                         suggestion: flags_manifest::did_you_mean(
@@ -347,7 +327,7 @@ fn select(
         }
     };
     if indices.is_empty() {
-        return Err(RunError::NoFlags {
+        return Err(PlanError::NoFlags {
             manifest: file.to_owned(),
             what,
         });
@@ -547,7 +527,7 @@ fn constraints(
 }
 
 /// The row a pin stands for, over the selected flags.
-fn pin_row(manifest: &Manifest, selected: &[usize], pin: &Pin) -> Result<Row, RunError> {
+fn pin_row(manifest: &Manifest, selected: &[usize], pin: &Pin) -> Result<Row, PlanError> {
     let flags = selected.iter().map(|&i| &manifest.flags[i]);
     Ok(match pin {
         Pin::Defaults => flags.map(default_level).collect(),
@@ -561,13 +541,13 @@ fn pin_row(manifest: &Manifest, selected: &[usize], pin: &Pin) -> Result<Row, Ru
 }
 
 /// The fixed level of every flag under a state file.
-fn state_values(manifest: &Manifest, path: &Path) -> Result<Vec<u16>, RunError> {
-    let src = std::fs::read_to_string(path).map_err(|source| RunError::StateFile {
+fn state_values(manifest: &Manifest, path: &Path) -> Result<Vec<u16>, PlanError> {
+    let src = std::fs::read_to_string(path).map_err(|source| PlanError::StateFile {
         path: path.to_owned(),
         source,
     })?;
     let rules = flags_manifest::parse_rules_str(&src, &path.display().to_string(), manifest)
-        .map_err(RunError::StateFileInvalid)?;
+        .map_err(PlanError::StateFileInvalid)?;
     let mut levels: Vec<u16> = manifest.flags.iter().map(default_level).collect();
     for (index, rules) in rules {
         let flag = &manifest.flags[index];

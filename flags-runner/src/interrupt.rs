@@ -3,8 +3,10 @@
 //! no new combinations start, running ones get SIGTERM and a grace period, and the
 //! partial report is still printed and written. A second request skips the grace period.
 //!
-//! The signal handler only bumps an atomic counter (the one thing a handler may safely
-//! do); the run polls it.
+//! The signals are handled through `signal-hook`, which installs one process-wide
+//! handler and chains the actions registered with it (so it coexists with other users
+//! of the same crate, such as an async runtime's signal handling). The action only bumps
+//! an atomic counter (the one thing a handler may safely do); the run polls it.
 
 use std::fmt;
 use std::io;
@@ -18,7 +20,7 @@ static SIGNALS: AtomicUsize = AtomicUsize::new(0);
 /// A request to stop a run, shared between the caller and the run.
 ///
 /// ```
-/// use flags_test::runner::Interrupt;
+/// use flags_runner::Interrupt;
 ///
 /// let interrupt = Interrupt::new();
 /// let handle = interrupt.clone(); // e.g. moved to another thread
@@ -43,9 +45,11 @@ impl Interrupt {
     }
 
     /// An interrupt that SIGINT (Ctrl-C) and SIGTERM also set, for as long as it or a
-    /// clone of it lives; the previous handlers come back when the last clone is dropped.
-    /// Only one such interrupt should exist at a time. On platforms without Unix signals
-    /// this is [`Interrupt::new`].
+    /// clone of it lives; when the last clone is dropped, the signals take their default
+    /// action again (they end the process). Only one such interrupt should exist at a
+    /// time. A program that handles these signals itself should rather pass an
+    /// [`Interrupt::new`] it triggers from its own handler. On platforms without Unix
+    /// signals this is [`Interrupt::new`].
     pub fn on_signals() -> io::Result<Self> {
         Ok(Interrupt {
             requests: Arc::default(),
@@ -59,7 +63,7 @@ impl Interrupt {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use flags_test::runner::Interrupt;
+    /// use flags_runner::Interrupt;
     ///
     /// let interrupt = Interrupt::new().with_grace(Duration::from_secs(10));
     /// assert_eq!(interrupt.grace(), Some(Duration::from_secs(10)));
@@ -101,11 +105,12 @@ impl Interrupt {
     }
 }
 
-/// SIGINT and SIGTERM handlers that count signals in [`SIGNALS`]; dropping it restores
-/// the handlers that were there before.
+/// SIGINT and SIGTERM actions, registered through `signal-hook`, that count signals in
+/// [`SIGNALS`]; dropping the guard unregisters them and hands the signals back to their
+/// default action.
 pub(crate) struct SignalGuard {
     #[cfg(unix)]
-    previous: Vec<(libc::c_int, libc::sigaction)>,
+    actions: Vec<signal_hook::SigId>,
 }
 
 impl fmt::Debug for SignalGuard {
@@ -114,40 +119,46 @@ impl fmt::Debug for SignalGuard {
     }
 }
 
+/// True while no guard is installed: then SIGINT and SIGTERM take their default action
+/// (they end the process). `signal-hook` keeps its handler installed once it has one, so
+/// without this a signal arriving after a run would be swallowed.
 #[cfg(unix)]
-extern "C" fn count_signal(_: libc::c_int) {
-    // An atomic add is async-signal-safe; everything else happens in the run's threads.
-    SIGNALS.fetch_add(1, Ordering::SeqCst);
-}
+static IDLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+#[cfg(unix)]
+const HANDLED: [std::ffi::c_int; 2] = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
 
 impl SignalGuard {
     #[cfg(unix)]
     fn install() -> io::Result<Option<SignalGuard>> {
+        static DEFAULTS: std::sync::OnceLock<io::Result<()>> = std::sync::OnceLock::new();
+        // Once per process, before the counting actions: the default action, armed only
+        // while no guard is installed.
+        let defaults = DEFAULTS.get_or_init(|| {
+            for signal in HANDLED {
+                signal_hook::flag::register_conditional_default(signal, &IDLE)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = defaults {
+            return Err(io::Error::new(e.kind(), e.to_string()));
+        }
         SIGNALS.store(0, Ordering::SeqCst);
         let mut guard = SignalGuard {
-            previous: Vec::new(),
+            actions: Vec::with_capacity(HANDLED.len()),
         };
-        for signal in [libc::SIGINT, libc::SIGTERM] {
-            // SAFETY: `sigaction` is a plain C struct for which all-zero is a valid
-            // value; the fields that matter are set below.
-            let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-            let handler: extern "C" fn(libc::c_int) = count_signal;
-            action.sa_sigaction = handler as libc::sighandler_t;
-            // SA_RESTART: other threads' blocking calls are resumed rather than failing
-            // with EINTR.
-            action.sa_flags = libc::SA_RESTART;
-            // SAFETY: `action.sa_mask` is a valid, writable sigset_t.
-            unsafe { libc::sigemptyset(&mut action.sa_mask) };
-            // SAFETY: as above, all-zero is a valid `sigaction` to receive the old one.
-            let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
-            // SAFETY: both pointers are valid for the call; the handler only touches an
-            // atomic, which is async-signal-safe.
-            if unsafe { libc::sigaction(signal, &action, &mut old) } != 0 {
-                // Dropping `guard` restores the signals installed so far.
-                return Err(io::Error::last_os_error());
-            }
-            guard.previous.push((signal, old));
+        for signal in HANDLED {
+            let count = || {
+                SIGNALS.fetch_add(1, Ordering::SeqCst);
+            };
+            // SAFETY: `register` requires the action to be async-signal-safe: it only
+            // adds to an atomic, without allocating, locking or blocking. Everything
+            // else happens in the run's threads, which poll the count.
+            let id = unsafe { signal_hook::low_level::register(signal, count) }?;
+            // Dropping `guard` on an error unregisters the actions registered so far.
+            guard.actions.push(id);
         }
+        IDLE.store(false, Ordering::SeqCst);
         Ok(Some(guard))
     }
 
@@ -160,9 +171,9 @@ impl SignalGuard {
 #[cfg(unix)]
 impl Drop for SignalGuard {
     fn drop(&mut self) {
-        for (signal, old) in self.previous.drain(..).rev() {
-            // SAFETY: `old` is the action `sigaction` reported for this signal.
-            unsafe { libc::sigaction(signal, &old, std::ptr::null_mut()) };
+        for id in self.actions.drain(..) {
+            signal_hook::low_level::unregister(id);
         }
+        IDLE.store(true, Ordering::SeqCst);
     }
 }

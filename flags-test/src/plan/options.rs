@@ -1,34 +1,28 @@
-//! What a matrix run is asked to do: which flags vary, how combinations are chosen, which
-//! are always run, how many run at once, which shard this machine takes, where reports go
-//! and the command to run. Every option type parses from the spelling a command line uses
-//! (`FromStr`), so `clap` can fill them with its default value parser.
+//! What a plan of combinations is asked for: which flags vary, how combinations are
+//! chosen, which always run, and the test's own constraints. Every option type parses
+//! from the spelling a command line uses (`FromStr`), so `clap` can fill them with its
+//! default value parser.
 
-use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
 use thiserror::Error;
 
-/// Everything [`run`](super::run) needs. Build it with [`RunOptions::new`] and change the
-/// fields that differ from the defaults.
+/// Everything [`plan_manifest`](super::plan_manifest) needs besides the manifest. Start
+/// from [`PlanOptions::new`] and change the fields that differ from the defaults.
 ///
 /// ```
-/// use flags_test::runner::{FlagSelection, Mode, Partition, RunOptions};
+/// use flags_test::plan::{FlagSelection, Mode, PlanOptions};
 ///
-/// let mut opts = RunOptions::new("flags.toml", ["cargo", "test", "--workspace"]);
+/// let mut opts = PlanOptions::new();
 /// opts.flags = FlagSelection::Named(vec!["search_v2".into(), "checkout_layout".into()]);
 /// opts.mode = "3-wise".parse()?;
-/// opts.partition = Some("2/4".parse()?);
-/// opts.jobs = 2;
 /// assert_eq!(opts.mode, Mode::TWise(3));
-/// assert_eq!(opts.partition, Some(Partition::new(2, 4)?));
-/// # Ok::<(), flags_test::runner::ParseOptionError>(())
+/// # Ok::<(), flags_test::plan::ParseOptionError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RunOptions {
-    /// The manifest (`flags.toml`) declaring the flags.
-    pub manifest: PathBuf,
+pub struct PlanOptions {
     /// Which flags vary from one combination to the next.
     pub flags: FlagSelection,
     /// How the combinations are chosen.
@@ -38,31 +32,35 @@ pub struct RunOptions {
     /// The most combinations [`Mode::Exhaustive`] accepts before failing with a hint to
     /// use a covering mode instead.
     pub max_combinations: usize,
-    /// How many combinations run at the same time; 0 means one per available CPU.
-    pub jobs: usize,
-    /// The share of the combinations this machine runs; `None` runs them all.
-    pub partition: Option<Partition>,
-    /// Where to write a JUnit XML report, if anywhere.
-    pub junit: Option<PathBuf>,
-    /// Stop starting new combinations after the first failure. Off by default: a CI run
-    /// is most useful when it reports every failing combination at once.
-    pub fail_fast: bool,
-    /// The command run once per combination: program and arguments.
-    pub command: Vec<OsString>,
-    /// The directory the command runs in; `None` is the current directory.
-    pub work_dir: Option<PathBuf>,
-    /// Where each combination's output is logged; `None` is `flags-matrix/logs` in the
-    /// cargo target directory (`$CARGO_TARGET_DIR`, else `target` in the working
-    /// directory).
-    pub log_dir: Option<PathBuf>,
     /// Constraints of the user's on top of the manifest's `requires`/`excludes`.
     pub rules: Vec<Rule>,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions::new()
+    }
+}
+
+impl PlanOptions {
+    /// Options with the defaults: every dynamic flag, [`Mode::Pairwise`], the
+    /// [standard pins](Pin::standard), at most 1024 exhaustive combinations, no rules
+    /// of the test's own.
+    pub fn new() -> Self {
+        PlanOptions {
+            flags: FlagSelection::Dynamic,
+            mode: Mode::Pairwise,
+            pins: Pin::standard(),
+            max_combinations: 1024,
+            rules: Vec::new(),
+        }
+    }
 }
 
 /// A constraint between two flag values, written as `flag=value` on each side.
 ///
 /// ```
-/// use flags_test::runner::Rule;
+/// use flags_test::plan::Rule;
 /// let r: Rule = "search_v2=on -> checkout_layout=compact".parse().unwrap();
 /// assert_eq!(r, Rule::Requires("search_v2=on".into(), "checkout_layout=compact".into()));
 /// let r: Rule = "a=on !& b=off".parse().unwrap();
@@ -98,38 +96,11 @@ impl FromStr for Rule {
     }
 }
 
-impl RunOptions {
-    /// Options with the defaults: every dynamic flag, [`Mode::Pairwise`], the
-    /// [standard pins](Pin::standard), one job, no partition, no JUnit report, no
-    /// fail-fast, at most 1024 exhaustive combinations, the current directory.
-    pub fn new<I, S>(manifest: impl Into<PathBuf>, command: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<OsString>,
-    {
-        RunOptions {
-            manifest: manifest.into(),
-            flags: FlagSelection::Dynamic,
-            mode: Mode::Pairwise,
-            pins: Pin::standard(),
-            max_combinations: 1024,
-            jobs: 1,
-            partition: None,
-            junit: None,
-            fail_fast: false,
-            command: command.into_iter().map(Into::into).collect(),
-            work_dir: None,
-            log_dir: None,
-            rules: Vec::new(),
-        }
-    }
-}
-
-/// Which flags a run varies. Flags outside the selection keep the value the command would
+/// Which flags a plan varies. Flags outside the selection keep the value the command would
 /// see anyway: an inherited `FLAGS_*` variable when set, else the manifest default.
 ///
 /// ```
-/// use flags_test::runner::FlagSelection;
+/// use flags_test::plan::FlagSelection;
 ///
 /// assert_eq!(FlagSelection::default(), FlagSelection::Dynamic);
 /// ```
@@ -150,7 +121,7 @@ pub enum FlagSelection {
 /// `random:N:SEED`; displays the same way.
 ///
 /// ```
-/// use flags_test::runner::Mode;
+/// use flags_test::plan::Mode;
 ///
 /// assert_eq!("pairwise".parse::<Mode>()?, Mode::Pairwise);
 /// assert_eq!("3-wise".parse::<Mode>()?, Mode::TWise(3));
@@ -158,11 +129,11 @@ pub enum FlagSelection {
 /// assert_eq!("random:20:7".parse::<Mode>()?, Mode::Random { count: 20, seed: Some(7) });
 /// assert_eq!(Mode::Random { count: 5, seed: Some(9) }.to_string(), "random:5:9");
 /// assert!("sometimes".parse::<Mode>().is_err());
-/// # Ok::<(), flags_test::runner::ParseOptionError>(())
+/// # Ok::<(), flags_test::plan::ParseOptionError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    /// Every valid combination (fails above [`RunOptions::max_combinations`]).
+    /// Every valid combination (fails above [`PlanOptions::max_combinations`]).
     Exhaustive,
     /// Every pair of values of every two flags appears in some combination.
     Pairwise,
@@ -240,12 +211,12 @@ impl FromStr for Mode {
 /// Parses from `defaults`, `all-on`, `all-off` and `state:PATH`.
 ///
 /// ```
-/// use flags_test::runner::Pin;
+/// use flags_test::plan::Pin;
 ///
 /// assert_eq!("all-on".parse::<Pin>()?, Pin::AllOn);
 /// assert_eq!("state:deploy/prod.toml".parse::<Pin>()?, Pin::State("deploy/prod.toml".into()));
 /// assert_eq!(Pin::standard(), [Pin::Defaults, Pin::AllOn, Pin::AllOff]);
-/// # Ok::<(), flags_test::runner::ParseOptionError>(())
+/// # Ok::<(), flags_test::plan::ParseOptionError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Pin {
@@ -299,81 +270,14 @@ impl FromStr for Pin {
     }
 }
 
-/// Shard `index` of `count` (1-based): the combinations whose position in the plan
-/// (0-based) is `index - 1` modulo `count`. Every combination falls in exactly one shard,
-/// and dealing them round-robin spreads the pinned combinations over the first shards.
-///
-/// ```
-/// use flags_test::runner::Partition;
-///
-/// let p: Partition = "2/3".parse()?;
-/// assert_eq!((p.index(), p.count()), (2, 3));
-/// let mine: Vec<usize> = (0..8).filter(|&i| p.contains(i)).collect();
-/// assert_eq!(mine, [1, 4, 7]);
-/// assert!("0/3".parse::<Partition>().is_err());
-/// assert!("4/3".parse::<Partition>().is_err());
-/// # Ok::<(), flags_test::runner::ParseOptionError>(())
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Partition {
-    index: usize,
-    count: usize,
-}
-
-impl Partition {
-    /// Shard `index` of `count`; `1 <= index <= count` or an error.
-    pub fn new(index: usize, count: usize) -> Result<Self, ParseOptionError> {
-        if count == 0 || index == 0 || index > count {
-            return Err(ParseOptionError::new(
-                "partition",
-                &format!("{index}/{count}"),
-                "use M/N with 1 <= M <= N, e.g. 1/4",
-            ));
-        }
-        Ok(Partition { index, count })
-    }
-
-    /// The shard's number, from 1.
-    pub fn index(self) -> usize {
-        self.index
-    }
-
-    /// How many shards there are.
-    pub fn count(self) -> usize {
-        self.count
-    }
-
-    /// Whether the combination at `position` (0-based, in plan order) is in this shard.
-    pub fn contains(self, position: usize) -> bool {
-        position % self.count == self.index - 1
-    }
-}
-
-impl fmt::Display for Partition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
-
-impl FromStr for Partition {
-    type Err = ParseOptionError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = || ParseOptionError::new("partition", text, "use M/N, e.g. 1/4");
-        let (m, n) = text.trim().split_once('/').ok_or_else(bad)?;
-        let m = m.trim().parse::<usize>().map_err(|_| bad())?;
-        let n = n.trim().parse::<usize>().map_err(|_| bad())?;
-        Partition::new(m, n).map_err(|_| {
-            ParseOptionError::new("partition", text, "use M/N with 1 <= M <= N, e.g. 1/4")
-        })
-    }
-}
-
 /// An option value that does not parse.
 ///
 /// ```
-/// let err = "5/4".parse::<flags_test::runner::Partition>().unwrap_err();
-/// assert_eq!(err.to_string(), "invalid partition `5/4`: use M/N with 1 <= M <= N, e.g. 1/4");
+/// let err = "sometimes".parse::<flags_test::plan::Mode>().unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "invalid mode `sometimes`: use exhaustive, pairwise, N-wise (e.g. 3-wise), random:N or random:N:SEED"
+/// );
 /// ```
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
 #[error("invalid {what} `{text}`: {help}")]
@@ -384,7 +288,8 @@ pub struct ParseOptionError {
 }
 
 impl ParseOptionError {
-    fn new(what: &'static str, text: &str, help: &'static str) -> Self {
+    /// `text` is not a valid `what` (`"partition"`), and `help` says what would be.
+    pub fn new(what: &'static str, text: &str, help: &'static str) -> Self {
         ParseOptionError {
             what,
             text: text.to_owned(),
