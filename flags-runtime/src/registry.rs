@@ -1,7 +1,7 @@
 //! The registry: the static table of a crate's flags and the state that decides their
 //! values.
 //!
-//! State lives in layers (manifest < file < env < remote < override). Every accepted
+//! State lives in layers (manifest < file < env < remote < rollout < override). Every accepted
 //! update rebuilds a [`Snapshot`](crate::Snapshot) of all flags from the layers and
 //! swaps it in atomically (`arc-swap`). Each flag also has a [`FastCell`]: one word
 //! holding the flag's value when it is the same for everyone and nothing forces a
@@ -78,6 +78,7 @@ fn decode(word: u32) -> Value {
 
 /// An update that was refused; the last good state stays in force.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum UpdateError {
     /// Sources feed the file, env and remote layers; the manifest is fixed at build
     /// time and overrides are set with `set_override`.

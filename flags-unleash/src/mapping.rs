@@ -68,6 +68,7 @@ pub struct Mapped {
 
 /// A toggle that cannot be mapped onto its flag; the flag keeps its lower layers.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MapError {
     /// A variant the flag does not declare.
     #[error(

@@ -70,6 +70,7 @@ impl VariantResult {
 
 /// Why a payload could not be prepared for evaluation.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TogglesError {
     /// A toggle could not be mapped.
     #[error(transparent)]
