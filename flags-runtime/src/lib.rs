@@ -100,6 +100,7 @@ pub mod bucket;
 mod context;
 mod eval;
 mod explain;
+mod exposure;
 mod gate;
 mod guarded;
 mod handle;
@@ -116,6 +117,7 @@ mod telemetry;
 pub use context::{AttrValue, Context, ContextGuard, WithContext, with_context};
 pub use eval::{Evaluation, FlagDef, RuleSet, RuleSetError};
 pub use explain::{Detail, Layer, Payload, Reason};
+pub use exposure::{EXPOSURE_KEY_VAR, ExposureKey, ExposureKeyError, ExposureSampling};
 pub use flags_macros::{feature_gate, flags};
 pub use flags_manifest as manifest;
 /// Guarded rollouts: staged plans, metrics by side, statistical decisions, crash-safe
@@ -133,7 +135,7 @@ pub use source::{
     DEFAULT_POLL_INTERVAL, DEFAULT_SETTLE, EnvProblem, EnvSource, FileSource, Source, SourceError,
     Update, Watch,
 };
-pub use telemetry::{Counts, EXPOSURE_TARGET, ExposureSampling, FlagCounts, TARGET};
+pub use telemetry::{Counts, EXPOSURE_TARGET, FlagCounts, TARGET};
 
 /// Items the generated code refers to; not part of the public API.
 #[doc(hidden)]

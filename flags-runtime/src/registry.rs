@@ -24,6 +24,7 @@ use flags_manifest::{Manifest, Rules, Stickiness, Strategy, StrategyKind};
 use crate::context::{self, Context};
 use crate::eval::Prerequisite;
 use crate::explain::{Detail, Layer};
+use crate::exposure::{ExposureKey, ExposureSampling};
 use crate::gate::{Gate, GateCounts};
 use crate::handle::FlagHandle;
 use crate::meta::{FlagMeta, Value};
@@ -33,7 +34,7 @@ use crate::snapshot::{Slot, SlotDecision, Snapshot, SnapshotData, Statics, View}
 use crate::source::{
     DEFAULT_POLL_INTERVAL, EnvSource, FileSource, Source, SourceError, Update, Watch,
 };
-use crate::telemetry::{self, Counters, Counts, ExposureSampling};
+use crate::telemetry::{self, Counters, Counts};
 
 /// Bit set in a [`FastCell`] when the value cannot be read from the cell alone.
 const SLOW: u32 = 1 << 31;
@@ -170,7 +171,7 @@ pub(crate) struct State {
     instrumented: AtomicBool,
     counting: AtomicBool,
     exposure_one_in: AtomicU32,
-    exposure_salt: AtomicU64,
+    exposure_key: arc_swap::ArcSwapOption<ExposureKey>,
     counters: Counters,
     errors: AtomicU64,
     /// Guarded-rollout recorders by flag index.
@@ -426,7 +427,7 @@ impl Registry {
             instrumented: AtomicBool::new(false),
             counting: AtomicBool::new(false),
             exposure_one_in: AtomicU32::new(0),
-            exposure_salt: AtomicU64::new(0),
+            exposure_key: arc_swap::ArcSwapOption::empty(),
             counters: Counters::new(self.meta),
             errors: AtomicU64::new(errors),
             recorders: crate::guarded::Recorders::new(self.meta.len()),
@@ -681,7 +682,7 @@ impl Registry {
         let scoped = (state.scopes.load(Ordering::Relaxed) > 0).then(|| self.id());
         let one_in = state.exposure_one_in.load(Ordering::Relaxed);
         let value = if one_in != 0 && telemetry::sampled(one_in) {
-            self.value_exposed(state, index, ctx, scoped, one_in)
+            self.value_exposed(state, index, ctx, scoped)
         } else {
             // Returns only the value: small results keep this path free of memory
             // shuffling.
@@ -716,12 +717,8 @@ impl Registry {
         index: usize,
         ctx: Option<&Context>,
         scoped: Option<usize>,
-        one_in: u32,
     ) -> Value {
-        let sampling = ExposureSampling {
-            one_in,
-            salt: state.exposure_salt.load(Ordering::Relaxed),
-        };
+        let exposure_key = state.exposure_key.load();
         let (outcome, key_hash) = with_current(state, &|data| {
             let view = View {
                 statics: &state.statics,
@@ -730,7 +727,12 @@ impl Registry {
             };
             let run = |ctx: &Context| {
                 let outcome = view.evaluate(index, ctx);
-                (outcome, ctx.targeting_key().map(|k| sampling.hash_key(k)))
+                (
+                    outcome,
+                    ctx.targeting_key()
+                        .zip(exposure_key.as_ref())
+                        .map(|(k, key)| key.hash(k)),
+                )
             };
             match ctx {
                 Some(ctx) => run(ctx),
@@ -1171,12 +1173,13 @@ impl Registry {
     }
 
     /// Turns sampled exposure events on (`Some`) or off (`None`). While on, reads take
-    /// the slow path.
+    /// the slow path. Events carry a targeting key's hash only when `sampling` has a
+    /// key ([`ExposureKey`]).
     pub fn set_exposure_sampling(&self, sampling: Option<ExposureSampling>) {
         let state = self.state();
         let _w = state.lock();
-        let (one_in, salt) = sampling.map_or((0, 0), |s| (s.one_in, s.salt));
-        state.exposure_salt.store(salt, Ordering::Relaxed);
+        let (one_in, key) = sampling.map_or((0, None), |s| (s.one_in, s.key.map(Arc::new)));
+        state.exposure_key.store(key);
         state.exposure_one_in.store(one_in, Ordering::Relaxed);
         self.publish_locked(state, &state.snapshot.load());
     }

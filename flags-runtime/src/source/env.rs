@@ -8,6 +8,7 @@
 //! registry. A specific `FLAGS_<NAME>` wins over the same flag in `FLAGS`.
 //! The framework's own variables are not flags and are ignored here: `FLAGS_TODAY` and
 //! `FLAGS_STATIC_*` belong to the build (expiry date and static flags),
+//! `FLAGS_EXPOSURE_KEY` to exposure events (the secret of their key hash),
 //! `FLAGS_COMBINATION`, `FLAGS_MATRIX_SEED` and `FLAGS_MATRIX_REPORT` to flags-test's
 //! matrix runs.
 
@@ -26,7 +27,13 @@ const COMBINED: &str = "FLAGS";
 const PREFIX: &str = "FLAGS_";
 
 /// `FLAGS_*` variables of the framework itself, never flags.
-const RESERVED: &[&str] = &["TODAY", "COMBINATION", "MATRIX_SEED", "MATRIX_REPORT"];
+const RESERVED: &[&str] = &[
+    "TODAY",
+    "EXPOSURE_KEY",
+    "COMBINATION",
+    "MATRIX_SEED",
+    "MATRIX_REPORT",
+];
 
 /// Flag values from environment variables.
 ///
@@ -359,6 +366,7 @@ mod tests {
     fn reserved_names_are_ignored() {
         let (values, problems) = parse(&[
             ("FLAGS_TODAY", "2026-01-01"),
+            ("FLAGS_EXPOSURE_KEY", "0123456789abcdef0123456789abcdef"),
             ("FLAGS_COMBINATION", "a=on"),
             ("FLAGS_MATRIX_SEED", "7"),
             ("FLAGS_STATIC_DARK_MODE", "on"),
