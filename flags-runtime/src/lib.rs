@@ -133,7 +133,7 @@ pub use rules::RuleError;
 pub use snapshot::Snapshot;
 pub use source::{
     DEFAULT_POLL_INTERVAL, DEFAULT_SETTLE, EnvProblem, EnvSource, FileSource, Source, SourceError,
-    Update, Watch,
+    SourceWarning, Update, Watch,
 };
 pub use telemetry::{Counts, EXPOSURE_TARGET, FlagCounts, TARGET};
 
@@ -144,6 +144,8 @@ pub mod __private {
     pub use crate::handle::{BoolFlag, Variant, VariantFlag};
     pub use crate::meta::{FlagMeta, Kind, Lifecycle, Value};
     pub use crate::registry::{FastCell, Registry};
+    /// `#[feature_gate(measure)]` records outcomes on a side.
+    pub use crate::rollout::Side;
     /// `#[feature_gate(trace)]` emits spans and events through this.
     pub use tracing;
 }

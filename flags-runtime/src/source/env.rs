@@ -16,7 +16,7 @@ use std::fmt;
 
 use flags_manifest::{Rules, Value};
 
-use super::{Source, SourceError, Update};
+use super::{Source, SourceError, SourceWarning, Update};
 use crate::explain::Layer;
 use crate::meta::FlagMeta;
 use crate::registry::Registry;
@@ -293,7 +293,7 @@ impl Source for EnvSource {
                     }
                     !p.foreign
                 })
-                .map(ToString::to_string)
+                .map(|p| SourceWarning::new(p.to_string()))
                 .collect(),
         }))
     }
@@ -446,8 +446,8 @@ mod tests {
         // A near miss of a flag here is a typo to report; a name close to no flag of
         // this manifest is left to other registries of the process.
         assert_eq!(update.warnings.len(), 1, "{:?}", update.warnings);
-        assert!(update.warnings[0].contains("FLAGS_BETTA"));
-        assert!(update.warnings[0].contains("did you mean `beta`?"));
+        assert!(update.warnings[0].message.contains("FLAGS_BETTA"));
+        assert!(update.warnings[0].message.contains("did you mean `beta`?"));
         assert_eq!(src.poll(&REGISTRY), Ok(None));
     }
 }
