@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use flags_rollout::{
-    AuditLog, FnExposure, RolloutController, StateStore, Verification, format_entry,
+    Attribution, AuditLog, FnExposure, RolloutController, StateStore, Verification, format_entry,
 };
 
 use crate::cli::Globals;
@@ -89,12 +89,11 @@ pub enum AuditAction {
     Verify,
 }
 
-/// One of the controller's manual transitions: (controller, flag, actor, reason).
+/// One of the controller's manual transitions: (controller, flag, who and why).
 type ManualAction = fn(
     &RolloutController,
     &str,
-    &str,
-    &str,
+    Attribution,
 ) -> Result<flags_rollout::Transition, flags_rollout::RolloutError>;
 
 /// Exit codes of `rollout`.
@@ -151,10 +150,10 @@ pub fn run_rollout(globals: &Globals, args: &RolloutArgs) -> Result<Exit, Failur
         .map_err(fail)?;
     let (m, act): (&ManualArgs, ManualAction) = match &args.action {
         RolloutAction::Status => return status(&state),
-        RolloutAction::Advance(m) => (m, |c, f, a, r| c.advance(f, a, r)),
-        RolloutAction::Pause(m) => (m, |c, f, a, r| c.pause(f, a, r)),
-        RolloutAction::Resume(m) => (m, |c, f, a, r| c.resume(f, a, r)),
-        RolloutAction::Rollback(m) => (m, |c, f, a, r| c.rollback(f, a, r)),
+        RolloutAction::Advance(m) => (m, |c, f, by| c.advance(f, by)),
+        RolloutAction::Pause(m) => (m, |c, f, by| c.pause(f, by)),
+        RolloutAction::Resume(m) => (m, |c, f, by| c.resume(f, by)),
+        RolloutAction::Rollback(m) => (m, |c, f, by| c.rollback(f, by)),
     };
     if loaded
         .manifest
@@ -171,7 +170,8 @@ pub fn run_rollout(globals: &Globals, args: &RolloutArgs) -> Result<Exit, Failur
         .clone()
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "cli".to_owned());
-    let t = act(&controller, &m.flag, &actor, &m.reason).map_err(fail)?;
+    let by = Attribution::by(actor).because(m.reason.as_str());
+    let t = act(&controller, &m.flag, by).map_err(fail)?;
     let from = t
         .from
         .map_or_else(|| "not started".to_owned(), |p| p.to_string());

@@ -14,6 +14,7 @@ pub struct Date {
 
 /// Why a date string was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DateError {
     /// Not of the form `YYYY-MM-DD`.
     #[error("`{0}` is not a date of the form YYYY-MM-DD")]

@@ -126,6 +126,7 @@ pub struct AuditAnchor {
 
 /// Why a line fails verification.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Problem {
     /// The line is empty.
     EmptyLine,

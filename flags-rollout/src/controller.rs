@@ -359,7 +359,7 @@ fn reconcile(
 ///
 /// ```
 /// use flags_manifest::{Criteria, RolloutPlan};
-/// use flags_rollout::{ManualClock, MemoryExposure, Outcome, RolloutController, Side, Status, Timestamp};
+/// use flags_rollout::{Attribution, ManualClock, MemoryExposure, Outcome, RolloutController, Side, Status, Timestamp};
 /// use std::{sync::Arc, time::Duration};
 ///
 /// let clock = ManualClock::new(Timestamp::from_millis(0));
@@ -378,7 +378,7 @@ fn reconcile(
 /// controller.tick();
 /// assert_eq!(exposure.percent("search_v2"), Some(100));
 ///
-/// controller.rollback("search_v2", "alice", "customer reports")?;
+/// controller.rollback("search_v2", Attribution::by("alice").because("customer reports"))?;
 /// assert_eq!(exposure.percent("search_v2"), Some(0));
 /// assert_eq!(controller.state("search_v2").unwrap().position.status, Status::RolledBack);
 /// # Ok::<(), flags_rollout::RolloutError>(())
@@ -417,6 +417,64 @@ struct Live {
     baseline: Metrics,
     /// The smaller side's sample count at the last look of this window (0: none yet).
     last_look_n: u64,
+}
+
+/// Who asks for a manual change and why, as the transition and the audit log record
+/// them.
+///
+/// ```
+/// use flags_rollout::Attribution;
+///
+/// let by = Attribution::by("alice").because("customer reports");
+/// assert_eq!((by.actor(), by.reason()), ("alice", "customer reports"));
+/// // No reason given: the log says what was done, "roll back by hand" for instance.
+/// assert_eq!(Attribution::by("bob").reason(), "");
+/// // A blank actor is recorded as `unknown`, never as an empty name.
+/// assert_eq!(Attribution::by("  ").actor(), "unknown");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attribution {
+    actor: String,
+    reason: String,
+}
+
+impl Attribution {
+    /// A change asked for by `actor` (a person or a tool: `alice`, `deploy-bot`),
+    /// trimmed; blank is recorded as `unknown`.
+    pub fn by(actor: impl Into<String>) -> Attribution {
+        let actor = actor.into();
+        let trimmed = actor.trim();
+        let actor = if trimmed.is_empty() {
+            "unknown".to_owned()
+        } else if trimmed.len() == actor.len() {
+            actor
+        } else {
+            trimmed.to_owned()
+        };
+        Attribution {
+            actor,
+            reason: String::new(),
+        }
+    }
+
+    /// The same request, giving `reason` (trimmed) for the record.
+    #[must_use]
+    pub fn because(self, reason: impl Into<String>) -> Attribution {
+        Attribution {
+            reason: reason.into().trim().to_owned(),
+            ..self
+        }
+    }
+
+    /// Who asked.
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// Why, or empty when no reason was given.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
 }
 
 /// A manual action, for messages.
@@ -832,48 +890,32 @@ impl RolloutController {
 
     /// Moves `flag` to its next stage now, whatever the metrics say (or completes it
     /// at the last stage). Allowed while running or paused.
-    pub fn advance(
-        &self,
-        flag: &str,
-        actor: &str,
-        reason: &str,
-    ) -> Result<Transition, RolloutError> {
-        self.manual(flag, Action::Advance, actor, reason)
+    pub fn advance(&self, flag: &str, by: Attribution) -> Result<Transition, RolloutError> {
+        self.manual(flag, Action::Advance, by)
     }
 
     /// Holds `flag` at its current exposure; nothing automatic happens until it is
     /// resumed. Allowed while running.
-    pub fn pause(&self, flag: &str, actor: &str, reason: &str) -> Result<Transition, RolloutError> {
-        self.manual(flag, Action::Pause, actor, reason)
+    pub fn pause(&self, flag: &str, by: Attribution) -> Result<Transition, RolloutError> {
+        self.manual(flag, Action::Pause, by)
     }
 
     /// Continues a paused rollout at its stage (its soak starts over), or restarts a
     /// rolled-back one at the first stage.
-    pub fn resume(
-        &self,
-        flag: &str,
-        actor: &str,
-        reason: &str,
-    ) -> Result<Transition, RolloutError> {
-        self.manual(flag, Action::Resume, actor, reason)
+    pub fn resume(&self, flag: &str, by: Attribution) -> Result<Transition, RolloutError> {
+        self.manual(flag, Action::Resume, by)
     }
 
     /// Sets `flag`'s exposure to 0 now. Allowed unless already rolled back.
-    pub fn rollback(
-        &self,
-        flag: &str,
-        actor: &str,
-        reason: &str,
-    ) -> Result<Transition, RolloutError> {
-        self.manual(flag, Action::Rollback, actor, reason)
+    pub fn rollback(&self, flag: &str, by: Attribution) -> Result<Transition, RolloutError> {
+        self.manual(flag, Action::Rollback, by)
     }
 
     fn manual(
         &self,
         flag: &str,
         action: Action,
-        actor: &str,
-        reason: &str,
+        by: Attribution,
     ) -> Result<Transition, RolloutError> {
         let t = {
             let mut core = lock(&self.inner.core);
@@ -891,7 +933,7 @@ impl RolloutController {
                 .clone();
             if core.held.contains_key(flag) {
                 drop(core);
-                return self.reset_held(flag, action, actor, reason, stages);
+                return self.reset_held(flag, action, by, stages);
             }
             let from = core.file.rollouts.get(flag).ok_or_else(unknown)?.position;
             let invalid = |hint: &'static str| RolloutError::InvalidTransition {
@@ -945,10 +987,10 @@ impl RolloutController {
                     ..from
                 },
             };
-            let reason = if reason.is_empty() {
+            let reason = if by.reason().is_empty() {
                 format!("{} by hand", action.verb())
             } else {
-                reason.to_owned()
+                by.reason().to_owned()
             };
             self.transition(
                 &mut core,
@@ -956,7 +998,7 @@ impl RolloutController {
                 Some(from),
                 to,
                 reason,
-                actor,
+                by.actor(),
                 Source::Manual,
                 None,
             )?
@@ -971,15 +1013,14 @@ impl RolloutController {
         &self,
         flag: &str,
         action: Action,
-        actor: &str,
-        reason: &str,
+        by: Attribution,
         stages: Vec<u8>,
     ) -> Result<Transition, RolloutError> {
         let t = {
             let mut core = lock(&self.inner.core);
             let Some(problem) = core.held.get(flag).cloned() else {
                 drop(core);
-                return self.manual(flag, action, actor, reason);
+                return self.manual(flag, action, by);
             };
             if !matches!(action, Action::Rollback) {
                 return Err(held_error(flag, &problem));
@@ -1006,10 +1047,10 @@ impl RolloutController {
             };
             let reason = format!(
                 "{}; the saved state was invalid and is reset ({problem})",
-                if reason.is_empty() {
+                if by.reason().is_empty() {
                     "roll back by hand"
                 } else {
-                    reason
+                    by.reason()
                 }
             );
             match self.transition(
@@ -1018,7 +1059,7 @@ impl RolloutController {
                 None,
                 to,
                 reason,
-                actor,
+                by.actor(),
                 Source::Manual,
                 None,
             ) {

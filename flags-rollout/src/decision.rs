@@ -66,6 +66,7 @@ use crate::stats;
 /// The threshold a check tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Criterion {
     /// `max_error_rate`: the treatment's error rate, absolute.
     ErrorRate,

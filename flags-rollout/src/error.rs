@@ -9,6 +9,7 @@ use crate::state::Status;
 
 /// The state file could not be read or written.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StateError {
     /// Reading, writing, syncing or renaming failed.
     #[error("rollout state {}: {source}", path.display())]
@@ -63,6 +64,7 @@ pub enum StateError {
 
 /// The audit log could not be opened, read or appended to.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuditError {
     /// An I/O operation failed.
     #[error("audit log {}: {source}", path.display())]
@@ -102,6 +104,7 @@ pub enum AuditError {
 
 /// A controller operation failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RolloutError {
     /// No rollout is registered for the flag.
     #[error("no rollout is registered for flag `{flag}`; register it with its plan first")]

@@ -60,8 +60,8 @@ mod stats;
 pub use audit::{AuditAnchor, AuditEntry, AuditLog, Problem, Repair, Verification, format_entry};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use controller::{
-    CONTROLLER_ACTOR, ControllerBuilder, ControllerConfig, Exposure, FnExposure, MemoryExposure,
-    RolloutController, Ticker,
+    Attribution, CONTROLLER_ACTOR, ControllerBuilder, ControllerConfig, Exposure, FnExposure,
+    MemoryExposure, RolloutController, Ticker,
 };
 pub use decision::{Check, Criterion, Evidence, SideSummary, look_alpha, validate_plan};
 pub use error::{AuditError, RolloutError, StateError};

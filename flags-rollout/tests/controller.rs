@@ -10,8 +10,9 @@ use std::time::Duration;
 use common::{Capture, plan, scratch};
 use flags_manifest::{Criteria, RolloutPlan};
 use flags_rollout::{
-    AuditLog, ControllerConfig, FnExposure, ManualClock, MemoryExposure, Outcome, Recorder,
-    RolloutController, RolloutError, Side, Source, StateStore, Status, Timestamp, Transition,
+    Attribution, AuditLog, ControllerConfig, FnExposure, ManualClock, MemoryExposure, Outcome,
+    Recorder, RolloutController, RolloutError, Side, Source, StateStore, Status, Timestamp,
+    Transition,
 };
 
 const START: u64 = 1_776_159_000_000;
@@ -170,7 +171,7 @@ fn manual_commands() {
         // this one was being installed, and cached "never" for them: recompute.
         tracing::callsite::rebuild_interest_cache();
         let t = controller
-            .pause("f", "alice", "looking at a ticket")
+            .pause("f", Attribution::by("alice").because("looking at a ticket"))
             .unwrap();
         assert_eq!(t.to.status, Status::Paused);
         assert_eq!((t.actor.as_str(), t.source), ("alice", Source::Manual));
@@ -191,7 +192,7 @@ fn manual_commands() {
     assert!(controller.tick().is_empty());
     assert_eq!(s.exposure.percent("f"), Some(1));
 
-    let err = controller.pause("f", "alice", "").unwrap_err();
+    let err = controller.pause("f", Attribution::by("alice")).unwrap_err();
     assert!(matches!(
         err,
         RolloutError::InvalidTransition {
@@ -202,7 +203,7 @@ fn manual_commands() {
     ));
 
     // Resume: same stage, fresh window (the broken traffic above is not held against it).
-    let t = controller.resume("f", "alice", "").unwrap();
+    let t = controller.resume("f", Attribution::by("alice")).unwrap();
     assert_eq!(
         (t.to.stage, t.to.percent, t.to.status),
         (0, 1, Status::Running)
@@ -212,26 +213,30 @@ fn manual_commands() {
     s.clock.advance(Duration::from_secs(100));
     assert!(controller.tick().is_empty(), "soak restarted at resume");
 
-    let t = controller.advance("f", "bob", "skip ahead").unwrap();
+    let t = controller
+        .advance("f", Attribution::by("bob").because("skip ahead"))
+        .unwrap();
     assert_eq!((t.to.stage, t.to.percent), (1, 10));
     assert_eq!(s.exposure.percent("f"), Some(10));
 
     let t = controller
-        .rollback("f", "bob", "page from support")
+        .rollback("f", Attribution::by("bob").because("page from support"))
         .unwrap();
     assert!(t.is_rollback());
     assert_eq!((t.to.stage, t.to.percent), (1, 0));
     assert_eq!(s.exposure.percent("f"), Some(0));
     assert_eq!(rollbacks.load(Ordering::SeqCst), 1);
     assert!(matches!(
-        controller.rollback("f", "bob", ""),
+        controller.rollback("f", Attribution::by("bob")),
         Err(RolloutError::InvalidTransition { .. })
     ));
-    let err = controller.advance("f", "bob", "").unwrap_err();
+    let err = controller.advance("f", Attribution::by("bob")).unwrap_err();
     assert!(err.to_string().contains("resume it"), "{err}");
 
     // Resume after a rollback restarts at the first stage.
-    let t = controller.resume("f", "bob", "fixed in 1.2.3").unwrap();
+    let t = controller
+        .resume("f", Attribution::by("bob").because("fixed in 1.2.3"))
+        .unwrap();
     assert_eq!(
         (t.to.stage, t.to.percent, t.to.status),
         (0, 1, Status::Running)
@@ -239,27 +244,27 @@ fn manual_commands() {
 
     // Advancing by hand through the last stage completes it.
     for _ in 0..3 {
-        controller.advance("f", "bob", "").unwrap();
+        controller.advance("f", Attribution::by("bob")).unwrap();
     }
-    let t = controller.advance("f", "bob", "").unwrap();
+    let t = controller.advance("f", Attribution::by("bob")).unwrap();
     assert_eq!(
         (t.to.stage, t.to.percent, t.to.status),
         (3, 100, Status::Completed)
     );
     assert!(matches!(
-        controller.advance("f", "bob", ""),
+        controller.advance("f", Attribution::by("bob")),
         Err(RolloutError::InvalidTransition { .. })
     ));
     assert!(matches!(
-        controller.resume("f", "bob", ""),
+        controller.resume("f", Attribution::by("bob")),
         Err(RolloutError::InvalidTransition { .. })
     ));
     // A completed rollout can still be rolled back (a kill switch).
-    controller.rollback("f", "bob", "").unwrap();
+    controller.rollback("f", Attribution::by("bob")).unwrap();
     assert_eq!(s.exposure.percent("f"), Some(0));
 
     assert!(matches!(
-        controller.pause("nope", "bob", ""),
+        controller.pause("nope", Attribution::by("bob")),
         Err(RolloutError::UnknownFlag { .. })
     ));
 }
@@ -350,7 +355,7 @@ fn state_and_looks_survive_a_restart() {
     let first = Arc::new(MemoryExposure::default());
     let c = build(first.clone());
     let r = c.register("f", clean_plan()).unwrap();
-    c.advance("f", "alice", "").unwrap(); // 10%
+    c.advance("f", Attribution::by("alice")).unwrap(); // 10%
     healthy(&r, 10, 10_000);
     clock.advance(Duration::from_secs(300));
     assert!(c.tick().is_empty());
@@ -414,8 +419,8 @@ fn a_changed_plan_never_raises_exposure() {
         plan(&[1, 5, 25, 50, 100], 600, 100, Criteria::default()),
     )
     .unwrap();
-    c.advance("f", "a", "").unwrap();
-    c.advance("f", "a", "").unwrap(); // 25%
+    c.advance("f", Attribution::by("a")).unwrap();
+    c.advance("f", Attribution::by("a")).unwrap(); // 25%
     drop(c);
 
     let c = build();
@@ -437,7 +442,7 @@ fn a_changed_plan_never_raises_exposure() {
         (0, 0, Status::Paused)
     );
     assert_eq!(exposure.percent("f"), Some(0));
-    c.resume("f", "a", "").unwrap();
+    c.resume("f", Attribution::by("a")).unwrap();
     assert_eq!(exposure.percent("f"), Some(50));
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -469,8 +474,8 @@ fn exposure_rises_after_the_records_and_falls_before_them() {
         .build()
         .unwrap();
     c.register("f", clean_plan()).unwrap();
-    c.advance("f", "a", "").unwrap();
-    c.rollback("f", "a", "").unwrap();
+    c.advance("f", Attribution::by("a")).unwrap();
+    c.rollback("f", Attribution::by("a")).unwrap();
     assert_eq!(
         *observed.lock().unwrap(),
         [
@@ -503,7 +508,7 @@ fn an_unsaveable_raise_is_refused_and_a_rollback_still_happens() {
     std::fs::remove_dir_all(&state_dir).unwrap();
     std::fs::write(&state_dir, b"not a directory").unwrap();
 
-    let err = c.advance("f", "a", "").unwrap_err();
+    let err = c.advance("f", Attribution::by("a")).unwrap_err();
     assert!(matches!(err, RolloutError::State(_)), "{err}");
     assert_eq!(exposure.percent("f"), Some(1), "exposure not raised");
     assert_eq!(c.state("f").unwrap().position.percent, 1, "state unchanged");
@@ -516,7 +521,9 @@ fn an_unsaveable_raise_is_refused_and_a_rollback_still_happens() {
     );
     assert_eq!(entries[2].to.percent, 1);
 
-    let t = c.rollback("f", "a", "incident").unwrap();
+    let t = c
+        .rollback("f", Attribution::by("a").because("incident"))
+        .unwrap();
     assert!(t.is_rollback());
     assert_eq!(exposure.percent("f"), Some(0), "rollback applied anyway");
 
@@ -636,9 +643,9 @@ fn unsaved_audit_entries_are_settled_on_start() {
     );
     assert_eq!(entries[2].to, saved.position);
     // Revisions stay unique: the next change does not reuse 2.
-    let t = c.pause("f", "bob", "").unwrap();
+    let t = c.pause("f", Attribution::by("bob")).unwrap();
     assert!(t.revision > 2, "{}", t.revision);
-    c.resume("f", "bob", "").unwrap();
+    c.resume("f", Attribution::by("bob")).unwrap();
     let saved = c.state("f").unwrap();
     drop(c);
 

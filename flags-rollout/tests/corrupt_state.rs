@@ -12,8 +12,8 @@ use std::sync::Arc;
 use common::{plan, scratch};
 use flags_manifest::Criteria;
 use flags_rollout::{
-    ManualClock, MemoryExposure, RolloutController, RolloutError, StateError, StateStore, Status,
-    Timestamp,
+    Attribution, ManualClock, MemoryExposure, RolloutController, RolloutError, StateError,
+    StateStore, Status, Timestamp,
 };
 
 const START: u64 = 1_776_159_000_000;
@@ -74,9 +74,9 @@ fn a_rollout_with_an_impossible_stage_is_held_and_reset_by_a_rollback() {
         assert!(c.tick().is_empty());
         assert!(matches!(c.preview("bad"), Err(RolloutError::Held { .. })));
         for r in [
-            c.advance("bad", "alice", ""),
-            c.pause("bad", "alice", ""),
-            c.resume("bad", "alice", ""),
+            c.advance("bad", Attribution::by("alice")),
+            c.pause("bad", Attribution::by("alice")),
+            c.resume("bad", Attribution::by("alice")),
         ] {
             match r {
                 Err(e @ RolloutError::Held { .. }) => {
@@ -87,7 +87,7 @@ fn a_rollout_with_an_impossible_stage_is_held_and_reset_by_a_rollback() {
         }
         assert_eq!(exposure.percent("bad"), None);
         assert!(
-            c.advance("good", "alice", "").is_ok(),
+            c.advance("good", Attribution::by("alice")).is_ok(),
             "other flags still move"
         );
 
@@ -98,7 +98,9 @@ fn a_rollout_with_an_impossible_stage_is_held_and_reset_by_a_rollback() {
         c.register("bad", p.clone()).unwrap();
 
         // A rollback resets it: 0%, a valid state, then it can start again.
-        let t = c.rollback("bad", "alice", "reset").unwrap();
+        let t = c
+            .rollback("bad", Attribution::by("alice").because("reset"))
+            .unwrap();
         assert_eq!(t.from, None);
         assert_eq!(t.to.status, Status::RolledBack);
         assert!(t.reason.contains("invalid"), "{}", t.reason);
@@ -106,7 +108,7 @@ fn a_rollout_with_an_impossible_stage_is_held_and_reset_by_a_rollback() {
         assert!(c.held().is_empty());
         let loaded = StateStore::new(&state).load().unwrap().unwrap();
         assert_eq!(loaded.rollouts["bad"].position.status, Status::RolledBack);
-        c.resume("bad", "alice", "").unwrap();
+        c.resume("bad", Attribution::by("alice")).unwrap();
         assert_eq!(exposure.percent("bad"), Some(1));
         drop(c);
         let _ = std::fs::remove_dir_all(dir);

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use common::{Rng, plan, scratch};
 use flags_manifest::Criteria;
 use flags_rollout::{
-    AuditLog, MemoryExposure, Position, RolloutController, StateStore, Status, Verification,
+    Attribution, AuditLog, MemoryExposure, Position, RolloutController, StateStore, Status,
+    Verification,
 };
 
 const CHILD_ENV: &str = "FLAGS_ROLLOUT_CRASH_CHILD";
@@ -57,10 +58,14 @@ fn crash_writer_child() {
         let s = c.state("f").unwrap();
         let why = format!("crash test step {n} {padding}");
         let t = match s.position.status {
-            Status::Running if n % 3 == 0 => c.pause("f", "crash-test", &why),
-            Status::Running => c.advance("f", "crash-test", &why),
-            Status::Paused | Status::RolledBack => c.resume("f", "crash-test", &why),
-            Status::Completed => c.rollback("f", "crash-test", &why),
+            Status::Running if n % 3 == 0 => {
+                c.pause("f", Attribution::by("crash-test").because(&why))
+            }
+            Status::Running => c.advance("f", Attribution::by("crash-test").because(&why)),
+            Status::Paused | Status::RolledBack => {
+                c.resume("f", Attribution::by("crash-test").because(&why))
+            }
+            Status::Completed => c.rollback("f", Attribution::by("crash-test").because(&why)),
         }
         .unwrap();
         println!("ACK {} {}", t.revision, show(t.to));

@@ -367,6 +367,7 @@ impl FlagDef {
 
 /// A [`RuleSet`] that cannot be built.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RuleSetError {
     /// Two flags with one name.
     #[error("flag `{0}` is defined twice (help: give every flag a distinct name)")]

@@ -19,6 +19,7 @@ use crate::meta::{FlagMeta, Value};
 /// assert_eq!(Layer::Remote.as_str(), "remote");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Layer {
     /// The manifest: its defaults and the rules declared in it.
     Manifest,
@@ -46,12 +47,16 @@ impl Layer {
         Layer::Override,
     ];
 
-    /// The layer's name in telemetry: `manifest`, `file`, `env`, `remote`, `override`.
+    /// The layer's name in telemetry and `explain` output: `manifest`, `file`, `env`,
+    /// `remote`, `rollout` or `override`.
     ///
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(flags_runtime::Layer::Env.as_str(), "env");
+    /// use flags_runtime::Layer;
+    ///
+    /// assert_eq!(Layer::Env.as_str(), "env");
+    /// assert_eq!(Layer::Rollout.as_str(), "rollout");
     /// ```
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -91,6 +96,7 @@ impl fmt::Display for Layer {
 /// assert_eq!(Reason::KillSwitch.to_string(), "kill switch (enabled = false)");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Reason {
     /// No layer has rules for the flag: the manifest default.
     Default,

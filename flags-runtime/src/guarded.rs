@@ -27,9 +27,29 @@ impl Exposure for &'static Registry {
 
 /// Whether a routed call's result counts as a success for rollout metrics: `Err` and
 /// `None` are failures, everything else succeeds.
+///
+/// # Examples
+///
+/// ```
+/// use flags_runtime::Succeeded;
+/// use std::time::Duration;
+///
+/// let failed: Result<u32, &str> = Err("timeout");
+/// assert!(!failed.outcome(Duration::from_millis(30)).ok);
+/// assert!(Some(1).outcome(Duration::from_millis(2)).ok);
+/// ```
 pub trait Succeeded {
     /// `true` for a success.
     fn succeeded(&self) -> bool;
+
+    /// The [`Outcome`] of a call that returned `self` after `latency`.
+    fn outcome(&self, latency: Duration) -> Outcome {
+        if self.succeeded() {
+            Outcome::ok(latency)
+        } else {
+            Outcome::error(latency)
+        }
+    }
 }
 
 impl<T, E> Succeeded for Result<T, E> {
@@ -85,20 +105,15 @@ impl Registry {
         }
     }
 
-    /// Records the outcome of one request for flag `index`'s rollout: `treatment` when
-    /// the flag was on for it. No lock and no allocation; a flag without an attached
-    /// rollout ignores it.
+    /// Records the outcome of one request for flag `index`'s rollout, on the `side`
+    /// that served it ([`Side::Treatment`] when the flag was on). No lock and no
+    /// allocation; a flag without an attached rollout ignores it.
     #[inline]
-    pub fn record_outcome(&self, index: usize, treatment: bool, ok: bool, latency: Duration) {
+    pub fn record_outcome(&self, index: usize, side: Side, outcome: Outcome) {
         if let Some(slot) = self.recorders().0.get(index)
             && let Some(r) = &*slot.load()
         {
-            let outcome = if ok {
-                Outcome::ok(latency)
-            } else {
-                Outcome::error(latency)
-            };
-            r.record(Side::from_bool(treatment), outcome);
+            r.record(side, outcome);
         }
     }
 }

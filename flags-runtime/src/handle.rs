@@ -91,13 +91,12 @@ impl BoolFlag {
         )
     }
 
-    /// Records one request's outcome for this flag's guarded rollout: `treatment`
-    /// when the flag was on for it (see [`Registry::attach_rollouts`]). No lock, no
-    /// allocation; ignored when no rollout is attached.
+    /// Records one request's outcome for this flag's guarded rollout, on the `side`
+    /// that served it (see [`Registry::attach_rollouts`]). No lock, no allocation;
+    /// ignored when no rollout is attached.
     #[inline]
-    pub fn record_outcome(self, treatment: bool, ok: bool, latency: std::time::Duration) {
-        self.registry
-            .record_outcome(self.index, treatment, ok, latency);
+    pub fn record_outcome(self, side: crate::rollout::Side, outcome: crate::rollout::Outcome) {
+        self.registry.record_outcome(self.index, side, outcome);
     }
 
     /// The value for `ctx` with the reason and the deciding layer.

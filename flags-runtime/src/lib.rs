@@ -100,6 +100,7 @@ pub mod bucket;
 mod context;
 mod eval;
 mod explain;
+mod exposure;
 mod gate;
 mod guarded;
 mod handle;
@@ -116,6 +117,7 @@ mod telemetry;
 pub use context::{AttrValue, Context, ContextGuard, WithContext, with_context};
 pub use eval::{Evaluation, FlagDef, RuleSet, RuleSetError};
 pub use explain::{Detail, Layer, Payload, Reason};
+pub use exposure::{EXPOSURE_KEY_VAR, ExposureKey, ExposureKeyError, ExposureSampling};
 pub use flags_macros::{feature_gate, flags};
 pub use flags_manifest as manifest;
 /// Guarded rollouts: staged plans, metrics by side, statistical decisions, crash-safe
@@ -131,9 +133,9 @@ pub use rules::RuleError;
 pub use snapshot::Snapshot;
 pub use source::{
     DEFAULT_POLL_INTERVAL, DEFAULT_SETTLE, EnvProblem, EnvSource, FileSource, Source, SourceError,
-    Update, Watch,
+    SourceWarning, Update, Watch,
 };
-pub use telemetry::{Counts, EXPOSURE_TARGET, ExposureSampling, FlagCounts, TARGET};
+pub use telemetry::{Counts, EXPOSURE_TARGET, FlagCounts, TARGET};
 
 /// Items the generated code refers to; not part of the public API.
 #[doc(hidden)]
@@ -142,6 +144,8 @@ pub mod __private {
     pub use crate::handle::{BoolFlag, Variant, VariantFlag};
     pub use crate::meta::{Date, FlagMeta, Kind, Lifecycle, Requirement, Value};
     pub use crate::registry::{FastCell, Registry};
+    /// `#[feature_gate(measure)]` records outcomes on a side.
+    pub use crate::rollout::Side;
     /// The rule model, for the manifest rules `flags!` emits as data.
     pub use flags_manifest as manifest;
     /// Owned text and lists in the emitted rules.

@@ -23,6 +23,7 @@ use crate::operator::{self, Cidr, Instant, Pattern, Version};
 
 /// Rules that cannot apply to their flag; the update carrying them is rejected whole.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RuleError {
     /// A value of the wrong kind (a bool for a variant flag, or the reverse).
     #[error("flag `{flag}`: {found} is not a value of this flag (help: use {expected})")]

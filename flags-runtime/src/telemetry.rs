@@ -8,7 +8,8 @@
 //! is bumped with one relaxed `fetch_add`: no lock, no allocation. Reading the
 //! counters ([`Counts`]) takes a copy and never blocks evaluation.
 //!
-//! Exposure events carry a salted hash of the targeting key, never the key itself.
+//! Exposure events carry a keyed hash of the targeting key, never the key itself (see
+//! [`crate::ExposureKey`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -138,41 +139,6 @@ impl Counts {
             .iter()
             .find(|f| f.flag == flag)
             .map_or(0, |f| f.values.iter().map(|(_, n)| n).sum())
-    }
-}
-
-/// Sampled exposure events: which value a (pseudonymous) context got.
-///
-/// # Examples
-///
-/// ```
-/// use flags_runtime::ExposureSampling;
-///
-/// let every_hundredth = ExposureSampling { one_in: 100, salt: 0x5eed };
-/// assert_eq!(every_hundredth.hash_key("user-1"), every_hundredth.hash_key("user-1"));
-/// assert_ne!(every_hundredth.hash_key("user-1"), every_hundredth.hash_key("user-2"));
-/// let other_salt = ExposureSampling { salt: 1, ..every_hundredth };
-/// assert_ne!(every_hundredth.hash_key("user-1"), other_salt.hash_key("user-1"));
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ExposureSampling {
-    /// One evaluation in this many emits an event (1 = all, 0 = none).
-    pub one_in: u32,
-    /// Mixed into the key's hash so the hash cannot be looked up against known keys
-    /// without it; keep it secret and stable across services that must correlate.
-    pub salt: u64,
-}
-
-impl ExposureSampling {
-    /// The salted hash of a targeting key that exposure events carry: two MurmurHash3
-    /// (x86, 32-bit) halves over the key's UTF-8, seeded by the salt's two halves. A
-    /// fixed, published function, so the hash is the same across Rust releases and
-    /// across services that share the salt.
-    #[must_use]
-    pub fn hash_key(&self, key: &str) -> u64 {
-        let hi = crate::bucket::murmur3_32((self.salt >> 32) as u32, &[key.as_bytes()]);
-        let lo = crate::bucket::murmur3_32(self.salt as u32, &[key.as_bytes(), b"\x01"]);
-        (u64::from(hi) << 32) | u64::from(lo)
     }
 }
 
@@ -324,19 +290,5 @@ mod tests {
         }
         assert!((24_000..=26_000).contains(&a), "{a}");
         assert!((24_000..=26_000).contains(&b), "{b}");
-    }
-
-    #[test]
-    fn key_hash_is_a_fixed_function() {
-        // Pinned values, computed independently with Python's mmh3 (murmur3 x86_32 of
-        // "user-1" and "user-1\x01" with the salt's halves as seeds): the hash must
-        // not change with the toolchain.
-        let s = ExposureSampling { one_in: 1, salt: 0 };
-        assert_eq!(s.hash_key("user-1"), 17_916_031_130_342_988_653);
-        let s = ExposureSampling {
-            one_in: 1,
-            salt: (0x1234 << 32) | 0x5678,
-        };
-        assert_eq!(s.hash_key("user-1"), 11_139_811_687_762_108_133);
     }
 }

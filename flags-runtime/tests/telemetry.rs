@@ -11,7 +11,8 @@ use std::time::Duration;
 use common::Layout;
 use flags_runtime::manifest::{Rules, Value};
 use flags_runtime::{
-    Context, EnvSource, ExposureSampling, Layer, Reason, Registry, Source, SourceError, Update,
+    Context, EnvSource, ExposureKey, ExposureSampling, Layer, Reason, Registry, Source,
+    SourceError, Update,
 };
 use flags_test_support::wait::wait_until;
 use tracing::field::{Field, Visit};
@@ -178,26 +179,29 @@ fn counters_per_flag_and_value() {
 }
 
 #[test]
-fn exposure_events_carry_a_salted_hash_not_the_key() {
+fn exposure_events_carry_a_keyed_hash_not_the_key() {
     // Every evaluation, so the counts below are exact; the sampling rate itself is
     // tested statistically in the telemetry module.
-    let sampling = ExposureSampling {
-        one_in: 1,
-        salt: 0xfeed,
-    };
+    let secret = ExposureKey::new("a secret of at least thirty-two bytes").unwrap();
+    let keyed = ExposureSampling::new(1).with_key(secret.clone());
     let capture = Capture::default();
     let key = "user-secret-42";
     tracing::subscriber::with_default(capture.clone(), || {
         // Another test thread may have hit the same callsites, without a subscriber, while
         // this one was being installed, and cached "never" for them: recompute.
         tracing::callsite::rebuild_interest_cache();
-        exposure::REGISTRY.set_exposure_sampling(Some(sampling));
+        exposure::REGISTRY.set_exposure_sampling(Some(keyed));
         let ctx = Context::with_key(key);
         for _ in 0..40 {
             let _ = exposure::BETA_ROLLOUT.get_for(&ctx);
         }
         for _ in 0..40 {
             let _ = exposure::SEARCH_V2.get();
+        }
+        // Without a key: events, but no key hash.
+        exposure::REGISTRY.set_exposure_sampling(Some(ExposureSampling::new(1)));
+        for _ in 0..10 {
+            let _ = exposure::BETA_ROLLOUT.get_for(&ctx);
         }
         exposure::REGISTRY.set_exposure_sampling(None);
         for _ in 0..40 {
@@ -209,8 +213,8 @@ fn exposure_events_carry_a_salted_hash_not_the_key() {
         .into_iter()
         .filter(|e| e.target == "flags::exposure")
         .collect();
-    assert_eq!(events.len(), 80, "every one of 80 sampled reads");
-    let hash = sampling.hash_key(key).to_string();
+    assert_eq!(events.len(), 90, "every one of 90 sampled reads");
+    let hash = secret.hash(key).to_string();
     for e in &events {
         assert!(
             e.fields.values().all(|v| !v.contains(key)),
@@ -221,11 +225,16 @@ fn exposure_events_carry_a_salted_hash_not_the_key() {
         .iter()
         .filter(|e| e.fields["flag"] == "beta_rollout")
         .collect();
-    assert_eq!(rollout.len(), 40);
-    for e in rollout {
-        assert!(e.fields["key_hash"].contains(&hash), "{e:?}");
-        let on = flags_runtime::bucket::rollout_bucket("beta_rollout", key).get() <= 50;
+    assert_eq!(rollout.len(), 50);
+    let on = flags_runtime::bucket::rollout_bucket("beta_rollout", key).get() <= 50;
+    for e in &rollout {
         assert_eq!(e.fields["value"], if on { "on" } else { "off" });
+    }
+    for e in &rollout[..40] {
+        assert_eq!(e.fields["key_hash"], hash, "{e:?}");
+    }
+    for e in &rollout[40..] {
+        assert!(!e.fields.contains_key("key_hash"), "{e:?}");
     }
     assert_eq!(
         exposure::REGISTRY.fast_value(common::SEARCH_V2),

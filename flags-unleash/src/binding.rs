@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use flags_runtime::{FlagMeta, Requirement, Update};
+use flags_runtime::{FlagMeta, Requirement, SourceWarning, Update};
 
 use crate::mapping::{Mapper, Target, ToggleVariants};
 use crate::payload::{ClientFeatures, Dependency};
@@ -87,9 +87,12 @@ pub fn bind(flags: &'static [FlagMeta], payload: &ClientFeatures) -> Bound {
         };
         used.insert(meta.name);
         if meta.is_static {
-            update.warnings.push(format!(
-                "toggle `{}`: flag `{}` is static (decided at compile time), so the server cannot change it",
-                feature.name, meta.name
+            update.warnings.push(SourceWarning::about(
+                meta.name,
+                format!(
+                    "toggle `{}`: the flag is static (decided at compile time), so the server cannot change it",
+                    feature.name
+                ),
             ));
             continue;
         }
@@ -101,14 +104,20 @@ pub fn bind(flags: &'static [FlagMeta], payload: &ClientFeatures) -> Bound {
         let declared = |d: &Dependency| declared(flags, meta, d);
         match mapper.map(feature, target, &declared) {
             Ok(mapped) => {
-                update.warnings.extend(mapped.notes);
+                update.warnings.extend(
+                    mapped
+                        .notes
+                        .iter()
+                        .map(|n| SourceWarning::about(meta.name, n.to_string())),
+                );
                 update.rules.push((meta.index, mapped.rules));
                 variants.insert(meta.index, ToggleVariants::new(feature, mapped.sources));
                 binding.bound.push(meta.index);
             }
-            Err(e) => update
-                .warnings
-                .push(format!("{e}; flag `{}` keeps its lower layers", meta.name)),
+            Err(e) => update.warnings.push(SourceWarning::about(
+                meta.name,
+                format!("{e}; the flag keeps its lower layers"),
+            )),
         }
     }
     binding.unknown_to_manifest = payload
@@ -235,9 +244,18 @@ mod tests {
         assert_eq!(bound.binding.bound, [0]);
         assert_eq!(bound.binding.missing_on_server, ["absent"]);
         assert_eq!(bound.binding.unknown_to_manifest, ["extra"]);
-        let warnings = bound.update.warnings.join("\n");
+        let warnings: Vec<String> = bound
+            .update
+            .warnings
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let warnings = warnings.join("\n");
         assert!(warnings.contains("variant `wide`"), "{warnings}");
-        assert!(warnings.contains("flag `frozen` is static"), "{warnings}");
+        assert!(
+            warnings.contains("flag `frozen`: toggle `frozen`: the flag is static"),
+            "{warnings}"
+        );
         assert!(bound.variants(0).is_some() && bound.variants(1).is_none());
     }
 }

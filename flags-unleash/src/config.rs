@@ -41,6 +41,7 @@ pub struct UnleashConfig {
 
 /// A configuration that cannot work.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// The URL is not `http://` or `https://`.
     #[error(

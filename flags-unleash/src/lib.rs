@@ -94,7 +94,7 @@ use flags_runtime::{Context, FlagHandle, Layer, Registry, Watch};
 pub use binding::{Binding, Bound, bind};
 pub use config::{ConfigError, UnleashConfig};
 pub use mapping::{
-    MAX_STRATEGIES, MapError, Mapped, Mapper, Target, ToggleVariants, VariantSource,
+    MAX_STRATEGIES, MapError, Mapped, Mapper, MappingNote, Target, ToggleVariants, VariantSource,
 };
 pub use metrics::{Bucket, STRATEGIES, ToggleCounts, rfc3339};
 pub use offline::{Toggles, TogglesError, UnleashContext, VariantResult};

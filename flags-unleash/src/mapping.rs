@@ -62,12 +62,49 @@ pub struct Mapped {
     /// For each strategy of `rules`, where its variants come from.
     pub sources: Vec<VariantSource>,
     /// Things worth a warning (an unsupported strategy, a dependency the model cannot
-    /// express), each a sentence naming the toggle.
-    pub notes: Vec<String>,
+    /// express).
+    pub notes: Vec<MappingNote>,
+}
+
+/// Part of a toggle that the rule model cannot express, so it is left out (a strategy
+/// that then never matches, for instance): worth a warning.
+///
+/// # Examples
+///
+/// ```
+/// use flags_unleash::MappingNote;
+///
+/// let note = MappingNote::new("beta", "strategy `custom` is not supported, so it never matches");
+/// assert_eq!(note.toggle, "beta");
+/// assert_eq!(note.to_string(), "toggle `beta`: strategy `custom` is not supported, so it never matches");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MappingNote {
+    /// The toggle's name.
+    pub toggle: String,
+    /// What was left out and what that means for the toggle.
+    pub message: String,
+}
+
+impl MappingNote {
+    /// A note on `toggle`.
+    pub fn new(toggle: impl Into<String>, message: impl Into<String>) -> MappingNote {
+        MappingNote {
+            toggle: toggle.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for MappingNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "toggle `{}`: {}", self.toggle, self.message)
+    }
 }
 
 /// A toggle that cannot be mapped onto its flag; the flag keeps its lower layers.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MapError {
     /// A variant the flag does not declare.
     #[error(
@@ -308,7 +345,7 @@ impl<'p> Mapper<'p> {
         &self,
         feature: &'p Feature,
         rollout_group: &str,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<MappingNote>,
     ) -> Vec<Alt<'p>> {
         if feature.strategies.is_empty() {
             return vec![Alt {
@@ -331,16 +368,19 @@ impl<'p> Mapper<'p> {
         index: usize,
         s: &'p payload::Strategy,
         rollout_group: &str,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<MappingNote>,
     ) -> Vec<Alt<'p>> {
         let mut constraints = Vec::with_capacity(s.constraints.len());
         for c in &s.constraints {
             match constraint(c) {
                 Some(c) => constraints.push(c),
                 None => {
-                    notes.push(format!(
-                        "toggle `{}`: strategy #{index} has a constraint with unknown operator `{}`, so it never matches",
-                        feature.name, c.operator
+                    notes.push(MappingNote::new(
+                        &feature.name,
+                        format!(
+                            "strategy #{index} has a constraint with unknown operator `{}`, so it never matches",
+                            c.operator
+                        ),
                     ));
                     return Vec::new();
                 }
@@ -348,9 +388,11 @@ impl<'p> Mapper<'p> {
         }
         for id in &s.segments {
             let Some(segment) = self.segments.get(id) else {
-                notes.push(format!(
-                    "toggle `{}`: strategy #{index} uses segment {id}, which the payload lacks, so it never matches",
-                    feature.name
+                notes.push(MappingNote::new(
+                    &feature.name,
+                    format!(
+                        "strategy #{index} uses segment {id}, which the payload lacks, so it never matches"
+                    ),
                 ));
                 return Vec::new();
             };
@@ -458,9 +500,11 @@ impl<'p> Mapper<'p> {
                 }
             }
             other => {
-                notes.push(format!(
-                    "toggle `{}`: strategy `{other}` is not supported, so it never matches (as in Unleash's SDKs without a custom strategy)",
-                    feature.name
+                notes.push(MappingNote::new(
+                    &feature.name,
+                    format!(
+                        "strategy `{other}` is not supported, so it never matches (as in Unleash's SDKs without a custom strategy)"
+                    ),
                 ));
                 Vec::new()
             }

@@ -9,7 +9,7 @@ use flags_runtime::manifest::Value;
 use flags_runtime::{Context, FlagDef, RuleSet, RuleSetError};
 use serde::Deserialize;
 
-use crate::mapping::{MapError, Mapper, Target};
+use crate::mapping::{MapError, Mapper, MappingNote, Target};
 use crate::payload::{ClientFeatures, Payload};
 
 /// The name standing for "no variant" in the variant rule set; not a name Unleash
@@ -41,7 +41,7 @@ pub struct Toggles {
     bools: RuleSet,
     variants: RuleSet,
     names: Vec<Vec<String>>,
-    notes: Vec<String>,
+    notes: Vec<MappingNote>,
 }
 
 /// Unleash's `getVariant` answer.
@@ -70,6 +70,7 @@ impl VariantResult {
 
 /// Why a payload could not be prepared for evaluation.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TogglesError {
     /// A toggle could not be mapped.
     #[error(transparent)]
@@ -158,7 +159,7 @@ impl Toggles {
     /// What the mapping found worth a warning (unsupported strategies, unknown
     /// operators, dependencies it could not express).
     #[must_use]
-    pub fn notes(&self) -> &[String] {
+    pub fn notes(&self) -> &[MappingNote] {
         &self.notes
     }
 }

@@ -197,6 +197,7 @@ pub struct Dependency {
 /// assert!(e.to_string().starts_with("invalid JSON"), "{e}");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PayloadError {
     /// Not JSON, or not the payload's shape.
     #[error("invalid JSON at line {line}, column {column}: {message}")]

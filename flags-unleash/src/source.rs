@@ -13,12 +13,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use flags_runtime::{Layer, Registry, Source, SourceError, Update};
+use flags_runtime::{Layer, Registry, Source, SourceError, SourceWarning, Update};
 
 use crate::binding::{Binding, bind};
 use crate::config::{ConfigError, UnleashConfig};
 use crate::http::{Fetched, Http};
-use crate::payload::ClientFeatures;
+use crate::payload::{ClientFeatures, PayloadError};
 use crate::{TRACING_TARGET, backup};
 
 /// Where the toggles in force came from.
@@ -198,7 +198,18 @@ impl UnleashSource {
     /// A server that could not be reached (or answered with an error status) is
     /// retried with backoff; one that sent a refused payload is asked again at the
     /// next interval (its ETag keeps the same content from being fetched again).
-    fn failed(&mut self, message: String, back_off: bool) -> Result<Option<Update>, SourceError> {
+    fn failed(
+        &mut self,
+        message: String,
+        cause: Option<PayloadError>,
+        back_off: bool,
+    ) -> Result<Option<Update>, SourceError> {
+        // Status and the once-per-problem check read the whole story; the error
+        // carries the cause as its source.
+        let told = match &cause {
+            Some(e) => format!("{message}: {e}"),
+            None => message.clone(),
+        };
         self.failures = self.failures.saturating_add(1);
         let wait = if back_off {
             self.backoff()
@@ -209,20 +220,21 @@ impl UnleashSource {
         let failures = self.failures;
         self.shared.update_status(|s| {
             s.consecutive_failures = failures;
-            s.last_error = Some(message.clone());
+            s.last_error = Some(told.clone());
         });
-        if self.reported.as_deref() == Some(message.as_str()) {
-            tracing::debug!(target: TRACING_TARGET, source = %self.origin, failures, retry_in = ?wait, "{message}");
+        if self.reported.as_deref() == Some(told.as_str()) {
+            tracing::debug!(target: TRACING_TARGET, source = %self.origin, failures, retry_in = ?wait, "{told}");
             return Ok(None);
         }
-        self.reported = Some(message.clone());
-        Err(SourceError::new(
-            &self.origin,
-            format!(
-                "{message} (the last good state stays; next attempt in {:.1} s)",
-                wait.as_secs_f64()
-            ),
-        ))
+        self.reported = Some(told);
+        let message = format!(
+            "{message} (the last good state stays; next attempt in {:.1} s)",
+            wait.as_secs_f64()
+        );
+        Err(match cause {
+            Some(e) => SourceError::with_source(&self.origin, message, e),
+            None => SourceError::new(&self.origin, message),
+        })
     }
 
     /// Binds `payload` to the registry's flags and records it as the state in force.
@@ -280,10 +292,10 @@ impl UnleashSource {
                 tracing::warn!(target: TRACING_TARGET, source = %self.origin, backup = %path.display(),
                     "serving the backup file until the server answers ({why})");
                 let mut update = self.load(registry, &payload, Origin::Backup(path.clone()));
-                update.warnings.push(format!(
+                update.warnings.push(SourceWarning::new(format!(
                     "serving backup {} until the server answers: {why}",
                     path.display()
-                ));
+                )));
                 Some(update)
             }
             Err(e) => {
@@ -340,12 +352,12 @@ impl Source for UnleashSource {
                     Err(e) => {
                         self.etag_refused = true;
                         let url = self.http.url("client/features");
-                        let message = format!("refused payload from {url}: {e}");
-                        self.fail_or_backup(registry, message, false)
+                        let message = format!("refused payload from {url}");
+                        self.fail_or_backup(registry, message, Some(e), false)
                     }
                 }
             }
-            Err(message) => self.fail_or_backup(registry, message, true),
+            Err(message) => self.fail_or_backup(registry, message, None, true),
         }
     }
 }
@@ -357,11 +369,16 @@ impl UnleashSource {
         &mut self,
         registry: &Registry,
         message: String,
+        cause: Option<PayloadError>,
         back_off: bool,
     ) -> Result<Option<Update>, SourceError> {
-        let failed = self.failed(message.clone(), back_off);
+        let why = match &cause {
+            Some(e) => format!("{message}: {e}"),
+            None => message.clone(),
+        };
+        let failed = self.failed(message, cause, back_off);
         if !self.loaded
-            && let Some(update) = self.serve_backup(registry, &message)
+            && let Some(update) = self.serve_backup(registry, &why)
         {
             return Ok(Some(update));
         }

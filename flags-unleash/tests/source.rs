@@ -34,8 +34,17 @@ fn source(config: UnleashConfig) -> UnleashSource {
     UnleashSource::new(config).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The error with its causes, as a log line shows it.
 fn apply(registry: &Registry, source: &mut UnleashSource) -> Result<bool, String> {
-    registry.apply(source).map_err(|e| e.to_string())
+    registry.apply(source).map_err(|e| {
+        let mut text = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            text = format!("{text}: {c}");
+            cause = c.source();
+        }
+        text
+    })
 }
 
 mod etag_flags {

@@ -241,9 +241,8 @@ fn route(args: &GateArgs, func: &ItemFn, manifest: &Manifest) -> syn::Result<Tok
                 let __flags_on: bool = #value;
                 let __flags_out = if __flags_on #on else #off;
                 #module::#handle.record_outcome(
-                    __flags_on,
-                    ::flags_runtime::Succeeded::succeeded(&__flags_out),
-                    __flags_start.elapsed(),
+                    ::flags_runtime::__private::Side::from_bool(__flags_on),
+                    ::flags_runtime::Succeeded::outcome(&__flags_out, __flags_start.elapsed()),
                 );
                 __flags_out
             }

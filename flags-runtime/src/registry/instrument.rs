@@ -1,12 +1,14 @@
 //! Instrumentation on the read path: evaluation counts, sampled exposure events, and
 //! the override scopes that send every read down the slow path.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::context::{self, Context};
+use crate::exposure::ExposureSampling;
 use crate::meta::Value;
 use crate::snapshot::View;
-use crate::telemetry::{self, Counts, ExposureSampling};
+use crate::telemetry::{self, Counts};
 
 use super::read::with_current;
 use super::{Registry, State};
@@ -24,7 +26,7 @@ impl Registry {
         let scoped = (state.scopes.load(Ordering::Relaxed) > 0).then(|| self.id());
         let one_in = state.exposure_one_in.load(Ordering::Relaxed);
         let value = if one_in != 0 && telemetry::sampled(one_in) {
-            self.value_exposed(state, index, ctx, scoped, one_in)
+            self.value_exposed(state, index, ctx, scoped)
         } else {
             // Returns only the value: small results keep this path free of memory
             // shuffling.
@@ -59,12 +61,8 @@ impl Registry {
         index: usize,
         ctx: Option<&Context>,
         scoped: Option<usize>,
-        one_in: u32,
     ) -> Value {
-        let sampling = ExposureSampling {
-            one_in,
-            salt: state.exposure_salt.load(Ordering::Relaxed),
-        };
+        let exposure_key = state.exposure_key.load();
         let (outcome, key_hash) = with_current(state, &|data| {
             let view = View {
                 statics: &state.statics,
@@ -73,7 +71,12 @@ impl Registry {
             };
             let run = |ctx: &Context| {
                 let outcome = view.evaluate(index, ctx);
-                (outcome, ctx.targeting_key().map(|k| sampling.hash_key(k)))
+                (
+                    outcome,
+                    ctx.targeting_key()
+                        .zip(exposure_key.as_ref())
+                        .map(|(k, key)| key.hash(k)),
+                )
             };
             match ctx {
                 Some(ctx) => run(ctx),
@@ -152,12 +155,13 @@ impl Registry {
     }
 
     /// Turns sampled exposure events on (`Some`) or off (`None`). While on, reads take
-    /// the slow path.
+    /// the slow path. Events carry a targeting key's hash only when `sampling` has a
+    /// key ([`ExposureKey`](crate::ExposureKey)).
     pub fn set_exposure_sampling(&self, sampling: Option<ExposureSampling>) {
         let state = self.state();
         let _w = state.lock();
-        let (one_in, salt) = sampling.map_or((0, 0), |s| (s.one_in, s.salt));
-        state.exposure_salt.store(salt, Ordering::Relaxed);
+        let (one_in, key) = sampling.map_or((0, None), |s| (s.one_in, s.key.map(Arc::new)));
+        state.exposure_key.store(key);
         state.exposure_one_in.store(one_in, Ordering::Relaxed);
         self.publish_locked(state, &state.snapshot.load());
     }

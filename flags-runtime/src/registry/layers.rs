@@ -101,7 +101,7 @@ impl Registry {
                 self.apply_update(layer, &origin, update).map(|()| true)
             }
             Err(e) => {
-                self.report_error(layer, &e.origin, &e.message);
+                self.report_error(layer, &e.origin, &e.detail());
                 Err(e.into())
             }
         }
@@ -152,7 +152,7 @@ impl Registry {
         let state = self.state();
         for w in &update.warnings {
             state.errors.fetch_add(1, Ordering::Relaxed);
-            telemetry::skipped(self.manifest_path, layer, origin, w);
+            telemetry::skipped(self.manifest_path, layer, origin, &w.to_string());
         }
         let compiled = self.compile_update(layer, update.rules);
         let rules = match compiled {

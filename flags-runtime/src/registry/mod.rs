@@ -1,7 +1,7 @@
 //! The registry: the static table of a crate's flags and the state that decides their
 //! values.
 //!
-//! State lives in layers (manifest < file < env < remote < override). Every accepted
+//! State lives in layers (manifest < file < env < remote < rollout < override). Every accepted
 //! update rebuilds a [`Snapshot`](crate::Snapshot) of all flags from the layers and
 //! swaps it in atomically (`arc-swap`). Each flag also has a [`FastCell`]: one word
 //! holding the flag's value when it is the same for everyone and nothing forces a
@@ -29,6 +29,7 @@ use arc_swap::ArcSwap;
 use flags_manifest::{Manifest, Rules};
 
 use crate::explain::Layer;
+use crate::exposure::ExposureKey;
 use crate::meta::FlagMeta;
 use crate::rules::RuleError;
 use crate::snapshot::{Slot, SnapshotData, Statics};
@@ -39,6 +40,7 @@ use layers::Writer;
 
 /// An update that was refused; the last good state stays in force.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum UpdateError {
     /// Sources feed the file, env and remote layers; the manifest is fixed at build
     /// time and overrides are set with `set_override`.
@@ -97,7 +99,7 @@ pub(crate) struct State {
     instrumented: AtomicBool,
     counting: AtomicBool,
     exposure_one_in: AtomicU32,
-    exposure_salt: AtomicU64,
+    exposure_key: arc_swap::ArcSwapOption<ExposureKey>,
     counters: Counters,
     errors: AtomicU64,
     /// Guarded-rollout recorders by flag index.

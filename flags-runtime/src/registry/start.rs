@@ -157,7 +157,7 @@ impl Registry {
             instrumented: AtomicBool::new(false),
             counting: AtomicBool::new(false),
             exposure_one_in: AtomicU32::new(0),
-            exposure_salt: AtomicU64::new(0),
+            exposure_key: arc_swap::ArcSwapOption::empty(),
             counters: Counters::new(self.meta),
             errors: AtomicU64::new(errors),
             recorders: crate::guarded::Recorders::new(self.meta.len()),

@@ -8,6 +8,7 @@
 //! registry. A specific `FLAGS_<NAME>` wins over the same flag in `FLAGS`.
 //! The framework's own variables are not flags and are ignored here: `FLAGS_TODAY` and
 //! `FLAGS_STATIC_*` belong to the build (expiry date and static flags),
+//! `FLAGS_EXPOSURE_KEY` to exposure events (the secret of their key hash),
 //! `FLAGS_COMBINATION`, `FLAGS_MATRIX_SEED` and `FLAGS_MATRIX_REPORT` to flags-test's
 //! matrix runs.
 
@@ -15,7 +16,7 @@ use std::fmt;
 
 use flags_manifest::{Rules, Value};
 
-use super::{Source, SourceError, Update};
+use super::{Source, SourceError, SourceWarning, Update};
 use crate::explain::Layer;
 use crate::meta::FlagMeta;
 use crate::registry::Registry;
@@ -26,7 +27,13 @@ const COMBINED: &str = "FLAGS";
 const PREFIX: &str = flags_manifest::ENV_PREFIX;
 
 /// `FLAGS_*` variables of the framework itself, never flags.
-const RESERVED: &[&str] = &["TODAY", "COMBINATION", "MATRIX_SEED", "MATRIX_REPORT"];
+const RESERVED: &[&str] = &[
+    "TODAY",
+    "EXPOSURE_KEY",
+    "COMBINATION",
+    "MATRIX_SEED",
+    "MATRIX_REPORT",
+];
 
 /// Flag values from environment variables.
 ///
@@ -286,7 +293,7 @@ impl Source for EnvSource {
                     }
                     !p.foreign
                 })
-                .map(ToString::to_string)
+                .map(|p| SourceWarning::new(p.to_string()))
                 .collect(),
         }))
     }
@@ -359,6 +366,7 @@ mod tests {
     fn reserved_names_are_ignored() {
         let (values, problems) = parse(&[
             ("FLAGS_TODAY", "2026-01-01"),
+            ("FLAGS_EXPOSURE_KEY", "0123456789abcdef0123456789abcdef"),
             ("FLAGS_COMBINATION", "a=on"),
             ("FLAGS_MATRIX_SEED", "7"),
             ("FLAGS_STATIC_DARK_MODE", "on"),
@@ -438,8 +446,8 @@ mod tests {
         // A near miss of a flag here is a typo to report; a name close to no flag of
         // this manifest is left to other registries of the process.
         assert_eq!(update.warnings.len(), 1, "{:?}", update.warnings);
-        assert!(update.warnings[0].contains("FLAGS_BETTA"));
-        assert!(update.warnings[0].contains("did you mean `beta`?"));
+        assert!(update.warnings[0].message.contains("FLAGS_BETTA"));
+        assert!(update.warnings[0].message.contains("did you mean `beta`?"));
         assert_eq!(src.poll(&REGISTRY), Ok(None));
     }
 }

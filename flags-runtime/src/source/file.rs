@@ -304,7 +304,7 @@ impl FileSource {
     ) -> Result<Vec<(usize, Rules)>, SourceError> {
         match registry.manifest() {
             Some(manifest) => Self::parse(bytes, &self.name, manifest)
-                .map_err(|e| SourceError::new(&self.name, e.to_string())),
+                .map_err(|e| SourceError::with_source(&self.name, "not a valid rule file", e)),
             None => Err(SourceError::new(
                 &self.name,
                 "the registry's manifest did not parse, so rule files cannot be checked against it",
@@ -460,7 +460,14 @@ mod tests {
             Err(e) => e,
             other => panic!("refused: {other:?}"),
         };
-        assert!(err.message.contains("flags.beta.value"), "{err}");
+        assert_eq!(err.message, "not a valid rule file");
+        // The parse error is the source, not repeated in the message.
+        let cause = std::error::Error::source(&err).map(ToString::to_string);
+        assert!(
+            cause.is_some_and(|c| c.contains("flags.beta.value")),
+            "{err:?}"
+        );
+        assert!(err.detail().contains("flags.beta.value"), "{err:?}");
         assert_eq!(src.poll(&REGISTRY), Ok(None), "the same bad content once");
         let _ = std::fs::remove_file(&path);
     }

@@ -10,6 +10,9 @@ pub use env::{EnvProblem, EnvSource};
 pub use file::{DEFAULT_SETTLE, FileSource};
 pub use watch::{DEFAULT_POLL_INTERVAL, Watch};
 
+use std::fmt;
+use std::sync::Arc;
+
 use flags_manifest::Rules;
 
 use crate::explain::Layer;
@@ -73,8 +76,8 @@ pub trait Source: Send {
 pub struct Update {
     /// Rules by dense flag index; flags absent here have no rules in the layer.
     pub rules: Vec<(usize, Rules)>,
-    /// Parts of the input that were ignored, each a sentence naming where it was.
-    pub warnings: Vec<String>,
+    /// Parts of the input that were ignored.
+    pub warnings: Vec<SourceWarning>,
 }
 
 impl Update {
@@ -95,21 +98,83 @@ impl Update {
     }
 }
 
-/// Why a source could not produce an update.
+/// A part of a source's input that was skipped while the rest applies (a toggle the
+/// flag cannot take, a misspelt variable): counted and reported through `tracing`.
 ///
 /// # Examples
 ///
 /// ```
+/// use flags_runtime::SourceWarning;
+///
+/// let w = SourceWarning::about("beta", "variant `wide` is not declared; the flag keeps its lower layers");
+/// assert_eq!(w.flag, Some("beta"));
+/// assert_eq!(w.to_string(), "flag `beta`: variant `wide` is not declared; the flag keeps its lower layers");
+/// assert_eq!(SourceWarning::new("serving the backup").to_string(), "serving the backup");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceWarning {
+    /// The flag of the manifest it concerns, when it concerns one.
+    pub flag: Option<&'static str>,
+    /// What was skipped and why, naming where it was.
+    pub message: String,
+}
+
+impl SourceWarning {
+    /// A warning about the input as a whole.
+    pub fn new(message: impl Into<String>) -> SourceWarning {
+        SourceWarning {
+            flag: None,
+            message: message.into(),
+        }
+    }
+
+    /// A warning about `flag`'s part of the input.
+    pub fn about(flag: &'static str, message: impl Into<String>) -> SourceWarning {
+        SourceWarning {
+            flag: Some(flag),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for SourceWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.flag {
+            Some(flag) => write!(f, "flag `{flag}`: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Why a source could not produce an update. When it wraps another error (a parse
+/// error, an I/O error), that error is its [`source`](std::error::Error::source) and
+/// is not repeated in its `Display`; [`SourceError::detail`] gives both.
+///
+/// # Examples
+///
+/// ```
+/// use std::error::Error;
+///
 /// let e = flags_runtime::SourceError::new("state.toml", "cannot read: not found");
 /// assert_eq!(e.to_string(), "state.toml: cannot read: not found");
+/// assert!(e.source().is_none());
+///
+/// let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+/// let e = flags_runtime::SourceError::with_source("state.toml", "cannot read", io);
+/// assert_eq!(e.to_string(), "state.toml: cannot read");
+/// assert_eq!(e.source().unwrap().to_string(), "no such file");
+/// assert_eq!(e.detail(), "cannot read: no such file");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[error("{origin}: {message}")]
 pub struct SourceError {
     /// The source (a path, `env`, a URL).
     pub origin: String,
     /// What was wrong and how to fix it.
     pub message: String,
+    /// The error underneath, if any.
+    #[source]
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 impl SourceError {
@@ -118,6 +183,46 @@ impl SourceError {
         SourceError {
             origin: origin.into(),
             message: message.into(),
+            source: None,
         }
     }
+
+    /// An error of `origin` caused by `source`, which `message` does not repeat.
+    pub fn with_source(
+        origin: impl Into<String>,
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> SourceError {
+        SourceError {
+            origin: origin.into(),
+            message: message.into(),
+            source: Some(Arc::new(source)),
+        }
+    }
+
+    /// The message followed by every underlying cause, `: `-separated, as logs print
+    /// it (without the origin, which logs carry as a field).
+    #[must_use]
+    pub fn detail(&self) -> String {
+        let mut out = self.message.clone();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            out.push_str(": ");
+            out.push_str(&c.to_string());
+            cause = c.source();
+        }
+        out
+    }
 }
+
+/// Equal when origin, message and the causes' messages are: errors are compared in
+/// tests and in [`UpdateError`](crate::UpdateError), never by identity.
+impl PartialEq for SourceError {
+    fn eq(&self, other: &SourceError) -> bool {
+        self.origin == other.origin
+            && self.message == other.message
+            && self.detail() == other.detail()
+    }
+}
+
+impl Eq for SourceError {}
