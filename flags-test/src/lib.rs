@@ -13,5 +13,5 @@ mod matrix;
 pub mod plan;
 
 pub use flags_macros::matrix;
-pub use matrix::{Case, FlagMatrix, MatrixError, SEED_VAR};
+pub use matrix::{Case, FlagMatrix, MatrixError, MatrixFlag, SEED_VAR};
 pub use plan::{Mode, Pin};

@@ -14,7 +14,7 @@ use std::pin::Pin as StdPin;
 use std::sync::Once;
 use std::task::{Context as TaskContext, Poll};
 
-use flags_runtime::{Overrides, Registry};
+use flags_runtime::{FlagHandle, Overrides, Registry, Value};
 use thiserror::Error;
 
 use crate::cover::Constraints;
@@ -30,12 +30,11 @@ pub const SEED_VAR: &str = "FLAGS_MATRIX_SEED";
 ///
 /// # fn main() {
 /// flags_test::FlagMatrix::new(&flags::REGISTRY)
-///     .flags(["f0", "f1", "f2"])
+///     .flags(&[&flags::F0, &flags::F1, &flags::F2])
 ///     .exhaustive()
 ///     .run(|case| {
 ///         // Each combination is in force here, for this thread only.
-///         let on = [flags::f0(), flags::f1(), flags::f2()];
-///         assert_eq!(case.get("f1"), Some(if on[1] { "on" } else { "off" }));
+///         assert_eq!(case.get(flags::F1), Some(flags::f1()));
 ///     });
 /// # }
 /// ```
@@ -44,6 +43,28 @@ pub struct FlagMatrix {
     registry: &'static Registry,
     opts: PlanOptions,
     bad_rules: Vec<String>,
+    /// Flags given to [`FlagMatrix::flags`] that belong to another registry.
+    foreign: Vec<String>,
+}
+
+/// A flag a matrix can vary: any handle `flags!` generates (`flags::SEARCH_V2`, an
+/// on/off flag, or `flags::CHECKOUT_LAYOUT`, a variant flag), whatever its value type,
+/// so that handles of different types go in one list.
+pub trait MatrixFlag {
+    /// The flag's dense index in its registry.
+    fn index(&self) -> usize;
+    /// The registry the flag belongs to.
+    fn registry(&self) -> &'static Registry;
+}
+
+impl<H: FlagHandle> MatrixFlag for H {
+    fn index(&self) -> usize {
+        FlagHandle::index(*self)
+    }
+
+    fn registry(&self) -> &'static Registry {
+        FlagHandle::registry(*self)
+    }
 }
 
 /// Why a [`FlagMatrix`] cannot run its combinations.
@@ -69,6 +90,14 @@ pub enum MatrixError {
         /// The runtime's reason.
         message: String,
     },
+    /// A flag given to [`FlagMatrix::flags`] is a handle of another registry.
+    #[error(
+        "flag `{flag}` belongs to another registry than the matrix's (help: give the matrix the registry of the module that declares it)"
+    )]
+    ForeignFlag {
+        /// The flag.
+        flag: String,
+    },
     /// The registry has no manifest to plan from.
     #[error("the registry's embedded manifest {manifest} did not load")]
     NoManifest {
@@ -84,18 +113,52 @@ pub struct Case {
     pub index: usize,
     /// `flag=value, flag=value`, in manifest order.
     pub label: String,
-    values: Vec<(String, String)>,
+    registry: &'static Registry,
+    values: Vec<CaseValue>,
     overrides: Overrides,
 }
 
+/// One varied flag's value in a [`Case`].
+#[derive(Clone, Debug)]
+struct CaseValue {
+    index: usize,
+    value: Value,
+    name: String,
+    label: String,
+}
+
 impl Case {
-    /// The value (`on`, `off` or a variant name) of `flag` in this combination, if the
-    /// matrix varies it.
-    pub fn get(&self, flag: &str) -> Option<&str> {
+    /// The value of `flag` in this combination, typed as the flag's accessor returns
+    /// it (`bool`, or the flag's variant enum), if the matrix varies it.
+    ///
+    /// ```
+    /// flags_runtime::flags!("benches/matrix.toml");
+    ///
+    /// # fn main() {
+    /// flags_test::FlagMatrix::new(&flags::REGISTRY)
+    ///     .flags(&[&flags::F0])
+    ///     .run(|case| {
+    ///         assert_eq!(case.get(flags::F0), Some(flags::f0()));
+    ///         assert_eq!(case.get(flags::F1), None); // not varied
+    ///     });
+    /// # }
+    /// ```
+    pub fn get<H: FlagHandle>(&self, flag: H) -> Option<H::Value> {
+        if !std::ptr::eq(flag.registry(), self.registry) {
+            return None;
+        }
         self.values
             .iter()
-            .find(|(f, _)| f == flag)
-            .map(|(_, v)| v.as_str())
+            .find(|v| v.index == FlagHandle::index(flag))
+            .map(|v| H::decode(v.value))
+    }
+
+    /// Each varied flag's name and value (`on`, `off` or the variant's name), in
+    /// manifest order: what [`label`](Self::label) spells out.
+    pub fn values(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values
+            .iter()
+            .map(|v| (v.name.as_str(), v.label.as_str()))
     }
 }
 
@@ -107,17 +170,24 @@ impl FlagMatrix {
             registry,
             opts: PlanOptions::new(),
             bad_rules: Vec::new(),
+            foreign: Vec::new(),
         }
     }
 
-    /// Varies only these flags (by manifest name); the others keep their values.
+    /// Varies only these flags, given by their handles (of any value type: write
+    /// `&[&flags::SEARCH_V2, &flags::CHECKOUT_LAYOUT]`); the others keep their values.
     #[must_use]
-    pub fn flags<I, S>(mut self, names: I) -> FlagMatrix
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.opts.flags = FlagSelection::Named(names.into_iter().map(Into::into).collect());
+    pub fn flags(mut self, flags: &[&dyn MatrixFlag]) -> FlagMatrix {
+        let mut names = Vec::with_capacity(flags.len());
+        for flag in flags {
+            let name = flag.registry().flags()[flag.index()].name.to_owned();
+            if std::ptr::eq(flag.registry(), self.registry) {
+                names.push(name);
+            } else {
+                self.foreign.push(name);
+            }
+        }
+        self.opts.flags = FlagSelection::Named(names);
         self
     }
 
@@ -192,6 +262,9 @@ impl FlagMatrix {
 
     /// The combinations this matrix runs, in order.
     pub fn cases(&self) -> Result<Vec<Case>, MatrixError> {
+        if let Some(flag) = self.foreign.first() {
+            return Err(MatrixError::ForeignFlag { flag: flag.clone() });
+        }
         if let Some(bad) = self.bad_rules.first() {
             return Err(MatrixError::Plan(PlanError::BadRule {
                 rule: bad.clone(),
@@ -230,11 +303,17 @@ impl FlagMatrix {
                         flag: v.flag.clone(),
                         message: e.to_string(),
                     })?;
-                values.push((v.flag, v.value));
+                values.push(CaseValue {
+                    index,
+                    value,
+                    name: v.flag,
+                    label: v.value,
+                });
             }
             cases.push(Case {
                 index: c.index,
                 label: c.label,
+                registry: self.registry,
                 values,
                 overrides,
             });

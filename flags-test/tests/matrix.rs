@@ -9,9 +9,11 @@ use std::pin::pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
-use flags_test::{FlagMatrix, Pin};
+use flags_test::{FlagMatrix, MatrixError, Pin};
 
 flags_runtime::flags!("tests/matrix.toml");
+// The same manifest as a second registry, whose handles are not `flags::REGISTRY`'s.
+flags_runtime::flags!(mod other = "tests/matrix.toml");
 
 fn current() -> String {
     format!(
@@ -70,7 +72,7 @@ fn every_combination_runs_and_each_failure_is_named() {
     let runs = Mutex::new(0);
     let msg = panic_text(|| {
         FlagMatrix::new(&flags::REGISTRY)
-            .flags(["fast_tax", "currency"])
+            .flags(&[&flags::FAST_TAX, &flags::CURRENCY])
             .exhaustive()
             .run(|_| {
                 *runs.lock().unwrap() += 1;
@@ -97,11 +99,11 @@ fn every_combination_runs_and_each_failure_is_named() {
 fn result_bodies_fail_on_err() {
     let msg = panic_text(|| {
         FlagMatrix::new(&flags::REGISTRY)
-            .flags(["currency"])
+            .flags(&[&flags::CURRENCY])
             .exhaustive()
             .pins([])
             .run_result(|case| {
-                if case.get("currency") == Some("usd") {
+                if case.get(flags::CURRENCY) == Some(flags::Currency::Usd) {
                     Err("no dollar prices")
                 } else {
                     Ok(())
@@ -123,11 +125,9 @@ fn pairwise_covers_every_pair_within_the_manifest_constraints() {
         .unwrap();
     let mut pairs = BTreeSet::new();
     for c in &cases {
-        let v = [
-            c.get("fast_tax").unwrap(),
-            c.get("currency").unwrap(),
-            c.get("receipts_v2").unwrap(),
-        ];
+        // In manifest order: fast_tax, currency, receipts_v2.
+        let v: Vec<&str> = c.values().map(|(_, value)| value).collect();
+        assert_eq!(v.len(), 3, "{}", c.label);
         assert!(
             !(v[0] == "off" && v[2] == "on"),
             "receipts_v2 requires fast_tax: {}",
@@ -147,7 +147,7 @@ fn pairwise_covers_every_pair_within_the_manifest_constraints() {
 #[test]
 fn pins_are_always_included() {
     let cases = FlagMatrix::new(&flags::REGISTRY)
-        .flags(["fast_tax", "receipts_v2"])
+        .flags(&[&flags::FAST_TAX, &flags::RECEIPTS_V2])
         .pins([Pin::AllOn, Pin::Defaults])
         .cases()
         .unwrap();
@@ -166,12 +166,14 @@ fn user_rules_are_never_broken() {
     assert!(!cases.is_empty());
     for c in &cases {
         assert!(
-            !(c.get("currency") == Some("jpy") && c.get("fast_tax") == Some("on")),
+            !(c.get(flags::CURRENCY) == Some(flags::Currency::Jpy)
+                && c.get(flags::FAST_TAX) == Some(true)),
             "{}",
             c.label
         );
         assert!(
-            !(c.get("currency") == Some("usd") && c.get("receipts_v2") == Some("on")),
+            !(c.get(flags::CURRENCY) == Some(flags::Currency::Usd)
+                && c.get(flags::RECEIPTS_V2) == Some(true)),
             "{}",
             c.label
         );
@@ -225,7 +227,7 @@ fn async_bodies_run_under_each_combination() {
     let msg = panic_text(|| {
         block_on(
             FlagMatrix::new(&flags::REGISTRY)
-                .flags(["currency"])
+                .flags(&[&flags::CURRENCY])
                 .exhaustive()
                 .pins([])
                 .run_async_result(|_| async move {
@@ -259,10 +261,7 @@ fn parallel_matrices_do_not_see_each_other() {
 #[flags_test::matrix(flags = [fast_tax, currency], exhaustive, case = case)]
 #[test]
 fn attribute_form_runs_each_combination() {
-    assert_eq!(
-        case.get("fast_tax"),
-        Some(if flags::fast_tax() { "on" } else { "off" })
-    );
+    assert_eq!(case.get(flags::FAST_TAX), Some(flags::fast_tax()));
 }
 
 #[flags_test::matrix(flags = [fast_tax, currency], exhaustive)]
@@ -313,7 +312,7 @@ fn a_failing_combination_names_the_line_of_the_test_that_failed() {
     let mut assert_line = 0;
     let msg = panic_text(|| {
         FlagMatrix::new(&flags::REGISTRY)
-            .flags(["fast_tax", "currency"])
+            .flags(&[&flags::FAST_TAX, &flags::CURRENCY])
             .exhaustive()
             .run(|_| {
                 assert_line = line!() + 1;
@@ -332,7 +331,7 @@ fn the_matrix_fails_at_the_callers_line_not_inside_flags_test() {
     let mut run_line = 0;
     let at = panic_location(|| {
         let matrix = FlagMatrix::new(&flags::REGISTRY)
-            .flags(["currency"])
+            .flags(&[&flags::CURRENCY])
             .exhaustive();
         run_line = line!() + 1;
         matrix.run(|_| assert_ne!(flags::currency(), flags::Currency::Jpy));
@@ -342,7 +341,7 @@ fn the_matrix_fails_at_the_callers_line_not_inside_flags_test() {
     // The Result form too.
     let at = panic_location(|| {
         let matrix = FlagMatrix::new(&flags::REGISTRY)
-            .flags(["currency"])
+            .flags(&[&flags::CURRENCY])
             .exhaustive();
         run_line = line!() + 1;
         matrix.run_result(|_| {
@@ -361,7 +360,7 @@ fn an_async_matrix_names_the_callers_line_in_its_failure() {
     let mut run_line = 0;
     let msg = panic_text(|| {
         let matrix = FlagMatrix::new(&flags::REGISTRY)
-            .flags(["currency"])
+            .flags(&[&flags::CURRENCY])
             .exhaustive();
         run_line = line!() + 1;
         let run = matrix.run_async(|_| async move {
@@ -385,4 +384,42 @@ fn an_async_matrix_names_the_callers_line_in_its_failure() {
 #[should_panic(expected = "tests/matrix.rs:")]
 fn attribute_form_failure_names_this_file() {
     assert_ne!(flags::currency(), flags::Currency::Jpy);
+}
+
+#[test]
+fn a_case_reads_its_values_typed_by_handle() {
+    let cases = FlagMatrix::new(&flags::REGISTRY)
+        .flags(&[&flags::FAST_TAX, &flags::CURRENCY])
+        .exhaustive()
+        .cases()
+        .unwrap();
+    assert_eq!(cases.len(), 6);
+    let last = &cases[5];
+    assert_eq!(last.label, "fast_tax=on, currency=jpy");
+    assert_eq!(last.get(flags::FAST_TAX), Some(true));
+    assert_eq!(last.get(flags::CURRENCY), Some(flags::Currency::Jpy));
+    // Not varied, or a handle of another registry: no value.
+    assert_eq!(last.get(flags::RECEIPTS_V2), None);
+    assert_eq!(last.get(other::FAST_TAX), None);
+    assert_eq!(
+        last.values().collect::<Vec<_>>(),
+        [("fast_tax", "on"), ("currency", "jpy")]
+    );
+}
+
+#[test]
+fn a_handle_of_another_registry_is_an_error() {
+    let err = FlagMatrix::new(&flags::REGISTRY)
+        .flags(&[&flags::FAST_TAX, &other::CURRENCY])
+        .cases()
+        .unwrap_err();
+    assert!(
+        matches!(err, MatrixError::ForeignFlag { ref flag } if flag == "currency"),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("flag `currency` belongs to another registry than the matrix's"),
+        "{err}"
+    );
 }

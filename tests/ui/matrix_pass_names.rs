@@ -13,7 +13,8 @@ flags_runtime::flags!("matrix_flags.toml");
     registry = crate::flags::REGISTRY,
 )]
 fn every_argument() {
-    assert!(case.get("search_v2").is_some());
+    assert_eq!(case.get(flags::SEARCH_V2), Some(flags::search_v2()));
+    assert_eq!(case.get(flags::CHECKOUT_LAYOUT), Some(flags::checkout_layout()));
 }
 
 fn main() {

@@ -258,7 +258,7 @@ fn matrix_single_expression() {
 #[flags_test::matrix(flags = [search_v2, new_checkout], pairwise, case = case)]
 #[test]
 fn matrix_with_case_and_result() -> Result<(), String> {
-    let expected = if case.get("new_checkout") == Some("on") {
+    let expected = if case.get(flags::NEW_CHECKOUT) == Some(true) {
         42
     } else {
         21

@@ -3,15 +3,19 @@
 //! with the nearest one it does; a static flag, which no override can vary; a name
 //! given twice). Each mistake is recorded in the expansion's error context.
 
-use flags_manifest::{Manifest, did_you_mean};
+use proc_macro2::Ident;
+use quote::format_ident;
+
+use flags_manifest::{Flag, Manifest, did_you_mean};
 
 use super::args::{FlagName, MatrixArgs, Mode};
 use crate::ctxt::Ctxt;
 
 /// Checks `args`, and the flags they name against `manifest` when there is one.
-/// Returns the manifest name of each flag named, in order, for the expansion (a flag
-/// written by its accessor's identifier is varied by its manifest name).
-pub(super) fn check(args: &MatrixArgs, manifest: Option<&Manifest>, cx: &Ctxt) -> Vec<String> {
+/// Returns the handle constant of each flag named, in order, spanned at its name, for
+/// the expansion (a flag written by its manifest name or its accessor's identifier
+/// alike).
+pub(super) fn check(args: &MatrixArgs, manifest: Option<&Manifest>, cx: &Ctxt) -> Vec<Ident> {
     if let Some(seed) = &args.seed
         && !matches!(args.mode.as_ref().map(|m| m.value), Some(Mode::Random(_)))
     {
@@ -31,26 +35,32 @@ pub(super) fn check(args: &MatrixArgs, manifest: Option<&Manifest>, cx: &Ctxt) -
              every dynamic flag",
         );
     }
-    let mut names: Vec<String> = Vec::with_capacity(flags.value.len());
+    let Some(manifest) = manifest else {
+        return Vec::new();
+    };
+    let mut names: Vec<&str> = Vec::with_capacity(flags.value.len());
+    let mut handles = Vec::with_capacity(flags.value.len());
     for flag in &flags.value {
-        let name = match manifest {
-            Some(manifest) => match known(flag, manifest, cx) {
-                Some(name) => name,
-                None => continue,
-            },
-            None => flag.name.clone(),
+        let Some(found) = known(flag, manifest, cx) else {
+            continue;
         };
-        if names.contains(&name) {
-            cx.error_at(flag.span, format!("`{name}` is named twice"));
+        if names.contains(&found.name.as_str()) {
+            cx.error_at(flag.span, format!("`{}` is named twice", found.name));
         } else {
-            names.push(name);
+            names.push(&found.name);
+            // The constant `flags!` generates for the flag (as `valid` names it).
+            handles.push(format_ident!(
+                "{}",
+                found.ident.to_ascii_uppercase(),
+                span = flag.span
+            ));
         }
     }
-    names
+    handles
 }
 
-/// The manifest name of `flag`, or `None` after recording why the matrix cannot vary it.
-fn known(flag: &FlagName, manifest: &Manifest, cx: &Ctxt) -> Option<String> {
+/// The flag `flag` names, or `None` after recording why the matrix cannot vary it.
+fn known<'m>(flag: &FlagName, manifest: &'m Manifest, cx: &Ctxt) -> Option<&'m Flag> {
     let found = manifest.flag(&flag.name).or_else(|| {
         flag.is_ident
             .then(|| manifest.flags.iter().find(|f| f.ident == flag.name))
@@ -77,5 +87,5 @@ fn known(flag: &FlagName, manifest: &Manifest, cx: &Ctxt) -> Option<String> {
         );
         return None;
     }
-    Some(found.name.clone())
+    Some(found)
 }

@@ -1,15 +1,17 @@
 //! Code generation for the rewritten test: the `FlagMatrix` builder the arguments
 //! describe, and the test's body moved into the matrix's closure. Nothing here can fail.
 
+use proc_macro2::Ident;
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{ItemFn, ReturnType};
+use syn::{ItemFn, Path, ReturnType};
 
 use super::args::{MatrixArgs, Mode, Pin};
 
 /// The test function, its attributes and signature as written, its body run once per
-/// combination. `flags` are the manifest names of the flags to vary (empty: every one).
-pub(super) fn test(args: &MatrixArgs, flags: &[String], func: &ItemFn) -> TokenStream {
+/// combination. `flags` are the handle constants of the flags to vary (empty: every
+/// one), found in the registry's module.
+pub(super) fn test(args: &MatrixArgs, flags: &[Ident], func: &ItemFn) -> TokenStream {
     let builder = builder(args, flags);
     let case = args.case.as_ref().map_or_else(|| quote!(_), |c| quote!(#c));
     let body = &func.block;
@@ -47,14 +49,15 @@ pub(super) fn test(args: &MatrixArgs, flags: &[String], func: &ItemFn) -> TokenS
 }
 
 /// `::flags_test::FlagMatrix::new(&REGISTRY)` and a call for each argument given.
-fn builder(args: &MatrixArgs, flags: &[String]) -> TokenStream {
-    let registry = args
-        .registry
-        .clone()
-        .unwrap_or_else(|| syn::parse_quote!(crate::flags::REGISTRY));
+fn builder(args: &MatrixArgs, flags: &[Ident]) -> TokenStream {
+    let registry = registry(args);
     let mut builder = quote!(::flags_test::FlagMatrix::new(&#registry));
     if !flags.is_empty() {
-        builder.extend(quote!(.flags([#(#flags),*])));
+        // The handles are constants beside the registry, in the module `flags!`
+        // generated: `crate::flags::REGISTRY` and `crate::flags::SEARCH_V2`.
+        let mut module = registry.clone();
+        module.segments.pop();
+        builder.extend(quote!(.flags(&[#(&#module #flags),*])));
     }
     if let Some(mode) = &args.mode {
         builder.extend(match mode.value {
@@ -80,4 +83,11 @@ fn builder(args: &MatrixArgs, flags: &[String]) -> TokenStream {
         builder.extend(quote!(.rule(#rule)));
     }
     builder
+}
+
+/// The registry the matrix varies: `registry = PATH`, else `crate::flags::REGISTRY`.
+pub(super) fn registry(args: &MatrixArgs) -> Path {
+    args.registry
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(crate::flags::REGISTRY))
 }

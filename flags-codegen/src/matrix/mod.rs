@@ -39,7 +39,7 @@ pub use args::MatrixArgs;
 /// let test = quote::quote!(fn ranks() {});
 ///
 /// let out = expand_matrix(quote::quote!(flags = [search_v2], exhaustive), test.clone(), &env);
-/// assert!(out.to_string().contains(". flags ([\"search_v2\"]) . exhaustive ()"));
+/// assert!(out.to_string().contains(". flags (& [& crate :: flags :: SEARCH_V2]) . exhaustive ()"));
 ///
 /// let out = expand_matrix(quote::quote!(flags = [serch_v2]), test, &env);
 /// assert!(out.to_string().contains("no flag `serch_v2` in the manifest: did you mean `search_v2`?"));
@@ -55,11 +55,19 @@ pub fn expand_matrix(args: TokenStream, item: TokenStream, env: &Env) -> TokenSt
         );
     });
     let out = match (args, func) {
-        (Ok(args), Ok(func)) => {
-            let manifest = manifest(&args, env, &cx);
-            let flags = check::check(&args, manifest.as_ref(), &cx);
-            Some(expand::test(&args, &flags, &func))
-        }
+        (Ok(args), Ok(func)) => match manifest(&args, env, &cx) {
+            Lookup::Unparsable => {
+                // `flags!` reports every problem of the manifest, once, and generates
+                // no handles: the test stays as written, its registry still named so
+                // that a matrix with no `flags!` at all does not pass unnoticed.
+                let registry = expand::registry(&args);
+                Some(quote!(#item const _: () = { use #registry as _; };))
+            }
+            Lookup::Found(manifest) => {
+                let flags = check::check(&args, manifest.as_ref(), &cx);
+                Some(expand::test(&args, &flags, &func))
+            }
+        },
         _ => None,
     };
     match (cx.check(), out) {
@@ -74,13 +82,27 @@ pub fn expand_matrix(args: TokenStream, item: TokenStream, env: &Env) -> TokenSt
     }
 }
 
+/// What became of the manifest the flags are checked against.
+enum Lookup {
+    /// The manifest (`None` when there was nothing to check, or it could not be found:
+    /// an error is recorded then).
+    Found(Option<Manifest>),
+    /// It was found but does not parse. `flags!` reports every problem of the manifest
+    /// once; a matrix repeating them would multiply them by the number of tests.
+    Unparsable,
+}
+
 /// The manifest to check the flags named against, when there are names to check (or
-/// the manifest was named). `None` after recording an error when it cannot be found,
-/// and quietly when it does not parse: `flags!` reports every problem of the manifest
-/// once, and a matrix repeating them would multiply them by the number of tests.
-fn manifest(args: &MatrixArgs, env: &Env, cx: &Ctxt) -> Option<Manifest> {
+/// the manifest was named).
+fn manifest(args: &MatrixArgs, env: &Env, cx: &Ctxt) -> Lookup {
     let file = match (&args.manifest, &args.flags) {
-        (Some(lit), _) => ManifestFile::read(lit, env).map_err(|e| cx.push(e)).ok()?,
+        (Some(lit), _) => match ManifestFile::read(lit, env) {
+            Ok(file) => file,
+            Err(e) => {
+                cx.push(e);
+                return Lookup::Found(None);
+            }
+        },
         (None, Some(flags)) => {
             // The module of `registry = a::flags::REGISTRY` is the segment before the
             // last; a registry named alone is taken to be in `flags`, the default.
@@ -103,13 +125,16 @@ fn manifest(args: &MatrixArgs, env: &Env, cx: &Ctxt) -> Option<Manifest> {
                         lit.value()
                     ),
                 );
-                return None;
+                return Lookup::Found(None);
             };
             file
         }
-        (None, None) => return None,
+        (None, None) => return Lookup::Found(None),
     };
-    flags_manifest::parse_bytes(file.bytes(), file.written()).ok()
+    match flags_manifest::parse_bytes(file.bytes(), file.written()) {
+        Ok(manifest) => Lookup::Found(Some(manifest)),
+        Err(_) => Lookup::Unparsable,
+    }
 }
 
 #[cfg(test)]

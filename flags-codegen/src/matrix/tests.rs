@@ -64,7 +64,8 @@ fn builds_the_matrix_the_arguments_describe() {
     .unwrap();
     let expected = concat!(
         "let __flags_matrix = :: flags_test :: FlagMatrix :: new (& crate :: flags :: REGISTRY)",
-        " . flags ([\"search_v2\" , \"checkout-layout\"]) . random (20usize) . seed (7u64)",
+        " . flags (& [& crate :: flags :: SEARCH_V2 , & crate :: flags :: CHECKOUT_LAYOUT])",
+        " . random (20usize) . seed (7u64)",
         " . pins ([:: flags_test :: Pin :: Defaults , :: flags_test :: Pin :: AllOff])",
         " . rule (\"search_v2=on -> checkout-layout=classic\") ;",
         " __flags_matrix . run (| c | { assert ! (c . index < 100) ; }) ;",
@@ -93,9 +94,22 @@ fn every_mode_and_the_default() {
 }
 
 #[test]
-fn a_flag_written_by_its_accessor_is_varied_by_its_manifest_name() {
+fn flags_are_varied_by_their_handles_beside_the_registry() {
+    // By manifest name or by accessor, the flag is its handle constant.
     let out = expand("flags = [checkout_layout]", "#[test] fn t() {}").unwrap();
-    assert!(out.contains(". flags ([\"checkout-layout\"])"), "{out}");
+    assert!(
+        out.contains(". flags (& [& crate :: flags :: CHECKOUT_LAYOUT])"),
+        "{out}"
+    );
+    let out = expand(
+        "flags = [search_v2], registry = app::toggles::REGISTRY",
+        "#[test] fn t() {}",
+    )
+    .unwrap();
+    assert!(
+        out.contains("FlagMatrix :: new (& app :: toggles :: REGISTRY) . flags (& [& app :: toggles :: SEARCH_V2])"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -272,4 +286,25 @@ fn a_manifest_that_cannot_be_found_is_an_error_only_when_names_are_given() {
     assert!(out.contains("generates module `toggles`"), "{out}");
     let out = expand_matrix(quote!(exhaustive), item, &env).to_string();
     assert!(!out.contains("compile_error"), "{out}");
+}
+
+#[test]
+fn an_unparsable_manifest_keeps_the_test_as_written() {
+    let dir = std::env::temp_dir().join(format!("flags-codegen-matrix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("flags.toml"), "[flags.x]\nkind = 1\n").unwrap();
+    let env = Env::new().with_manifest_dir(&dir);
+    let item = quote!(
+        #[test]
+        fn t() {}
+    );
+    let out = expand_matrix(quote!(flags = [x]), item.clone(), &env).to_string();
+    std::fs::remove_dir_all(&dir).unwrap();
+    // `flags!` reports the manifest's problems; the matrix adds none of its own.
+    assert!(!out.contains("compile_error"), "{out}");
+    assert!(out.starts_with(&item.to_string()), "{out}");
+    assert!(
+        out.contains("use crate :: flags :: REGISTRY as _ ;"),
+        "{out}"
+    );
 }
