@@ -116,10 +116,7 @@ fn regression_rolls_back_calls_hooks_and_logs_an_error_event() {
             .unwrap()
     };
     let capture = Capture::default();
-    tracing::subscriber::with_default(capture.clone(), || {
-        // Another test thread may have hit the same callsites, without a subscriber, while
-        // this one was being installed, and cached "never" for them: recompute.
-        tracing::callsite::rebuild_interest_cache();
+    capture.during(|| {
         let r = controller.register("f", clean_plan()).unwrap();
         broken(&r, 1, 30_000);
         s.clock.advance(Duration::from_secs(60));
@@ -166,10 +163,7 @@ fn manual_commands() {
     };
     let capture = Capture::default();
     let r = controller.register("f", clean_plan()).unwrap();
-    tracing::subscriber::with_default(capture.clone(), || {
-        // Another test thread may have hit the same callsites, without a subscriber, while
-        // this one was being installed, and cached "never" for them: recompute.
-        tracing::callsite::rebuild_interest_cache();
+    capture.during(|| {
         let t = controller
             .pause("f", Attribution::by("alice").because("looking at a ticket"))
             .unwrap();

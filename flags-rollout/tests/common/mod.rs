@@ -70,11 +70,42 @@ pub struct Event {
     pub flag: String,
 }
 
-/// A minimal `tracing` subscriber that keeps every event.
+/// The events of the current thread while [`Capture::during`] runs.
+///
+/// Events reach it through one process-wide subscriber installed once and never
+/// removed: with per-thread subscribers that come and go, a callsite first hit on
+/// another thread while none exists caches "never" and may stay so for a test that
+/// installs one meanwhile. A global subscriber that always wants events leaves no
+/// such window after the first rebuild.
 #[derive(Clone, Default)]
 pub struct Capture {
     pub events: Arc<Mutex<Vec<Event>>>,
 }
+
+thread_local! {
+    static SINK: std::cell::RefCell<Option<Arc<Mutex<Vec<Event>>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+impl Capture {
+    /// Runs `f` with this thread's events recorded here.
+    pub fn during<R>(&self, f: impl FnOnce() -> R) -> R {
+        static INSTALL: std::sync::Once = std::sync::Once::new();
+        INSTALL.call_once(|| {
+            // Fails only if another global subscriber exists; this binary sets none.
+            let _ = tracing::subscriber::set_global_default(Global);
+        });
+        // Callsites hit before the global subscriber existed cached "never".
+        tracing::callsite::rebuild_interest_cache();
+        SINK.with(|s| *s.borrow_mut() = Some(self.events.clone()));
+        let out = f();
+        SINK.with(|s| *s.borrow_mut() = None);
+        out
+    }
+}
+
+/// The process-wide subscriber: hands each event to its thread's sink, if any.
+struct Global;
 
 struct Visit<'a>(&'a mut Event);
 
@@ -95,7 +126,7 @@ impl tracing::field::Visit for Visit<'_> {
     }
 }
 
-impl tracing::Subscriber for Capture {
+impl tracing::Subscriber for Global {
     fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
         true
     }
@@ -111,7 +142,11 @@ impl tracing::Subscriber for Capture {
             flag: String::new(),
         };
         event.record(&mut Visit(&mut e));
-        self.events.lock().unwrap().push(e);
+        SINK.with(|s| {
+            if let Some(events) = &*s.borrow() {
+                events.lock().unwrap().push(e);
+            }
+        });
     }
     fn enter(&self, _: &tracing::span::Id) {}
     fn exit(&self, _: &tracing::span::Id) {}
