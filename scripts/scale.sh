@@ -2,7 +2,7 @@
 # Measures how `flags!` scales with the number of flags: for each size, a crate with a
 # generated manifest (mostly bool flags; every 10th a variant flag, every 5th a
 # rollout, every 50th requiring the one before) is built from scratch (dev profile,
-# dependencies already built), rebuilt after a one-word description edit, and built in
+# dependencies already built, the crate itself cleaned), rebuilt after a one-word description edit, and built in
 # release to time the first flag read (the registry's start-up: rules compiled,
 # environment read), median of 5 runs.
 #
@@ -78,7 +78,7 @@ for n in "${sizes[@]}"; do
   manifest "$n" one >"$dir/flags.toml"
   # Dependencies first, so the timings are the probe crate's own.
   (cd "$dir" && cargo build -q 2>/dev/null || true)
-  touch "$dir/src/main.rs"
+  (cd "$dir" && cargo clean -q -p scale-probe)
   read -r build build_kb < <(cd "$dir" && timed cargo build -q)
   manifest "$n" two >"$dir/flags.toml"
   read -r rebuild rebuild_kb < <(cd "$dir" && timed cargo build -q)
