@@ -29,6 +29,7 @@ mod deps;
 mod error;
 mod expiry;
 mod model;
+pub mod operand;
 mod parse;
 mod plan;
 mod pos;
@@ -52,8 +53,8 @@ pub use parse::{
 pub use plan::{Criteria, RolloutPlan, parse_duration};
 pub use pos::Pos;
 pub use rules::{
-    Constraint, LayerPrerequisite, Operator, ParentRules, PayloadKind, Rules, SemVer, Stickiness,
-    Strategy, StrategyKind, VariantPayload, WeightedVariant,
+    Constraint, LayerPrerequisite, Operator, ParentRules, PayloadKind, Rules, Stickiness, Strategy,
+    StrategyKind, VariantPayload, WeightedVariant,
 };
 pub use valid::{
     ENV_PREFIX, STATIC_ENV_PREFIX, env_suffix, env_var, static_env_var, to_snake_case,

@@ -13,10 +13,11 @@ use crate::error::{Ctxt, Diagnostic, ManifestError, SUGGEST_BUDGET, Suggestions,
 use crate::model::{
     ExpiryPolicy, Flag, FlagRef, FlagType, Kind, Lifecycle, Manifest, Settings, Value,
 };
+use crate::operand;
 use crate::plan::{Criteria, RolloutPlan, parse_duration};
 use crate::rules::{
-    Constraint, Operator, PayloadKind, Rules, SemVer, Stickiness, Strategy, StrategyKind,
-    VariantPayload, WeightedVariant,
+    Constraint, Operator, PayloadKind, Rules, Stickiness, Strategy, StrategyKind, VariantPayload,
+    WeightedVariant,
 };
 
 /// Deeper bracket nesting than this is refused before parsing: no manifest needs it and
@@ -1102,13 +1103,13 @@ fn read_constraint(
             | Operator::NumGt
             | Operator::NumGte
             | Operator::NumLt
-            | Operator::NumLte => v.trim().parse::<f64>().is_ok(),
+            | Operator::NumLte => operand::parse_number(v).is_some(),
             Operator::SemverEq
             | Operator::SemverGt
             | Operator::SemverLt
             | Operator::SemverGte
-            | Operator::SemverLte => SemVer::parse(v).is_some(),
-            Operator::DateAfter | Operator::DateBefore => is_date_time(v),
+            | Operator::SemverLte => operand::Version::parse(v).is_some(),
+            Operator::DateAfter | Operator::DateBefore => operand::parse_datetime(v).is_some(),
             Operator::Regex => match check_regex(v, case_insensitive) {
                 Ok(()) => true,
                 Err(problem) => {
@@ -1134,7 +1135,7 @@ fn read_constraint(
     }
     if operator == Operator::InCidr {
         for (v, vspan) in &values {
-            if !is_cidr(v) {
+            if operand::Cidr::parse(v).is_none() {
                 cx.error_help(
                     vspan.clone(),
                     &format!("{path}.values"),
@@ -1209,36 +1210,6 @@ pub fn check_regex(pattern: &str, case_insensitive: bool) -> Result<(), String> 
                     l.trim().trim_start_matches("error: ").to_owned()
                 }),
         })
-}
-
-/// An RFC 3339 date-time (or a plain date): a real calendar day, then optionally a time.
-fn is_date_time(text: &str) -> bool {
-    let t = text.trim();
-    let Some(day) = t.get(..10) else {
-        return false;
-    };
-    if day.parse::<Date>().is_err() {
-        return false;
-    }
-    let rest = &t[10..];
-    rest.is_empty()
-        || ((rest.starts_with('T') || rest.starts_with('t') || rest.starts_with(' '))
-            && rest.len() >= 6
-            && rest[1..].bytes().take(2).all(|b| b.is_ascii_digit()))
-}
-
-/// An IPv4/IPv6 address, or one with a `/prefix` no longer than the address.
-fn is_cidr(text: &str) -> bool {
-    let (addr, prefix) = match text.trim().split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (text.trim(), None),
-    };
-    let bits = match addr.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(_)) => 32,
-        Ok(std::net::IpAddr::V6(_)) => 128,
-        Err(_) => return false,
-    };
-    prefix.is_none_or(|p| p.parse::<u8>().is_ok_and(|n| n <= bits))
 }
 
 /// The table under `key` of a flag whose entries are keyed by variant name (weights,

@@ -319,6 +319,13 @@ fn constraint_operands_are_checked() {
         ("date_before", "value = \"yesterday\""),
         ("in_cidr", "values = [\"10.0.0.0/33\"]"),
         ("in_cidr", "values = [\"not-an-ip\"]"),
+        // Accepted by looser checks once, never matching at run time: the manifest
+        // now reads operands with the runtime's own parsers.
+        ("date_after", "value = \"2026-01-01T25:00Z\""),
+        ("date_after", "value = \"2026-01-01T12:30junk\""),
+        ("in_cidr", "values = [\"10.0.0.0/+8\"]"),
+        ("in_cidr", "values = [\" 10.0.0.0/8\"]"),
+        ("num_gt", "value = \"NaN\""),
     ] {
         let errs = errors(&with(op, operand));
         assert_eq!(errs.len(), 1, "{op} {operand}: {errs:#?}");

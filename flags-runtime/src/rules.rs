@@ -20,6 +20,7 @@ use crate::bucket::{Bucket, BucketGroup};
 use crate::context::{Attr, Context};
 use crate::explain::{Payload, Reason};
 use crate::operator::{self, Cidr, Instant, Pattern, Version};
+use flags_manifest::operand::{SemVer, parse_number};
 
 /// Rules that cannot apply to their flag; the update carrying them is rejected whole.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -322,8 +323,8 @@ enum Test {
     },
     Semver {
         op: Operator,
-        /// The operand's text, checked to parse at compile time.
-        value: Box<str>,
+        /// The operand, parsed once when the rules are compiled.
+        value: SemVer,
     },
     Regex(Pattern),
     Cidr(Box<[Cidr]>),
@@ -818,22 +819,20 @@ impl CConstraint {
                 let when = now.or_else(|| text.and_then(operator::parse_datetime));
                 when.is_some_and(|t| if *after { t > *at } else { t < *at })
             }
-            Test::Semver { op, value } => {
-                match (text.and_then(Version::parse), Version::parse(value)) {
-                    (Some(have), Some(operand)) => {
-                        let ord = have.cmp(&operand);
-                        match op {
-                            Operator::SemverEq => ord == Ordering::Equal,
-                            Operator::SemverGt => ord == Ordering::Greater,
-                            Operator::SemverGte => ord != Ordering::Less,
-                            Operator::SemverLt => ord == Ordering::Less,
-                            Operator::SemverLte => ord != Ordering::Greater,
-                            _ => false,
-                        }
+            Test::Semver { op, value } => match text.and_then(Version::parse) {
+                Some(have) => {
+                    let ord = have.cmp(&value.as_version());
+                    match op {
+                        Operator::SemverEq => ord == Ordering::Equal,
+                        Operator::SemverGt => ord == Ordering::Greater,
+                        Operator::SemverGte => ord != Ordering::Less,
+                        Operator::SemverLt => ord == Ordering::Less,
+                        Operator::SemverLte => ord != Ordering::Greater,
+                        _ => false,
                     }
-                    _ => false,
                 }
-            }
+                _ => false,
+            },
             Test::Regex(re) => text.is_some_and(|t| re.is_match(t)),
             Test::Cidr(ranges) => text.is_some_and(|t| ranges.iter().any(|r| r.contains(t))),
             Test::Never => false,
@@ -874,8 +873,8 @@ fn compile_constraint(c: &Constraint) -> CConstraint {
         | Operator::NumGt
         | Operator::NumGte
         | Operator::NumLt
-        | Operator::NumLte => match single().and_then(|v| v.trim().parse::<f64>().ok()) {
-            Some(value) if !value.is_nan() => Test::Num {
+        | Operator::NumLte => match single().and_then(parse_number) {
+            Some(value) => Test::Num {
                 op: c.operator,
                 value,
             },
@@ -894,10 +893,10 @@ fn compile_constraint(c: &Constraint) -> CConstraint {
         | Operator::SemverGt
         | Operator::SemverGte
         | Operator::SemverLt
-        | Operator::SemverLte => match single().filter(|v| Version::parse(v).is_some()) {
-            Some(v) => Test::Semver {
+        | Operator::SemverLte => match single().and_then(SemVer::parse) {
+            Some(value) => Test::Semver {
                 op: c.operator,
-                value: Box::from(v),
+                value,
             },
             None => Test::Never,
         },
