@@ -174,8 +174,8 @@ pub(crate) struct State {
     exposure_key: arc_swap::ArcSwapOption<ExposureKey>,
     counters: Counters,
     errors: AtomicU64,
-    /// Guarded-rollout recorders by flag index.
-    recorders: crate::guarded::Recorders,
+    /// Where each flag's recorded outcomes go (a guarded rollout's recorder).
+    outcome_sinks: crate::outcome::Sinks,
 }
 
 impl State {
@@ -255,8 +255,8 @@ impl Registry {
     }
 
     #[inline]
-    pub(crate) fn recorders(&self) -> &crate::guarded::Recorders {
-        &self.state().recorders
+    pub(crate) fn outcome_sinks(&self) -> &crate::outcome::Sinks {
+        &self.state().outcome_sinks
     }
 
     fn state(&self) -> &State {
@@ -430,7 +430,7 @@ impl Registry {
             exposure_key: arc_swap::ArcSwapOption::empty(),
             counters: Counters::new(self.meta),
             errors: AtomicU64::new(errors),
-            recorders: crate::guarded::Recorders::new(self.meta.len()),
+            outcome_sinks: crate::outcome::Sinks::new(self.meta.len()),
         };
         (state, reports)
     }
