@@ -1,5 +1,8 @@
-//! Calendar dates for expiry: a validated `YYYY-MM-DD` with day arithmetic, and the
-//! rule that decides what "today" is for a build.
+//! The workspace's one calendar: a validated `YYYY-MM-DD` [`Date`] with day
+//! arithmetic (expiry dates, date operands), [`UtcMillis`] for instants written as
+//! RFC 3339 (the rollout state and audit log, Unleash metrics), and the rule that
+//! decides what "today" is for a build. The day/date conversions are Howard Hinnant's
+//! public-domain algorithms; nothing heavier is needed for UTC without time zones.
 
 use std::fmt;
 use std::str::FromStr;
@@ -180,6 +183,80 @@ impl fmt::Display for Date {
     }
 }
 
+/// An instant in UTC to the millisecond, between years 1 and 9999, written as RFC 3339
+/// with milliseconds and `Z`.
+///
+/// ```
+/// use flags_manifest::UtcMillis;
+///
+/// let t = UtcMillis::from_unix_millis(1_776_159_000_123).unwrap();
+/// assert_eq!(t.to_string(), "2026-04-14T09:30:00.123Z");
+/// assert_eq!(t.date().to_string(), "2026-04-14");
+/// assert_eq!(UtcMillis::from_unix_millis(-1).unwrap().to_string(), "1969-12-31T23:59:59.999Z");
+/// assert!(UtcMillis::from_unix_millis(i64::MAX).is_none());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UtcMillis {
+    date: Date,
+    /// Milliseconds since the day's midnight, below 86,400,000.
+    ms_of_day: u32,
+}
+
+impl UtcMillis {
+    const MS_PER_DAY: i64 = 86_400_000;
+
+    /// The instant `ms` milliseconds after 1970-01-01T00:00:00Z (before it when
+    /// negative); `None` outside years 1 to 9999.
+    pub fn from_unix_millis(ms: i64) -> Option<UtcMillis> {
+        let date = Date::from_epoch_days(ms.div_euclid(Self::MS_PER_DAY))?;
+        let ms_of_day = u32::try_from(ms.rem_euclid(Self::MS_PER_DAY)).ok()?;
+        Some(UtcMillis { date, ms_of_day })
+    }
+
+    /// The instant `t`, truncated to the millisecond; `None` outside years 1 to 9999.
+    ///
+    /// ```
+    /// use flags_manifest::UtcMillis;
+    /// use std::time::{Duration, UNIX_EPOCH};
+    ///
+    /// let t = UNIX_EPOCH + Duration::from_micros(951_782_400_005_999);
+    /// assert_eq!(UtcMillis::from_system_time(t).unwrap().to_string(), "2000-02-29T00:00:00.005Z");
+    /// ```
+    pub fn from_system_time(t: std::time::SystemTime) -> Option<UtcMillis> {
+        let ms = match t.duration_since(std::time::UNIX_EPOCH) {
+            Ok(after) => i64::try_from(after.as_millis()).ok()?,
+            // Before the epoch: round away from it, so truncation is towards the past.
+            Err(e) => {
+                let before = e.duration();
+                let ms = i64::try_from(before.as_millis()).ok()?;
+                let partial = before.as_nanos() % 1_000_000 != 0;
+                -ms - i64::from(partial)
+            }
+        };
+        UtcMillis::from_unix_millis(ms)
+    }
+
+    /// The day, in UTC.
+    pub fn date(self) -> Date {
+        self.date
+    }
+}
+
+impl fmt::Display for UtcMillis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.ms_of_day;
+        write!(
+            f,
+            "{}T{:02}:{:02}:{:02}.{:03}Z",
+            self.date,
+            ms / 3_600_000,
+            ms / 60_000 % 60,
+            ms / 1000 % 60,
+            ms % 1000
+        )
+    }
+}
+
 /// Where "today" came from when deciding expiry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TodaySource {
@@ -260,6 +337,37 @@ mod tests {
     fn epoch_anchor() {
         assert_eq!(Date::new(1970, 1, 1).unwrap().to_epoch_days(), 0);
         assert_eq!(Date::new(2000, 3, 1).unwrap().to_epoch_days(), 11_017);
+    }
+
+    #[test]
+    fn instants_as_rfc_3339() {
+        let at = |ms: i64| UtcMillis::from_unix_millis(ms).map(|t| t.to_string());
+        assert_eq!(at(0).as_deref(), Some("1970-01-01T00:00:00.000Z"));
+        assert_eq!(
+            at(951_868_799_999).as_deref(),
+            Some("2000-02-29T23:59:59.999Z")
+        );
+        assert_eq!(
+            at(4_107_542_400_000).as_deref(),
+            Some("2100-03-01T00:00:00.000Z")
+        );
+        assert_eq!(
+            at(253_402_300_799_999).as_deref(),
+            Some("9999-12-31T23:59:59.999Z")
+        );
+        assert_eq!(at(253_402_300_800_000), None);
+        assert_eq!(
+            at(-62_135_596_800_000).as_deref(),
+            Some("0001-01-01T00:00:00.000Z")
+        );
+        assert_eq!(at(-62_135_596_800_001), None);
+        let before = std::time::UNIX_EPOCH - std::time::Duration::from_micros(1_500);
+        assert_eq!(
+            UtcMillis::from_system_time(before)
+                .map(|t| t.to_string())
+                .as_deref(),
+            Some("1969-12-31T23:59:59.998Z")
+        );
     }
 
     proptest! {

@@ -36,7 +36,7 @@ mod pos;
 mod rules;
 mod valid;
 
-pub use date::{Date, DateError, TodaySource, today};
+pub use date::{Date, DateError, TodaySource, UtcMillis, today};
 pub use deps::MAX_REQUIRES_DEPTH;
 pub use error::{
     Diagnostic, ManifestError, SUGGEST_BUDGET, SUGGEST_MAX_WORD, Severity, Suggestions,

@@ -69,35 +69,16 @@ impl std::ops::Add<Duration> for Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms = self.0 % 1000;
-        let secs = self.0 / 1000;
-        let (days, rem) = (secs / 86_400, secs % 86_400);
-        let (y, m, d) = civil_from_days(days);
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        )
+        match i64::try_from(self.0)
+            .ok()
+            .and_then(flags_manifest::UtcMillis::from_unix_millis)
+        {
+            Some(t) => t.fmt(f),
+            // Past year 9999: no state file holds one (see `MAX_TIMESTAMP`), but a
+            // clock may still show it.
+            None => write!(f, "{} ms after 1970-01-01T00:00:00Z", self.0),
+        }
     }
-}
-
-/// Year, month, day of the `days`-th day after 1970-01-01 in the proleptic Gregorian
-/// calendar (Howard Hinnant's days-to-civil algorithm, on unsigned days).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    // Shift the epoch to 0000-03-01 so leap days fall at the end of a year and 400-year
-    // eras repeat exactly.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
 }
 
 /// Where the controller reads the time.
@@ -194,6 +175,10 @@ mod tests {
         assert_eq!(
             Timestamp(4_107_542_400_000).to_string(),
             "2100-03-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            Timestamp(u64::MAX).to_string(),
+            "18446744073709551615 ms after 1970-01-01T00:00:00Z"
         );
     }
 

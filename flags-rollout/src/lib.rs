@@ -14,8 +14,10 @@
 //!   same stage.
 //! - [`AuditLog`]: an append-only, hash-chained JSON Lines record of every transition.
 //!
-//! The runtime glues it in: it implements [`Exposure`] (setting the flag's rollout
-//! percentage) and records outcomes through the recorder that
+//! It drives a flags-runtime [`Registry`](flags_runtime::Registry): the registry is an
+//! [`Exposure`] (setting the flag's rollout percentage), and
+//! [`RolloutController::attach`] routes the outcomes it records (by hand with
+//! `record_outcome`, or by `#[feature_gate(.., measure)]`) to the recorders that
 //! [`RolloutController::register`] returns.
 //!
 //! ```
@@ -54,6 +56,7 @@ mod controller;
 pub mod decision;
 mod error;
 mod metrics;
+mod registry;
 mod state;
 mod stats;
 

@@ -23,69 +23,15 @@
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::Duration;
 
-/// Which implementation served a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Side {
-    /// The flag was on: the new code ran.
-    Treatment,
-    /// The flag was off: the old code ran.
-    Control,
-}
+use flags_runtime::OutcomeSink;
+pub use flags_runtime::{Outcome, Side};
 
-impl Side {
-    /// The side for a flag value: `true` is [`Side::Treatment`]. A caller that knows
-    /// which branch ran records without thinking about it.
-    ///
-    /// ```
-    /// use flags_rollout::Side;
-    /// assert_eq!(Side::from_bool(true), Side::Treatment);
-    /// assert_eq!(Side::from_bool(false), Side::Control);
-    /// ```
-    #[inline]
-    pub const fn from_bool(on: bool) -> Side {
-        if on { Side::Treatment } else { Side::Control }
-    }
-
-    const fn index(self) -> usize {
-        match self {
-            Side::Treatment => 0,
-            Side::Control => 1,
-        }
-    }
-}
-
-/// What happened to one request: whether it succeeded and how long it took.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Outcome {
-    /// `false` for an error (the caller decides what counts as one).
-    pub ok: bool,
-    /// Time to serve the request.
-    pub latency: Duration,
-}
-
-impl Outcome {
-    /// A successful request.
-    ///
-    /// ```
-    /// use flags_rollout::Outcome;
-    /// assert!(Outcome::ok(std::time::Duration::from_millis(3)).ok);
-    /// ```
-    #[inline]
-    pub const fn ok(latency: Duration) -> Outcome {
-        Outcome { ok: true, latency }
-    }
-
-    /// A failed request.
-    ///
-    /// ```
-    /// use flags_rollout::Outcome;
-    /// assert!(!Outcome::error(std::time::Duration::from_millis(3)).ok);
-    /// ```
-    #[inline]
-    pub const fn error(latency: Duration) -> Outcome {
-        Outcome { ok: false, latency }
+/// The counters of `side` in a recorder's pair.
+const fn slot(side: Side) -> usize {
+    match side {
+        Side::Treatment => 0,
+        Side::Control => 1,
     }
 }
 
@@ -132,7 +78,7 @@ impl Recorder {
     /// success under 4 ms); no lock, no allocation.
     #[inline]
     pub fn record(&self, side: Side, outcome: Outcome) {
-        let c = &self.sides[side.index()];
+        let c = &self.sides[slot(side)];
         // Latencies are kept in whole microseconds, capped at u32::MAX µs (71 minutes)
         // so that a square fits in a u64.
         let us = u64::try_from(outcome.latency.as_micros())
@@ -173,9 +119,18 @@ impl Recorder {
             }
         };
         Metrics {
-            treatment: read(&self.sides[Side::Treatment.index()]),
-            control: read(&self.sides[Side::Control.index()]),
+            treatment: read(&self.sides[slot(Side::Treatment)]),
+            control: read(&self.sides[slot(Side::Control)]),
         }
+    }
+}
+
+/// The runtime routes each flag's recorded outcomes to its recorder (see
+/// [`RolloutController::attach`](crate::RolloutController::attach)).
+impl OutcomeSink for Recorder {
+    #[inline]
+    fn record(&self, side: Side, outcome: Outcome) {
+        Recorder::record(self, side, outcome);
     }
 }
 
@@ -291,6 +246,7 @@ impl SideMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn sums_and_squares_are_exact() {

@@ -1,26 +1,28 @@
-//! Recording an outcome allocates nothing: counted with a global allocator that tallies
-//! the allocations of the current thread while counting is switched on.
+//! Recording an outcome allocates nothing, on a recorder and routed through a registry
+//! to its attached recorder: counted with a global allocator that tallies the
+//! allocations of the current thread while counting is switched on.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use flags_rollout::{Outcome, Recorder, Side};
+use flags_manifest::{Criteria, RolloutPlan};
+use flags_rollout::{MemoryExposure, Outcome, Recorder, RolloutController, Side};
+use flags_runtime::__private::{FastCell, FlagMeta, Kind, Lifecycle, Registry, Value};
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    /// Per thread, so that tests running side by side do not count each other's.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
 // SAFETY: every call is forwarded unchanged to the system allocator.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if COUNTING.with(Cell::get) {
-            ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+            ALLOCATIONS.with(|n| n.set(n.get() + 1));
         }
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
@@ -42,7 +44,7 @@ fn recording_does_not_allocate() {
     COUNTING.with(|c| c.set(true));
     let v = vec![1u8; 16];
     COUNTING.with(|c| c.set(false));
-    assert_eq!(ALLOCATIONS.swap(0, Ordering::SeqCst), 1);
+    assert_eq!(ALLOCATIONS.with(|n| n.replace(0)), 1);
     drop(v);
 
     COUNTING.with(|c| c.set(true));
@@ -57,9 +59,58 @@ fn recording_does_not_allocate() {
     }
     let snapshot = recorder.snapshot();
     COUNTING.with(|c| c.set(false));
-    assert_eq!(ALLOCATIONS.load(Ordering::SeqCst), 0);
+    assert_eq!(ALLOCATIONS.with(Cell::get), 0);
     assert_eq!(
         snapshot.treatment.samples() + snapshot.control.samples(),
         10_000
     );
+}
+
+static META: [FlagMeta; 1] = [FlagMeta {
+    name: "beta",
+    index: 0,
+    description: "",
+    owner: "",
+    kind: Kind::Ops,
+    lifecycle: Lifecycle::Active,
+    expires: None,
+    variants: &[],
+    default: Value::Bool(false),
+    is_static: false,
+    requires: &[],
+    excludes: &[],
+}];
+static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+static REGISTRY: Registry = Registry::new(
+    &META,
+    &CELLS,
+    "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n",
+    "flags.toml",
+);
+
+#[test]
+fn routed_recording_does_not_allocate() {
+    let controller = RolloutController::builder(MemoryExposure::default())
+        .build()
+        .unwrap();
+    let plan = RolloutPlan {
+        stages: vec![5, 100],
+        soak: Duration::from_secs(60),
+        min_samples: 50,
+        criteria: Criteria::default(),
+    };
+    let recorder = controller.register("beta", plan).unwrap();
+    controller.attach(&REGISTRY);
+    // The first load of a thread may set up arc-swap's per-thread state.
+    REGISTRY.record_outcome(0, Side::Control, Outcome::ok(Duration::ZERO));
+
+    COUNTING.with(|c| c.set(true));
+    for i in 0..10_000u64 {
+        let outcome = Outcome::ok(Duration::from_micros(i));
+        REGISTRY.record_outcome(0, Side::from_bool(i % 2 == 0), outcome);
+    }
+    COUNTING.with(|c| c.set(false));
+    assert_eq!(ALLOCATIONS.with(Cell::get), 0);
+    let m = recorder.snapshot();
+    assert_eq!(m.treatment.samples() + m.control.samples(), 10_001);
 }

@@ -557,25 +557,24 @@ pub fn with_context<R>(ctx: &Context, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// A future whose context is ambient on every poll; see [`Context::scope`].
-#[derive(Debug)]
-#[must_use = "futures do nothing unless polled"]
-pub struct WithContext<F> {
-    context: Context,
-    future: F,
+pin_project_lite::pin_project! {
+    /// A future whose context is ambient on every poll; see [`Context::scope`].
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct WithContext<F> {
+        context: Context,
+        #[pin]
+        future: F,
+    }
 }
 
 impl<F: Future> Future for WithContext<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
-        // SAFETY: `future` is structurally pinned: it is never moved out of `self`,
-        // `WithContext` has no `Drop` impl that could move it and is `Unpin` only
-        // when `F` is. `context` is not pinned and only read.
-        let this = unsafe { self.get_unchecked_mut() };
-        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        let this = self.project();
         let _guard = this.context.enter();
-        future.poll(cx)
+        this.future.poll(cx)
     }
 }
 

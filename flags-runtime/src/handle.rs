@@ -92,10 +92,10 @@ impl BoolFlag {
     }
 
     /// Records one request's outcome for this flag's guarded rollout, on the `side`
-    /// that served it (see [`Registry::attach_rollouts`]). No lock, no allocation;
-    /// ignored when no rollout is attached.
+    /// that served it (see [`Registry::attach_outcomes`]). No lock, no allocation;
+    /// ignored when nothing is attached.
     #[inline]
-    pub fn record_outcome(self, side: crate::rollout::Side, outcome: crate::rollout::Outcome) {
+    pub fn record_outcome(self, side: crate::Side, outcome: crate::Outcome) {
         self.registry.record_outcome(self.index, side, outcome);
     }
 

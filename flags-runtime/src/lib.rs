@@ -10,7 +10,7 @@
 //! | [`Layer::File`] | a rule/state file, hot-reloaded ([`Registry::watch_file`]) |
 //! | [`Layer::Env`] | `FLAGS_<NAME>=on\|off\|<variant>` and `FLAGS="a=on,b=x"` ([`EnvSource`]) |
 //! | [`Layer::Remote`] | any [`Source`] (a flag service) |
-//! | [`Layer::Rollout`] | a guarded rollout's exposure ([`Registry::set_rollout_percent`]) |
+//! | [`Layer::Rollout`] | a guarded rollout's exposure ([`Registry::set_rollout_percent`], driven by the `flags-rollout` controller) |
 //! | [`Layer::Override`] | [`Registry::set_override`], [`Registry::scoped_overrides`] |
 //!
 //! For each flag the highest layer with something to say decides; prerequisites
@@ -102,10 +102,10 @@ mod eval;
 mod explain;
 mod exposure;
 mod gate;
-mod guarded;
 mod handle;
 mod meta;
 mod operator;
+mod outcome;
 mod overrides;
 mod realised;
 mod registry;
@@ -120,13 +120,10 @@ pub use explain::{Detail, Layer, Payload, Reason};
 pub use exposure::{EXPOSURE_KEY_VAR, ExposureKey, ExposureKeyError, ExposureSampling};
 pub use flags_macros::{feature_gate, flags};
 pub use flags_manifest as manifest;
-/// Guarded rollouts: staged plans, metrics by side, statistical decisions, crash-safe
-/// state and a hash-chained audit log (the `flags-rollout` crate).
-pub use flags_rollout as rollout;
 pub use gate::{Gate, GateCounts};
-pub use guarded::Succeeded;
 pub use handle::{BoolFlag, FlagHandle, Variant, VariantFlag};
 pub use meta::{FlagMeta, Kind, Lifecycle, Requirement, Value};
+pub use outcome::{Outcome, OutcomeSink, Side, Succeeded};
 pub use overrides::{OverrideGuard, Overrides, WithOverrides};
 pub use registry::{FastCell, Registry, UpdateError};
 pub use rules::RuleError;
@@ -143,9 +140,9 @@ pub mod __private {
     pub use crate::gate::Gate;
     pub use crate::handle::{BoolFlag, Variant, VariantFlag};
     pub use crate::meta::{Date, FlagMeta, Kind, Lifecycle, Requirement, Value};
-    pub use crate::registry::{FastCell, Registry};
     /// `#[feature_gate(measure)]` records outcomes on a side.
-    pub use crate::rollout::Side;
+    pub use crate::outcome::Side;
+    pub use crate::registry::{FastCell, Registry};
     /// The rule model, for the manifest rules `flags!` emits as data.
     pub use flags_manifest as manifest;
     /// Owned text and lists in the emitted rules.

@@ -318,13 +318,16 @@ impl Overrides {
     }
 }
 
-/// A future with overrides in force on every poll; see [`Overrides::scope`].
-#[must_use = "futures do nothing unless polled"]
-pub struct WithOverrides<F> {
-    /// Keeps the registries in scoped mode for the future's whole life.
-    _activation: Activation,
-    entries: Arc<[Entry]>,
-    future: F,
+pin_project_lite::pin_project! {
+    /// A future with overrides in force on every poll; see [`Overrides::scope`].
+    #[must_use = "futures do nothing unless polled"]
+    pub struct WithOverrides<F> {
+        // Keeps the registries in scoped mode for the future's whole life.
+        _activation: Activation,
+        entries: Arc<[Entry]>,
+        #[pin]
+        future: F,
+    }
 }
 
 impl<F> fmt::Debug for WithOverrides<F> {
@@ -339,11 +342,7 @@ impl<F: Future> Future for WithOverrides<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
-        // SAFETY: `future` is structurally pinned: it is never moved out of `self`,
-        // `WithOverrides` has no `Drop` impl that could move it and is `Unpin` only
-        // when `F` is. The other fields are not pinned and only read.
-        let this = unsafe { self.get_unchecked_mut() };
-        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        let this = self.project();
         struct Pop(u64);
         impl Drop for Pop {
             fn drop(&mut self) {
@@ -351,7 +350,7 @@ impl<F: Future> Future for WithOverrides<F> {
             }
         }
         let _pop = Pop(push_frame(Entries::Shared(this.entries.clone())));
-        future.poll(cx)
+        this.future.poll(cx)
     }
 }
 

@@ -1,5 +1,5 @@
 //! Telemetry and sources: change and rejection events through `tracing`, evaluation
-//! counters, sampled exposure events (salted key hash, never the key), the
+//! counters, sampled exposure events (keyed HMAC of the key, never the key), the
 //! environment layer, and a custom `Source` on the remote layer.
 
 mod common;

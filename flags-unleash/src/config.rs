@@ -71,9 +71,10 @@ impl UnleashConfig {
     /// accepted too) and the application `app_name`.
     pub fn new(url: impl Into<String>, app_name: impl Into<String>) -> UnleashConfig {
         let app_name = app_name.into();
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        let host = crate::mapping::system_hostname()
             .map(|h| h.trim().to_owned())
-            .unwrap_or_else(|_| "host".to_owned());
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "host".to_owned());
         UnleashConfig {
             url: url.into(),
             instance_id: format!("{app_name}-{host}-{}", std::process::id()),

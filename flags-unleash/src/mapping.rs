@@ -800,15 +800,20 @@ fn is_address_or_range(text: &str) -> bool {
 
 /// This machine's host name, lower-cased, as `applicationHostname` compares it: the
 /// `hostname` environment variable (lower-case name, as Yggdrasil reads it), else the
-/// system's.
+/// system's (`gethostname` on Unix, `GetComputerNameExW` on Windows, through the
+/// `hostname` crate, as Yggdrasil's own lookup).
 fn hostname() -> Option<String> {
     std::env::var("hostname")
         .ok()
         .filter(|h| !h.trim().is_empty())
-        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .or_else(system_hostname)
         .map(|h| h.trim().to_lowercase())
         .filter(|h| !h.is_empty())
+}
+
+/// The operating system's host name, `None` when it cannot be read or is not UTF-8.
+pub(crate) fn system_hostname() -> Option<String> {
+    ::hostname::get().ok()?.into_string().ok()
 }
 
 #[cfg(test)]

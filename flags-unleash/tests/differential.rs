@@ -291,8 +291,9 @@ fn env_number(name: &str) -> Option<u64> {
 
 /// This machine's host name as both engines read it.
 fn host() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+    hostname::get()
+        .ok()
+        .and_then(|h| h.into_string().ok())
         .map(|h| h.trim().to_owned())
         .unwrap_or_default()
 }

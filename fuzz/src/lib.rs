@@ -4,11 +4,11 @@
 //! (`fuzz_targets/*.rs`) call them under libFuzzer, and `tests/tests/fuzz_corpus.rs`
 //! replays every committed corpus file through them on stable Rust.
 
+use flags_rollout::StateStore;
 use flags_runtime::__private::{FastCell, FlagMeta, Registry};
 use flags_runtime::manifest::{
     Constraint, Operator, Pos, Rules, Stickiness, Strategy, StrategyKind,
 };
-use flags_runtime::rollout::StateStore;
 use flags_runtime::{Context, EnvSource, FileSource, Layer};
 use flags_unleash::{ClientFeatures, DeltaEvent, Toggles};
 
@@ -160,7 +160,7 @@ pub fn files(data: &[u8]) {
             let _ = e.to_string();
         }
     }
-    let v = flags_runtime::rollout::audit::verify_bytes(data);
+    let v = flags_rollout::audit::verify_bytes(data);
     let _ = v.to_string();
     if let Ok(backup) = ClientFeatures::parse(data) {
         let _ = Toggles::new(&backup);

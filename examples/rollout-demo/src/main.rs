@@ -16,10 +16,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use flags_runtime::Context;
-use flags_runtime::rollout::{
+use flags_rollout::{
     AuditLog, ManualClock, RolloutController, Status, Timestamp, Verification, format_entry,
 };
+use flags_runtime::Context;
 
 flags_runtime::flags!("flags.toml");
 
@@ -112,7 +112,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .manifest()
         .ok_or("the embedded manifest did not load")?;
     controller.register_manifest(manifest)?;
-    flags::REGISTRY.attach_rollouts(&controller);
+    controller.attach(&flags::REGISTRY);
 
     println!(
         "rolling out `new_checkout` over stages 1% 5% 25% 50% 100% (times are simulated, counted from the start)"

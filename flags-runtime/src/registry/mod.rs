@@ -102,8 +102,8 @@ pub(crate) struct State {
     exposure_key: arc_swap::ArcSwapOption<ExposureKey>,
     counters: Counters,
     errors: AtomicU64,
-    /// Guarded-rollout recorders by flag index.
-    recorders: crate::guarded::Recorders,
+    /// Where each flag's recorded outcomes go (a guarded rollout's recorder).
+    outcome_sinks: crate::outcome::Sinks,
 }
 
 impl State {
@@ -230,8 +230,8 @@ impl Registry {
     }
 
     #[inline]
-    pub(crate) fn recorders(&self) -> &crate::guarded::Recorders {
-        &self.state().recorders
+    pub(crate) fn outcome_sinks(&self) -> &crate::outcome::Sinks {
+        &self.state().outcome_sinks
     }
 
     fn state(&self) -> &State {

@@ -160,7 +160,7 @@ impl Registry {
             exposure_key: arc_swap::ArcSwapOption::empty(),
             counters: Counters::new(self.meta),
             errors: AtomicU64::new(errors),
-            recorders: crate::guarded::Recorders::new(self.meta.len()),
+            outcome_sinks: crate::outcome::Sinks::new(self.meta.len()),
         };
         (state, reports)
     }
