@@ -6,6 +6,7 @@
 //! sinks); plans, statistics, state and the audit log live here, so a binary that
 //! runs no guarded rollout links none of them.
 
+use flags_runtime::raw::IndexAccess;
 use std::sync::Arc;
 
 use flags_runtime::{OutcomeSink, Registry};
@@ -13,7 +14,7 @@ use flags_runtime::{OutcomeSink, Registry};
 use crate::{Exposure, RolloutController};
 
 /// Sets the flag's percentage in the registry's rollout layer
-/// ([`Registry::set_rollout_percent`]). A flag the registry does not have, or one
+/// ([`IndexAccess::set_rollout_percent`](flags_runtime::raw::IndexAccess::set_rollout_percent)). A flag the registry does not have, or one
 /// whose value cannot be a percentage, is logged at error level: the controller has
 /// no one to return an error to.
 impl Exposure for &'static Registry {

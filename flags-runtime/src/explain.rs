@@ -30,7 +30,7 @@ pub enum Layer {
     /// A remote source (a flag service).
     Remote,
     /// A guarded rollout's exposure, set by its controller
-    /// ([`Registry::set_rollout_percent`](crate::Registry::set_rollout_percent)).
+    /// ([`IndexAccess::set_rollout_percent`](crate::raw::IndexAccess::set_rollout_percent)).
     Rollout,
     /// Programmatic overrides: process-wide, or scoped to a thread or task.
     Override,

@@ -77,7 +77,7 @@ impl BoolFlag {
     #[inline]
     pub fn route(self, gate: &'static Gate) -> bool {
         matches!(
-            self.registry.route(self.index, None, gate),
+            self.registry.route_at(self.index, None, gate),
             Value::Bool(true)
         )
     }
@@ -86,7 +86,7 @@ impl BoolFlag {
     #[inline]
     pub fn route_for(self, ctx: &Context, gate: &'static Gate) -> bool {
         matches!(
-            self.registry.route(self.index, Some(ctx), gate),
+            self.registry.route_at(self.index, Some(ctx), gate),
             Value::Bool(true)
         )
     }
@@ -102,7 +102,7 @@ impl BoolFlag {
     /// The value for `ctx` with the reason and the deciding layer.
     pub fn explain(self, ctx: &Context) -> Detail<bool> {
         self.registry
-            .explain(self.index, ctx)
+            .explain_at(self.index, ctx)
             .map(|v| v == Value::Bool(true))
     }
 
@@ -165,31 +165,31 @@ impl<E: Variant> VariantFlag<E> {
     /// The flag's variant in the ambient context (anonymous when none is set).
     #[inline]
     pub fn get(self) -> E {
-        Self::decode(self.registry.value(self.index))
+        Self::decode(self.registry.value_at(self.index))
     }
 
     /// The flag's variant for `ctx`.
     #[inline]
     pub fn get_for(self, ctx: &Context) -> E {
-        Self::decode(self.registry.value_for(self.index, ctx))
+        Self::decode(self.registry.value_for_at(self.index, ctx))
     }
 
     /// [`get`](Self::get) for a `#[feature_gate]` call: also counts the side for
     /// `gate` while the registry counts evaluations.
     #[inline]
     pub fn route(self, gate: &'static Gate) -> E {
-        Self::decode(self.registry.route(self.index, None, gate))
+        Self::decode(self.registry.route_at(self.index, None, gate))
     }
 
     /// [`get_for`](Self::get_for) for a `#[feature_gate]` call.
     #[inline]
     pub fn route_for(self, ctx: &Context, gate: &'static Gate) -> E {
-        Self::decode(self.registry.route(self.index, Some(ctx), gate))
+        Self::decode(self.registry.route_at(self.index, Some(ctx), gate))
     }
 
     /// The variant for `ctx` with the reason and the deciding layer.
     pub fn explain(self, ctx: &Context) -> Detail<E> {
-        self.registry.explain(self.index, ctx).map(Self::decode)
+        self.registry.explain_at(self.index, ctx).map(Self::decode)
     }
 
     /// The variant for `ctx` and its payload (the manifest's `payloads`, or the
@@ -227,7 +227,10 @@ impl<E: Variant> VariantFlag<E> {
                 Self::decode(detail.value),
                 snapshot.payload(self.index, &detail),
             ),
-            None => f(Self::decode(self.registry.value_for(self.index, ctx)), None),
+            None => f(
+                Self::decode(self.registry.value_for_at(self.index, ctx)),
+                None,
+            ),
         }
     }
 

@@ -10,7 +10,7 @@
 //! | [`Layer::File`] | a rule/state file, hot-reloaded ([`Registry::watch_file`]) |
 //! | [`Layer::Env`] | `FLAGS_<NAME>=on\|off\|<variant>` and `FLAGS="a=on,b=x"` ([`EnvSource`]) |
 //! | [`Layer::Remote`] | any [`Source`] (a flag service) |
-//! | [`Layer::Rollout`] | a guarded rollout's exposure ([`Registry::set_rollout_percent`], driven by the `flags-rollout` controller) |
+//! | [`Layer::Rollout`] | a guarded rollout's exposure ([`raw::IndexAccess::set_rollout_percent`], driven by the `flags-rollout` controller) |
 //! | [`Layer::Override`] | [`Registry::set_override`], [`Registry::scoped_overrides`] |
 //!
 //! For each flag the highest layer with something to say decides; prerequisites
@@ -107,6 +107,7 @@ mod meta;
 mod operator;
 mod outcome;
 mod overrides;
+pub mod raw;
 mod realised;
 mod registry;
 mod rules;
@@ -142,6 +143,7 @@ pub mod __private {
     pub use crate::meta::{Date, FlagMeta, Kind, Lifecycle, Requirement, Value};
     /// `#[feature_gate(measure)]` records outcomes on a side.
     pub use crate::outcome::Side;
+    pub use crate::raw::IndexAccess as _;
     pub use crate::registry::{FastCell, Registry};
     /// The rule model, for the manifest rules `flags!` emits as data.
     pub use flags_manifest as manifest;

@@ -5,7 +5,7 @@
 //! records through [`BoolFlag::record_outcome`](crate::BoolFlag::record_outcome).
 //!
 //! The runtime knows nothing of rollout plans or statistics: it routes outcomes and
-//! exposes the rollout layer ([`Registry::set_rollout_percent`]), and the controller
+//! exposes the rollout layer ([`IndexAccess::set_rollout_percent`](crate::raw::IndexAccess::set_rollout_percent)), and the controller
 //! builds on both.
 
 use std::sync::Arc;

@@ -5,6 +5,7 @@
 
 mod common;
 
+use flags_runtime::raw::IndexAccess;
 use std::hint::black_box;
 
 use flags_runtime::manifest::{Constraint, Operator, Rules, Stickiness, Strategy, StrategyKind};

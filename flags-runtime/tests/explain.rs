@@ -5,6 +5,7 @@ mod common;
 
 use common::{Layout, Pricing};
 use flags_runtime::manifest::{Rules, Stickiness, Strategy, StrategyKind};
+use flags_runtime::raw::IndexAccess;
 use flags_runtime::{Context, EnvSource, Layer, Reason, Value, bucket};
 
 test_registry!(reg);

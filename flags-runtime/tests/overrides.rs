@@ -3,6 +3,7 @@
 
 mod common;
 
+use flags_runtime::raw::IndexAccess;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Barrier};

@@ -4,6 +4,7 @@
 
 mod common;
 
+use flags_runtime::raw::IndexAccess;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -8,6 +8,7 @@
 //! loopback, so its backup file serves the payload); setup checks that both registries
 //! give every one of 10 000 users the same answer.
 
+use flags_runtime::raw::IndexAccess;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 

@@ -87,6 +87,7 @@ mod offline;
 mod payload;
 mod source;
 
+use flags_runtime::raw::IndexAccess;
 use std::sync::Arc;
 
 use flags_runtime::{Context, FlagHandle, Layer, Registry, Watch};

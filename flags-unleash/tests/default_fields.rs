@@ -6,6 +6,7 @@
 mod common;
 
 use common::Mock;
+use flags_runtime::raw::IndexAccess;
 use flags_runtime::{Context, FlagHandle, Layer};
 use flags_unleash::UnleashConfig;
 use unleash_yggdrasil::{Context as YContext, EngineState, UpdateMessage};

@@ -5,6 +5,7 @@
 mod common;
 
 use common::Mock;
+use flags_runtime::raw::IndexAccess;
 use flags_runtime::{Layer, Registry};
 use flags_unleash::{ClientFeatures, Toggles, UnleashConfig, UnleashContext, UnleashSource, bind};
 use proptest::prelude::*;

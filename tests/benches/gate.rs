@@ -13,6 +13,7 @@
 //! code alignment moves a median by a cycle between builds, so `i_`/`j_` give the
 //! sturdier comparison: the same choice written by hand, `if flags::X.get() {..}`.
 
+use flags_runtime::raw::IndexAccess;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use divan::black_box;

@@ -7,6 +7,7 @@
 //! even with the tests running in parallel: `flags` is never scoped nor counted (its
 //! fast cells serve the values), `scoped` has override scopes, `counted` counts.
 
+use flags_runtime::raw::IndexAccess;
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;

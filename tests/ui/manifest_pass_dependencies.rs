@@ -1,6 +1,7 @@
 //! Mutual exclusion, a chain of 100 `requires` and a diamond compile, and no flag ever
 //! evaluates to an error.
 
+use flags_runtime::raw::IndexAccess;
 use flags_runtime::{Context, Reason};
 
 flags_runtime::flags!("manifest_pass_dependencies.toml");

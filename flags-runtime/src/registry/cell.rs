@@ -108,7 +108,7 @@ impl Registry {
     /// REGISTRY.set_counting(true);
     /// assert_eq!(REGISTRY.fast_value(0), None);
     /// ```
-    pub fn fast_value(&self, index: usize) -> Option<Value> {
+    pub(crate) fn fast_value_at(&self, index: usize) -> Option<Value> {
         let word = self.cells.get(index)?.0.load(Ordering::Acquire);
         (word & SLOW == 0).then(|| decode(word))
     }

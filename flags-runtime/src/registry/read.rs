@@ -143,7 +143,7 @@ impl Registry {
 
     /// The current value of flag `index` in the ambient context.
     #[inline]
-    pub fn value(&self, index: usize) -> Value {
+    pub(crate) fn value_at(&self, index: usize) -> Value {
         if let Some(cell) = self.cells.get(index) {
             let word = cell.0.load(Ordering::Acquire);
             if word & SLOW == 0 {
@@ -155,7 +155,7 @@ impl Registry {
 
     /// The current value of flag `index` for `ctx`.
     #[inline]
-    pub fn value_for(&self, index: usize, ctx: &Context) -> Value {
+    pub(crate) fn value_for_at(&self, index: usize, ctx: &Context) -> Value {
         if let Some(cell) = self.cells.get(index) {
             let word = cell.0.load(Ordering::Acquire);
             if word & SLOW == 0 {
@@ -183,7 +183,12 @@ impl Registry {
     /// The value of flag `index` for a `#[feature_gate]` call, counted for `gate` while
     /// counting is on (ambient context, or `ctx`).
     #[inline]
-    pub fn route(&'static self, index: usize, ctx: Option<&Context>, gate: &'static Gate) -> Value {
+    pub(crate) fn route_at(
+        &'static self,
+        index: usize,
+        ctx: Option<&Context>,
+        gate: &'static Gate,
+    ) -> Value {
         if let Some(cell) = self.cells.get(index) {
             let word = cell.0.load(Ordering::Acquire);
             if word & SLOW == 0 {
@@ -255,7 +260,7 @@ impl Registry {
     /// layer. Explaining is not counted as an evaluation.
     ///
     /// An index out of range explains as `off` with [`crate::Reason::Error`].
-    pub fn explain(&self, index: usize, ctx: &Context) -> Detail {
+    pub(crate) fn explain_at(&self, index: usize, ctx: &Context) -> Detail {
         let snapshot = self.snapshot();
         match snapshot.explain(index, ctx) {
             Some(d) => d,

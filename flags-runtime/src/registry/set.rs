@@ -30,7 +30,7 @@ impl Registry {
 
     /// Forces flag `index` to `value` for the whole process (the override layer,
     /// above every source) until cleared. Typed form: [`Registry::set_override`].
-    pub fn set_override_value(&self, index: usize, value: Value) -> Result<(), UpdateError> {
+    pub(crate) fn set_override_at(&self, index: usize, value: Value) -> Result<(), UpdateError> {
         self.check_value(index, value)?;
         let state = self.state();
         let rules = CompiledRules::fixed(value, state.statics.shape(index))?;
@@ -69,7 +69,7 @@ impl Registry {
     /// assert!(!BETA.get_for(&Context::with_key("user-1")));
     /// # Ok::<(), flags_runtime::UpdateError>(())
     /// ```
-    pub fn set_rollout_percent(
+    pub(crate) fn set_rollout_at(
         &self,
         index: usize,
         percent: Option<u8>,
@@ -121,7 +121,7 @@ impl Registry {
     /// See [`Registry::snapshot`].
     pub fn set_override<F: FlagHandle>(&self, flag: F, value: F::Value) -> Result<(), UpdateError> {
         self.own(&flag)?;
-        self.set_override_value(flag.index(), F::encode(value))
+        self.set_override_at(flag.index(), F::encode(value))
     }
 
     /// Removes the process-wide override of `flag`.

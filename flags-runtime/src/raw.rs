@@ -1,0 +1,97 @@
+//! Flags by dense index and values as [`Value`]: the access that sources, rollout
+//! controllers, test harnesses and other integrations need, kept out of the way of
+//! application code, which reads typed handles (`flags::X.get()`, `flags::x()`).
+//!
+//! Bring [`IndexAccess`] into scope to use it:
+//!
+//! ```
+//! use flags_runtime::raw::IndexAccess;
+//! # use flags_runtime::__private::{FastCell, FlagMeta, Registry, Value};
+//! # static META: [FlagMeta; 1] = [FlagMeta::bare("beta", 0, &[])];
+//! # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+//! # static REGISTRY: Registry = Registry::new(&META, &CELLS,
+//! #     "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
+//! let beta = REGISTRY.index_of("beta").unwrap();
+//! REGISTRY.set_override_value(beta, Value::Bool(true))?;
+//! assert_eq!(REGISTRY.value(beta), Value::Bool(true));
+//! # Ok::<(), flags_runtime::UpdateError>(())
+//! ```
+
+use crate::context::Context;
+use crate::explain::Detail;
+use crate::gate::Gate;
+use crate::meta::Value;
+use crate::registry::{Registry, UpdateError};
+
+/// Index-based reads and writes of a [`Registry`]; see the [module docs](self).
+pub trait IndexAccess {
+    /// The current value of flag `index` in the ambient context (`off` for an index
+    /// out of range).
+    fn value(&self, index: usize) -> Value;
+
+    /// The current value of flag `index` for `ctx`.
+    fn value_for(&self, index: usize, ctx: &Context) -> Value;
+
+    /// The value held in flag `index`'s fast cell, when reads are served from it (the
+    /// same for everyone, nothing forcing the slow path); `None` otherwise.
+    fn fast_value(&self, index: usize) -> Option<Value>;
+
+    /// The value of flag `index` for a `#[feature_gate]` call, counted for `gate`
+    /// while counting is on (ambient context, or `ctx`).
+    fn route(&'static self, index: usize, ctx: Option<&Context>, gate: &'static Gate) -> Value;
+
+    /// Why flag `index` has its value for `ctx`. Not counted as an evaluation; an
+    /// index out of range explains as `off` with [`crate::Reason::Error`].
+    fn explain(&self, index: usize, ctx: &Context) -> Detail;
+
+    /// Forces flag `index` to `value` for the whole process (the override layer).
+    /// Typed form: [`Registry::set_override`].
+    ///
+    /// # Errors
+    ///
+    /// An unknown index, a static flag, or a value that does not fit the flag.
+    fn set_override_value(&self, index: usize, value: Value) -> Result<(), UpdateError>;
+
+    /// Sets (`Some`) or clears (`None`) a guarded rollout's exposure of on/off flag
+    /// `index`: the percentage of targeting keys that see it on, bucketed as
+    /// Unleash does.
+    ///
+    /// # Errors
+    ///
+    /// An unknown index, a static flag, or a variant flag.
+    fn set_rollout_percent(&self, index: usize, percent: Option<u8>) -> Result<(), UpdateError>;
+}
+
+impl IndexAccess for Registry {
+    #[inline]
+    fn value(&self, index: usize) -> Value {
+        Registry::value_at(self, index)
+    }
+
+    #[inline]
+    fn value_for(&self, index: usize, ctx: &Context) -> Value {
+        Registry::value_for_at(self, index, ctx)
+    }
+
+    #[inline]
+    fn fast_value(&self, index: usize) -> Option<Value> {
+        Registry::fast_value_at(self, index)
+    }
+
+    #[inline]
+    fn route(&'static self, index: usize, ctx: Option<&Context>, gate: &'static Gate) -> Value {
+        Registry::route_at(self, index, ctx, gate)
+    }
+
+    fn explain(&self, index: usize, ctx: &Context) -> Detail {
+        Registry::explain_at(self, index, ctx)
+    }
+
+    fn set_override_value(&self, index: usize, value: Value) -> Result<(), UpdateError> {
+        Registry::set_override_at(self, index, value)
+    }
+
+    fn set_rollout_percent(&self, index: usize, percent: Option<u8>) -> Result<(), UpdateError> {
+        Registry::set_rollout_at(self, index, percent)
+    }
+}
