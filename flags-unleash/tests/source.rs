@@ -179,6 +179,45 @@ fn a_bad_payload_is_refused_whole_and_reported_once() {
     assert_eq!(src.status().get().last_error, None);
 }
 
+mod null_features_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+#[test]
+fn features_null_and_other_shapes_are_refused_and_the_last_good_state_stays() {
+    use null_features_flags::flags;
+    let mock = Mock::start(OFF, "\"good\"");
+    let mut src = source(config(&mock.url));
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    assert!(!flags::new_search(), "the server's kill switch");
+    let generation = flags::REGISTRY.generation();
+    let errors = flags::REGISTRY.error_count();
+
+    // Read as "no toggles", this body would bring the disabled toggle back on (its
+    // manifest default is off, but dark_mode's is on: every flag would revert).
+    for (i, body) in [
+        r#"{"version":2,"features":null}"#,
+        r#"{"version":2}"#,
+        r#"{"version":2,"features":{}}"#,
+        r#"{"version":2,"features":[null]}"#,
+        r#"{"version":2,"features":[],"segments":{}}"#,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        mock.set(body, &format!("\"bad{i}\""));
+        let err = apply(&flags::REGISTRY, &mut src).err().unwrap_or_default();
+        assert!(err.contains("refused payload"), "{body}: {err}");
+        assert!(err.contains("the last good state stays"), "{body}: {err}");
+        assert!(!flags::new_search(), "{body}: the last good state stays");
+        assert_eq!(flags::REGISTRY.generation(), generation, "{body}");
+        // The same refused body is not reported again.
+        assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(false), "{body}");
+    }
+    assert_eq!(flags::REGISTRY.error_count(), errors + 5, "once per body");
+    assert_eq!(src.status().get().origin, Some(Origin::Server));
+}
+
 mod unknown_variant_flags {
     flags_runtime::flags!(pub mod flags = "tests/flags.toml");
 }
