@@ -91,7 +91,7 @@ use std::sync::Arc;
 
 use flags_runtime::{Context, FlagHandle, Layer, Registry, Watch};
 
-pub use binding::{Binding, Bound, bind};
+pub use binding::{Binding, Bound, Kept, Unbindable, bind};
 pub use config::{ConfigError, UnleashConfig};
 pub use mapping::{
     MAX_STRATEGIES, MapError, Mapped, Mapper, MappingNote, Target, ToggleVariants, VariantSource,

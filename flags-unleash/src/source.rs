@@ -8,14 +8,16 @@
 //! state stays in force and attempts back off exponentially with jitter. At start,
 //! while the server cannot be reached, the backup file is served.
 
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
+use flags_runtime::manifest::Rules;
 use flags_runtime::{Layer, Registry, Source, SourceError, SourceWarning, Update};
 
-use crate::binding::{Binding, bind};
+use crate::binding::{Binding, Kept, bind};
 use crate::config::{ConfigError, UnleashConfig};
 use crate::http::{Fetched, Http};
 use crate::payload::{ClientFeatures, PayloadError};
@@ -53,6 +55,9 @@ pub struct Status {
     pub requests: u64,
     /// Payloads applied (from the server or the backup).
     pub updates: u64,
+    /// Reports of a toggle that could not be bound to its flag (one per toggle per
+    /// change of what is wrong with it; see [`Binding::unbindable`]).
+    pub unbindable_reports: u64,
 }
 
 /// What the source shares with its handles: its status.
@@ -132,6 +137,12 @@ pub struct UnleashSource {
     etag_refused: bool,
     loaded: bool,
     rng: u64,
+    /// The rules each flag last took from a toggle that bound: kept while its toggle
+    /// cannot be bound.
+    last_good: HashMap<usize, Rules>,
+    /// The warnings of the update in force: each is reported when it appears, not at
+    /// every payload.
+    warned: HashSet<String>,
 }
 
 impl UnleashSource {
@@ -154,6 +165,8 @@ impl UnleashSource {
             etag_refused: false,
             loaded: false,
             rng,
+            last_good: HashMap::new(),
+            warned: HashSet::new(),
         })
     }
 
@@ -240,7 +253,26 @@ impl UnleashSource {
     /// Binds `payload` to the registry's flags and records it as the state in force.
     fn load(&mut self, registry: &Registry, payload: &ClientFeatures, origin: Origin) -> Update {
         // Variant payloads travel in the rules themselves (`Snapshot::payload`).
-        let (update, binding, _) = bind(registry.flags(), payload).into_variants();
+        let (mut update, mut binding, _) = bind(registry.flags(), payload).into_variants();
+        for u in &mut binding.unbindable {
+            if let Some(rules) = self.last_good.get(&u.index) {
+                update.rules.push((u.index, rules.clone()));
+                u.kept = Kept::LastGood;
+            }
+            update.warnings.push(u.warning());
+        }
+        self.last_good = update.rules.iter().cloned().collect();
+        // Report what is new since the update in force, not every payload's warnings.
+        let current: HashSet<String> = update.warnings.iter().map(ToString::to_string).collect();
+        update
+            .warnings
+            .retain(|w| !self.warned.contains(&w.to_string()));
+        let unbindable_reports = binding
+            .unbindable
+            .iter()
+            .filter(|u| !self.warned.contains(&u.warning().to_string()))
+            .count() as u64;
+        self.warned = current;
         let previous = self.shared.status().binding;
         if (!self.loaded || previous.missing_on_server != binding.missing_on_server)
             && !binding.missing_on_server.is_empty()
@@ -271,6 +303,7 @@ impl UnleashSource {
             s.binding = binding;
             s.etag = etag;
             s.updates += 1;
+            s.unbindable_reports += unbindable_reports;
         });
         self.loaded = true;
         update

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{Mock, dead_url, temp_dir};
 use flags_runtime::{Context, Layer, Reason, Registry};
 use flags_test_support::wait::wait_until;
-use flags_unleash::{Origin, UnleashConfig, UnleashSource};
+use flags_unleash::{Kept, Origin, UnleashConfig, UnleashSource};
 
 const ON: &str = r#"{"version":2,"features":[
   {"name":"new_search","enabled":true,"strategies":[{"name":"default"}]},
@@ -223,7 +223,7 @@ mod unknown_variant_flags {
 }
 
 #[test]
-fn a_toggle_that_does_not_fit_its_flag_leaves_it_to_lower_layers() {
+fn a_toggle_that_never_fit_its_flag_leaves_it_to_lower_layers() {
     use unknown_variant_flags::flags;
     let mock = Mock::start(
         r#"{"features":[
@@ -241,7 +241,109 @@ fn a_toggle_that_does_not_fit_its_flag_leaves_it_to_lower_layers() {
         Layer::Manifest
     );
     assert_eq!(flags::REGISTRY.error_count(), errors + 1, "one warning");
-    assert_eq!(src.status().get().binding.bound, [0]);
+    let s = src.status().get();
+    assert_eq!(s.binding.bound, [0]);
+    let [u] = &s.binding.unbindable[..] else {
+        panic!("{:?}", s.binding)
+    };
+    assert_eq!((u.flag, u.kept), ("checkout_layout", Kept::LowerLayers));
+    assert_eq!(s.unbindable_reports, 1);
+}
+
+mod added_variant_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+const LAYOUT_COMPACT: &str = r#"{"features":[
+  {"name":"new_search","enabled":true},
+  {"name":"checkout_layout","enabled":true,
+   "variants":[{"name":"compact","weight":500},{"name":"wide","weight":500}]}]}"#;
+
+#[test]
+fn a_variant_added_in_unleash_keeps_the_last_good_definition_and_is_reported_once() {
+    use added_variant_flags::flags;
+    let mock = Mock::start(LAYOUT_COMPACT, "\"v1\"");
+    let mut src = source(config(&mock.url));
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    let users: Vec<Context> = (0..200)
+        .map(|i| Context::with_key(format!("user-{i}").as_str()))
+        .collect();
+    let before: Vec<_> = users
+        .iter()
+        .map(|u| flags::CHECKOUT_LAYOUT.get_for(u))
+        .collect();
+    assert!(before.contains(&flags::CheckoutLayout::Compact));
+    assert!(before.contains(&flags::CheckoutLayout::Wide));
+    let errors = flags::REGISTRY.error_count();
+
+    // The operator adds `purple`, which the manifest does not list.
+    let purple = LAYOUT_COMPACT.replace(
+        r#"{"name":"wide","weight":500}"#,
+        r#"{"name":"wide","weight":400},{"name":"purple","weight":100}"#,
+    );
+    mock.set(&purple, "\"v2\"");
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    let after: Vec<_> = users
+        .iter()
+        .map(|u| flags::CHECKOUT_LAYOUT.get_for(u))
+        .collect();
+    assert_eq!(
+        after, before,
+        "the experiment goes on with its last good split"
+    );
+    assert_eq!(
+        flags::CHECKOUT_LAYOUT.explain(&users[0]).layer,
+        Layer::Remote
+    );
+    assert_eq!(flags::REGISTRY.error_count(), errors + 1, "reported once");
+    let s = src.status().get();
+    let [u] = &s.binding.unbindable[..] else {
+        panic!("{:?}", s.binding)
+    };
+    assert_eq!((u.flag, u.kept), ("checkout_layout", Kept::LastGood));
+    assert!(
+        u.problem.contains("toggle `checkout_layout`")
+            && u.problem.contains("variant `purple`")
+            && u.problem.contains("classic, compact, wide"),
+        "{}",
+        u.problem
+    );
+    assert!(s.binding.bound.contains(&0) && !s.binding.bound.contains(&1));
+    assert_eq!(s.unbindable_reports, 1);
+
+    // Another toggle changes; the same problem stays: applied, not reported again.
+    mock.set(
+        &purple.replace(
+            r#"{"name":"new_search","enabled":true}"#,
+            r#"{"name":"new_search","enabled":false}"#,
+        ),
+        "\"v3\"",
+    );
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    assert!(!flags::new_search());
+    let still: Vec<_> = users
+        .iter()
+        .map(|u| flags::CHECKOUT_LAYOUT.get_for(u))
+        .collect();
+    assert_eq!(still, before);
+    assert_eq!(flags::REGISTRY.error_count(), errors + 1, "not every poll");
+    assert_eq!(src.status().get().unbindable_reports, 1);
+
+    // Declared in Unleash as the manifest has it again: the server decides anew.
+    mock.set(
+        &LAYOUT_COMPACT.replace(
+            r#""weight":500},{"name":"wide""#,
+            r#""weight":0},{"name":"wide""#,
+        ),
+        "\"v4\"",
+    );
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    assert!(
+        users
+            .iter()
+            .all(|u| flags::CHECKOUT_LAYOUT.get_for(u) == flags::CheckoutLayout::Wide)
+    );
+    assert!(src.status().get().binding.unbindable.is_empty());
 }
 
 mod backup_flags {
