@@ -63,6 +63,9 @@ pub struct Feature {
     /// Parent toggles this one depends on.
     #[serde(default, deserialize_with = "list")]
     pub dependencies: Vec<Dependency>,
+    /// Reads of it emit impression events ([`crate::IMPRESSION_TARGET`]).
+    #[serde(default, deserialize_with = "opt_bool")]
+    pub impression_data: bool,
 }
 
 /// One strategy of a toggle.

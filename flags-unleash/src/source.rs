@@ -64,9 +64,19 @@ pub struct Status {
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
     status: Mutex<Status>,
+    /// Flags whose toggle in force has `impressionData: true`.
+    impressions: Mutex<HashSet<usize>>,
 }
 
 impl Shared {
+    /// Whether reads of flag `index` emit impression events.
+    pub(crate) fn impressions(&self, index: usize) -> bool {
+        self.impressions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&index)
+    }
+
     pub(crate) fn status(&self) -> Status {
         self.status
             .lock()
@@ -136,6 +146,8 @@ pub struct UnleashSource {
     /// The ETag held is that of a refused payload (a `304` then means "still bad").
     etag_refused: bool,
     loaded: bool,
+    /// When the server stopped answering, while it does not.
+    unreachable_since: Option<Instant>,
     rng: u64,
     /// The rules each flag last took from a toggle that bound: kept while its toggle
     /// cannot be bound.
@@ -164,6 +176,7 @@ impl UnleashSource {
             reported: None,
             etag_refused: false,
             loaded: false,
+            unreachable_since: None,
             rng,
             last_good: HashMap::new(),
             warned: HashSet::new(),
@@ -197,6 +210,16 @@ impl UnleashSource {
     }
 
     fn succeeded(&mut self) {
+        if let Some(since) = self.unreachable_since.take() {
+            tracing::info!(
+                target: TRACING_TARGET,
+                source = %self.origin,
+                failed_attempts = self.failures,
+                "server reachable again after {:.0} s ({} failed attempts)",
+                since.elapsed().as_secs_f64(),
+                self.failures
+            );
+        }
         self.failures = 0;
         self.next_attempt = None;
         self.reported = None;
@@ -224,6 +247,9 @@ impl UnleashSource {
             None => message.clone(),
         };
         self.failures = self.failures.saturating_add(1);
+        if back_off && self.unreachable_since.is_none() {
+            self.unreachable_since = Some(Instant::now());
+        }
         let wait = if back_off {
             self.backoff()
         } else {
@@ -239,7 +265,19 @@ impl UnleashSource {
             tracing::debug!(target: TRACING_TARGET, source = %self.origin, failures, retry_in = ?wait, "{told}");
             return Ok(None);
         }
-        self.reported = Some(told);
+        self.reported = Some(told.clone());
+        if !self.loaded {
+            // Nothing to keep: the runtime's "update rejected, last good state kept"
+            // would be wrong, so the source says what holds instead.
+            tracing::warn!(
+                target: TRACING_TARGET,
+                source = %self.origin,
+                failures,
+                "{told} (nothing loaded from the server yet: flags keep their lower layers, the manifest defaults unless a rule file or the environment says otherwise; next attempt in {:.1} s)",
+                wait.as_secs_f64()
+            );
+            return Ok(None);
+        }
         let message = format!(
             "{message} (the last good state stays; next attempt in {:.1} s)",
             wait.as_secs_f64()
@@ -273,15 +311,21 @@ impl UnleashSource {
             .filter(|u| !self.warned.contains(&u.warning().to_string()))
             .count() as u64;
         self.warned = current;
-        let previous = self.shared.status().binding;
+        let Status {
+            binding: previous,
+            etag: previous_etag,
+            ..
+        } = self.shared.status();
         if (!self.loaded || previous.missing_on_server != binding.missing_on_server)
             && !binding.missing_on_server.is_empty()
         {
             tracing::warn!(
                 target: TRACING_TARGET,
                 source = %self.origin,
-                flags = ?binding.missing_on_server,
-                "manifest flags the Unleash server has no toggle for: they keep their manifest defaults (help: create toggles of the same names)"
+                flags = binding.missing_on_server.len(),
+                "{} the Unleash server has no toggle for: {}: they keep their manifest defaults (help: create toggles of the same names)",
+                count(binding.missing_on_server.len(), "manifest flag", "manifest flags"),
+                summarise(&binding.missing_on_server)
             );
         }
         if (!self.loaded || previous.unknown_to_manifest != binding.unknown_to_manifest)
@@ -290,12 +334,35 @@ impl UnleashSource {
             tracing::warn!(
                 target: TRACING_TARGET,
                 source = %self.origin,
-                toggles = ?binding.unknown_to_manifest,
-                "Unleash toggles no manifest flag is named after: ignored (help: declare them in flags.toml, or archive them in Unleash)"
+                toggles = binding.unknown_to_manifest.len(),
+                "{} not in the manifest: {}: ignored (help: declare them in flags.toml, or archive them in Unleash)",
+                count(binding.unknown_to_manifest.len(), "Unleash toggle", "Unleash toggles"),
+                summarise(&binding.unknown_to_manifest)
             );
         }
+        let impressions: HashSet<usize> = registry
+            .flags()
+            .iter()
+            .filter(|m| payload.feature(m.name).is_some_and(|f| f.impression_data))
+            .map(|m| m.index)
+            .collect();
+        *self
+            .shared
+            .impressions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = impressions;
         let toggles = payload.features.len();
         let etag = self.etag.clone();
+        if origin == Origin::Server && (previous_etag != etag || !self.loaded) {
+            tracing::info!(
+                target: TRACING_TARGET,
+                source = %self.origin,
+                etag = etag.as_deref().unwrap_or("none"),
+                toggles,
+                "toggles in force: revision {} ({toggles} toggles)",
+                etag.as_deref().unwrap_or("without an ETag")
+            );
+        }
         self.shared.update_status(|s| {
             s.origin = Some(origin);
             s.last_update = Some(SystemTime::now());
@@ -409,19 +476,67 @@ impl UnleashSource {
             Some(e) => format!("{message}: {e}"),
             None => message.clone(),
         };
-        let failed = self.failed(message, cause, back_off);
         if !self.loaded
             && let Some(update) = self.serve_backup(registry, &why)
         {
+            // Recorded for the status and backoff; the backup's warning tells why.
+            let _ = self.failed(message, cause, back_off);
             return Ok(Some(update));
         }
-        failed
+        self.failed(message, cause, back_off)
+    }
+}
+
+/// `1 manifest flag`, `40,000 Unleash toggles`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{} {many}", thousands(n))
+    }
+}
+
+/// `12345` as `12,345`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A list for a log line: the first few names, then how many more (`a, b, c … and
+/// 39,997 more`), so that a long list never becomes one huge line.
+pub(crate) fn summarise<T: std::fmt::Display>(items: &[T]) -> String {
+    const SHOWN: usize = 3;
+    let shown: Vec<String> = items.iter().take(SHOWN).map(ToString::to_string).collect();
+    let shown = shown.join(", ");
+    if items.len() > SHOWN {
+        format!("{shown} … and {} more", thousands(items.len() - SHOWN))
+    } else {
+        shown
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lists_are_summarised() {
+        let many: Vec<String> = (0..40_000).map(|i| format!("t{i}")).collect();
+        assert_eq!(summarise(&many), "t0, t1, t2 … and 39,997 more");
+        assert_eq!(summarise(&many[..3]), "t0, t1, t2");
+        assert_eq!(summarise(&["a"]), "a");
+        assert_eq!(count(40_000, "toggle", "toggles"), "40,000 toggles");
+        assert_eq!(count(1, "toggle", "toggles"), "1 toggle");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(999), "999");
+    }
 
     #[test]
     fn backoff_doubles_with_jitter_up_to_the_cap() {

@@ -410,13 +410,36 @@ fn server_down_without_backup_keeps_manifest_defaults_and_backs_off() {
     let mut src = source(config(&dead_url()).interval(Duration::from_secs(60)));
     let status = src.status();
     let errors = flags::REGISTRY.error_count();
-    let err = apply(&flags::REGISTRY, &mut src).err().unwrap_or_default();
-    assert!(err.contains("next attempt in"), "{err}");
+    let capture = Capture::default();
+    tracing::subscriber::with_default(capture.clone(), || {
+        tracing::callsite::rebuild_interest_cache();
+        assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(false));
+    });
     assert!(
         !flags::new_search() && flags::dark_mode(),
         "manifest defaults"
     );
-    assert_eq!(flags::REGISTRY.error_count(), errors + 1);
+    // No "update rejected, last good state kept": there is no such state. The source
+    // says what holds instead.
+    let events = capture.take_all();
+    assert!(
+        events
+            .iter()
+            .all(|(_, _, t)| !t.contains("last good state")),
+        "{events:?}"
+    );
+    let [(_, level, text)] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(*level, tracing::Level::WARN);
+    assert!(
+        text.contains("nothing loaded from the server yet")
+            && text.contains("manifest defaults")
+            && text.contains("next attempt in"),
+        "{text}"
+    );
+    assert_eq!(flags::REGISTRY.error_count(), errors);
+    assert!(status.get().last_error.is_some());
     // Backing off: the next polls send nothing.
     for _ in 0..5 {
         assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(false));
@@ -433,13 +456,16 @@ mod backoff_flags {
 fn failures_back_off_exponentially_and_are_reported_once() {
     use backoff_flags::flags;
     let mock = Mock::start(ON, "\"x\"");
-    mock.fail_with(Some(500));
     let mut src = source(
         config(&mock.url)
             .interval(Duration::from_millis(10))
             .max_backoff(Duration::from_millis(80)),
     );
     let status = src.status();
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    mock.set(OFF, "\"y\"");
+    mock.fail_with(Some(500));
+    let loaded = mock.requests_to("/api/client/features").len();
     let errors = flags::REGISTRY.error_count();
     // Polls as a watch thread would, until the source has asked REQUESTS times: each
     // poll sends at most one request, so the loop ends at exactly REQUESTS.
@@ -448,9 +474,9 @@ fn failures_back_off_exponentially_and_are_reported_once() {
     wait_until("six failed requests", || {
         let _ = flags::REGISTRY.apply(&mut src);
         polls += 1;
-        mock.requests_to("/api/client/features").len() >= REQUESTS
+        mock.requests_to("/api/client/features").len() >= loaded + REQUESTS
     });
-    let requests = mock.requests_to("/api/client/features");
+    let requests = mock.requests_to("/api/client/features")[loaded..].to_vec();
     assert_eq!(requests.len(), REQUESTS, "{polls} polls");
     // After the k-th failure the source waits interval × 2^(k-1), capped, with equal
     // jitter: at least half of that. Each request starts after the previous one's
@@ -469,8 +495,25 @@ fn failures_back_off_exponentially_and_are_reported_once() {
     );
     assert_eq!(status.get().consecutive_failures as usize, REQUESTS);
     mock.fail_with(None);
-    wait_until("recovery", || flags::REGISTRY.apply(&mut src) == Ok(true));
-    assert!(flags::new_search());
+    let capture = Capture::default();
+    tracing::subscriber::with_default(capture.clone(), || {
+        tracing::callsite::rebuild_interest_cache();
+        wait_until("recovery", || flags::REGISTRY.apply(&mut src) == Ok(true));
+    });
+    assert!(!flags::new_search());
+    let recovered: Vec<_> = capture
+        .take()
+        .into_iter()
+        .filter(|(_, t)| t.contains("reachable again"))
+        .collect();
+    let [(level, text)] = &recovered[..] else {
+        panic!("one recovery line: {recovered:?}")
+    };
+    assert_eq!(*level, tracing::Level::INFO);
+    assert!(
+        text.contains("server reachable again after") && text.contains("(6 failed attempts)"),
+        "{text}"
+    );
     assert_eq!(status.get().consecutive_failures, 0);
 }
 
@@ -614,12 +657,59 @@ fn variant_payloads_come_with_the_value() {
     assert_eq!((d.layer, d.payload), (Layer::Manifest, None));
 }
 
+mod counted_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+#[test]
+fn variant_and_explain_reads_count_in_usage_metrics() {
+    use counted_flags::flags;
+    let mock = Mock::start(ON, "\"c1\"");
+    let unleash = flags_unleash::start(
+        &flags::REGISTRY,
+        config(&mock.url).metrics_interval(Some(Duration::from_millis(100))),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let ctx = Context::with_key("user-1");
+    for _ in 0..4 {
+        assert_eq!(
+            unleash.variant(flags::CHECKOUT_LAYOUT, &ctx).value,
+            flags::CheckoutLayout::Compact
+        );
+    }
+    for _ in 0..2 {
+        assert!(flags::NEW_SEARCH.explain(&ctx).value);
+    }
+    assert!(unleash.is_enabled(flags::NEW_SEARCH, &ctx));
+    let sum = |requests: &[common::Request], toggle: &str, key: &str| -> u64 {
+        requests
+            .iter()
+            .filter(|r| r.path == "/api/client/metrics")
+            .filter_map(|r| r.json()["bucket"]["toggles"][toggle][key].as_u64())
+            .sum()
+    };
+    mock.wait_for("the variant() and explain() reads in metrics", |r| {
+        sum(r, "checkout_layout", "yes") == 4 && sum(r, "new_search", "yes") == 3
+    });
+    unleash.stop();
+}
+
 /// Captures `tracing` events of this crate's target on the current thread.
 #[derive(Clone, Default)]
-struct Capture(std::sync::Arc<std::sync::Mutex<Vec<(tracing::Level, String)>>>);
+struct Capture(std::sync::Arc<std::sync::Mutex<Vec<(String, tracing::Level, String)>>>);
 
 impl Capture {
+    /// This crate's own events (not impressions), level and text.
     fn take(&self) -> Vec<(tracing::Level, String)> {
+        self.take_all()
+            .into_iter()
+            .filter(|(target, _, _)| target == flags_unleash::TRACING_TARGET)
+            .map(|(_, level, text)| (level, text))
+            .collect()
+    }
+
+    /// Every event of the runtime's and this crate's targets: target, level and text.
+    fn take_all(&self) -> Vec<(String, tracing::Level, String)> {
         std::mem::take(
             &mut *self
                 .0
@@ -645,17 +735,65 @@ impl tracing::Subscriber for Capture {
                 self.0.push_str(&format!("{}={value:?} ", field.name()));
             }
         }
-        if event.metadata().target() == flags_unleash::TRACING_TARGET {
+        // The runtime's own target (`flags`) too: a test can tell that it said nothing.
+        let target = event.metadata().target();
+        if target == "flags" || target.starts_with("flags::") {
             let mut text = Text(String::new());
             event.record(&mut text);
             self.0
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push((*event.metadata().level(), text.0));
+                .push((target.to_owned(), *event.metadata().level(), text.0));
         }
     }
     fn enter(&self, _: &tracing::span::Id) {}
     fn exit(&self, _: &tracing::span::Id) {}
+}
+
+mod impression_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+#[test]
+fn toggles_with_impression_data_emit_impression_events() {
+    use impression_flags::flags;
+    let body = ON.replacen(
+        r#""enabled":true,"strategies":[{"name":"default"}]"#,
+        r#""enabled":true,"impressionData":true,"strategies":[{"name":"default"}]"#,
+        1,
+    );
+    assert_ne!(body, ON);
+    let mock = Mock::start(&body, "\"i1\"");
+    let unleash =
+        flags_unleash::start(&flags::REGISTRY, config(&mock.url)).unwrap_or_else(|e| panic!("{e}"));
+    let capture = Capture::default();
+    let ctx = Context::with_key("user-7").attr("sessionId", "s-1");
+    tracing::subscriber::with_default(capture.clone(), || {
+        tracing::callsite::rebuild_interest_cache();
+        assert!(unleash.is_enabled(flags::NEW_SEARCH, &ctx));
+        let _ = unleash.variant(flags::NEW_SEARCH, &ctx);
+        // No impressionData on this toggle: no event.
+        let _ = unleash.variant(flags::CHECKOUT_LAYOUT, &ctx);
+    });
+    let events: Vec<String> = capture
+        .take_all()
+        .into_iter()
+        .filter(|(target, _, _)| target == flags_unleash::IMPRESSION_TARGET)
+        .map(|(_, _, text)| text)
+        .collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    for (event, kind) in events.iter().zip(["isEnabled", "getVariant"]) {
+        for field in [
+            "feature=\"new_search\"",
+            &format!("event_type=\"{kind}\""),
+            "enabled=true",
+            "user_id=\"user-7\"",
+            "session_id=\"s-1\"",
+        ] {
+            assert!(event.contains(field), "{field} in {event}");
+        }
+    }
+    unleash.stop();
 }
 
 mod tracing_flags {
@@ -681,23 +819,41 @@ fn the_binding_is_reported_at_start_and_when_it_changes() {
             .collect();
         assert_eq!(warns.len(), 2, "{events:?}");
         assert!(
-            warns[0].contains("no toggle for") && warns[0].contains(r#"flags=["dark_mode"]"#),
+            warns[0].contains("1 manifest flag the Unleash server has no toggle for: dark_mode:"),
             "{}",
             warns[0]
         );
         assert!(
-            warns[1].contains("no manifest flag") && warns[1].contains(r#"["only_on_server"]"#),
+            warns[1].contains("1 Unleash toggle not in the manifest: only_on_server:"),
             "{}",
             warns[1]
         );
+        let revisions: Vec<_> = events
+            .iter()
+            .filter(|(l, t)| *l == tracing::Level::INFO && t.contains("toggles in force"))
+            .collect();
+        assert_eq!(revisions.len(), 1, "{events:?}");
+        assert!(
+            revisions[0].1.contains(r#"revision "t1" (4 toggles)"#),
+            "{revisions:?}"
+        );
+        // 304: nothing new, nothing logged.
+        assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(false));
+        assert!(capture.take().is_empty());
 
-        // The same binding again (a new payload): not reported again.
+        // The same binding again (a new payload): not reported again; the new
+        // revision is.
         mock.set(
             &ON.replace("\"default\"}]}", "\"default\"}],\"x\":1}"),
             "\"t2\"",
         );
         assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
-        assert!(capture.take().is_empty());
+        let events = capture.take();
+        let [(level, text)] = &events[..] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(*level, tracing::Level::INFO);
+        assert!(text.contains(r#"revision "t2""#), "{text}");
 
         // A changed binding: reported.
         mock.set(OFF, "\"t3\"");
@@ -705,8 +861,33 @@ fn the_binding_is_reported_at_start_and_when_it_changes() {
         let events = capture.take();
         assert!(
             events.iter().any(|(l, t)| *l == tracing::Level::WARN
-                && t.contains(r#"["checkout_layout", "dark_mode", "frozen"]"#)),
+                && t.contains("3 manifest flags the Unleash server has no toggle for: checkout_layout, dark_mode, frozen:")),
             "{events:?}"
         );
+
+        // A long list is summarised, never one huge line.
+        let many: Vec<String> = (0..40_000)
+            .map(|i| format!(r#"{{"name":"extra_{i:05}","enabled":true}}"#))
+            .collect();
+        mock.set(
+            &format!(r#"{{"version":2,"features":[{}]}}"#, many.join(",")),
+            "\"t4\"",
+        );
+        assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+        let events = capture.take();
+        let unknown: Vec<_> = events
+            .iter()
+            .filter(|(_, t)| t.contains("not in the manifest"))
+            .collect();
+        let [(_, text)] = &unknown[..] else {
+            panic!("{events:?}")
+        };
+        assert!(
+            text.contains(
+                "40,000 Unleash toggles not in the manifest: extra_00000, extra_00001, extra_00002 … and 39,997 more"
+            ),
+            "{text}"
+        );
+        assert!(text.len() < 1_000, "{} bytes", text.len());
     });
 }
