@@ -150,8 +150,14 @@ pub struct VariantDetail<T> {
 /// unless [`UnleashConfig::metrics_interval`] is `None`, sending usage metrics (which
 /// turns the registry's evaluation counting on; reads then take the counting path).
 ///
-/// The first poll happens before this returns, bounded by the configured timeout, so
-/// the server's (or the backup's) state is in force from the first evaluation on.
+/// The first poll happens before this returns, bounded by
+/// [`UnleashConfig::start_timeout`] (5 s by default), so the server's state is in force
+/// from the first evaluation on when it answers in time. When it does not (down, or
+/// accepting connections and never answering), evaluation starts from the backup file
+/// (or the flags' lower layers) and the first fetch goes on in the background.
+///
+/// Regular polls come every interval less up to a fifth at random, so that a fleet
+/// does not poll in step.
 ///
 /// As Unleash's SDKs do, it also sets the process-wide default context fields
 /// ([`UnleashConfig::default_context`]: `appName`, `environment` and the configured
@@ -259,12 +265,16 @@ impl Unleash {
         );
     }
 
-    /// Stops polling and sends the last metrics; waits for both threads.
+    /// Stops polling and sends the last metrics. Returns promptly even while a request
+    /// hangs: the poll waiting on it ends at once, and the last metrics get at most
+    /// a second (a request still running then ends on its own timeout).
     pub fn stop(mut self) {
         self.shutdown();
     }
 
     fn shutdown(&mut self) {
+        // A poll waiting on a hanging request returns at once, so the join is prompt.
+        self.shared.stop();
         if let Some(w) = self.watch.take() {
             w.stop();
         }

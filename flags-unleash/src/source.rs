@@ -11,6 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
 use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -22,6 +23,67 @@ use crate::config::{ConfigError, UnleashConfig};
 use crate::http::{Fetched, Http};
 use crate::payload::{ClientFeatures, PayloadError};
 use crate::{TRACING_TARGET, backup};
+
+/// While a fetch is in flight, how soon the watch polls again to pick up its answer.
+const IN_FLIGHT_RECHECK: Duration = Duration::from_millis(20);
+
+/// What reaches a waiting poll.
+#[derive(Debug)]
+pub(crate) enum Message {
+    /// A fetch's outcome.
+    Fetched(Result<Fetched, String>),
+    /// The client is stopping.
+    Stop,
+}
+
+/// The thread that talks to the server, so that a poll can stop waiting (at start,
+/// or when the client stops) while a request hangs: the request goes on, and its
+/// answer is picked up by a later poll or dropped.
+#[derive(Debug)]
+struct Fetcher {
+    http: Http,
+    asks: Option<Sender<Option<String>>>,
+    answers: Sender<Message>,
+    results: Receiver<Message>,
+}
+
+impl Fetcher {
+    fn new(http: Http, shared: &Shared) -> Fetcher {
+        let (answers, results) = mpsc::channel();
+        *shared.wake.lock().unwrap_or_else(PoisonError::into_inner) = Some(answers.clone());
+        Fetcher {
+            http,
+            asks: None,
+            answers,
+            results,
+        }
+    }
+
+    /// Asks for the toggles (conditional on `etag`); `false` if the thread cannot be
+    /// started.
+    fn ask(&mut self, etag: Option<String>) -> bool {
+        if self.asks.is_none() {
+            let (asks, asked) = mpsc::channel::<Option<String>>();
+            let (http, answers) = (self.http.clone(), self.answers.clone());
+            let spawned = std::thread::Builder::new()
+                .name("flags-unleash-fetch".to_owned())
+                .spawn(move || {
+                    // Ends when the source is dropped (its sender with it).
+                    for etag in asked {
+                        let fetched = http.features(etag.as_deref());
+                        if answers.send(Message::Fetched(fetched)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            if spawned.is_err() {
+                return false;
+            }
+            self.asks = Some(asks);
+        }
+        self.asks.as_ref().is_some_and(|a| a.send(etag).is_ok())
+    }
+}
 
 /// Where the toggles in force came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,11 +126,25 @@ pub struct Status {
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
     status: Mutex<Status>,
+    /// Wakes a poll waiting for a fetch, to stop.
+    wake: Mutex<Option<Sender<Message>>>,
     /// Flags whose toggle in force has `impressionData: true`.
     impressions: Mutex<HashSet<usize>>,
 }
 
 impl Shared {
+    /// Ends any wait of the source's poll at once and makes later polls do nothing.
+    pub(crate) fn stop(&self) {
+        if let Some(wake) = self
+            .wake
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            let _ = wake.send(Message::Stop);
+        }
+    }
+
     /// Whether reads of flag `index` emit impression events.
     pub(crate) fn impressions(&self, index: usize) -> bool {
         self.impressions
@@ -145,6 +221,15 @@ pub struct UnleashSource {
     reported: Option<String>,
     /// The ETag held is that of a refused payload (a `304` then means "still bad").
     etag_refused: bool,
+    fetcher: Fetcher,
+    /// A fetch was asked for and has not answered yet.
+    in_flight: bool,
+    /// The first poll's wait is over (answered or timed out).
+    started: bool,
+    /// The client was stopped: polls do nothing.
+    stopping: bool,
+    /// The wait before the next regular poll (jittered).
+    next_wait: Duration,
     loaded: bool,
     /// When the server stopped answering, while it does not.
     unreachable_since: Option<Instant>,
@@ -161,6 +246,9 @@ impl UnleashSource {
     /// A source for `config` (checked now; no request is sent until the first poll).
     pub fn new(config: UnleashConfig) -> Result<UnleashSource, ConfigError> {
         config.validate()?;
+        let shared = Arc::new(Shared::default());
+        let fetcher = Fetcher::new(Http::new(&config), &shared);
+        let interval = config.interval;
         let rng = std::collections::hash_map::RandomState::new()
             .build_hasher()
             .finish()
@@ -169,12 +257,17 @@ impl UnleashSource {
             http: Http::new(&config),
             origin: config.origin(),
             config,
-            shared: Arc::default(),
+            shared,
             etag: None,
             next_attempt: None,
             failures: 0,
             reported: None,
             etag_refused: false,
+            fetcher,
+            in_flight: false,
+            started: false,
+            stopping: false,
+            next_wait: interval,
             loaded: false,
             unreachable_since: None,
             rng,
@@ -201,12 +294,16 @@ impl UnleashSource {
         let cap = self.config.backoff_cap();
         let exp = self.failures.saturating_sub(1).min(20);
         let full = self.config.interval.saturating_mul(1 << exp).min(cap);
+        full.mul_f64(0.5 + 0.5 * self.random())
+    }
+
+    /// A pseudo-random fraction in [0, 1) (xorshift; jitter needs no more).
+    fn random(&mut self) -> f64 {
         self.rng ^= self.rng << 13;
         self.rng ^= self.rng >> 7;
         self.rng ^= self.rng << 17;
         // The top 53 bits as a fraction in [0, 1).
-        let fraction = (self.rng >> 11) as f64 / (1u64 << 53) as f64;
-        full.mul_f64(0.5 + 0.5 * fraction)
+        (self.rng >> 11) as f64 / (1u64 << 53) as f64
     }
 
     fn succeeded(&mut self) {
@@ -416,12 +513,51 @@ impl Source for UnleashSource {
         Layer::Remote
     }
 
+    /// Always `Some`: the source times its own polls (the jittered interval, the
+    /// backoff, or soon while a fetch is in flight); the watch caps it at its interval.
+    fn settling(&self) -> Option<Duration> {
+        if self.in_flight {
+            return Some(IN_FLIGHT_RECHECK);
+        }
+        match self.next_attempt {
+            Some(t) => Some(t.saturating_duration_since(Instant::now())),
+            None => Some(self.next_wait),
+        }
+    }
+
     fn poll(&mut self, registry: &Registry) -> Result<Option<Update>, SourceError> {
         if self.next_attempt.is_some_and(|t| Instant::now() < t) {
             return Ok(None);
         }
-        self.shared.update_status(|s| s.requests += 1);
-        let fetched = self.http.features(self.etag.as_deref());
+        if self.stopping {
+            return Ok(None);
+        }
+        if !self.in_flight {
+            if !self.fetcher.ask(self.etag.clone()) {
+                return self.failed("the fetch thread cannot be started".to_owned(), None, true);
+            }
+            self.in_flight = true;
+            self.shared.update_status(|s| s.requests += 1);
+        }
+        // The first poll (inside `start`) waits at most `start_timeout`; later ones
+        // wait for the fetch they started, which the HTTP timeout bounds. Either wait
+        // ends at once when the client is stopped.
+        let wait = if self.started {
+            self.config.timeout + Duration::from_secs(1)
+        } else {
+            self.config.start_timeout
+        };
+        let fetched = match self.fetcher.results.recv_timeout(wait) {
+            Ok(Message::Fetched(fetched)) => fetched,
+            Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => {
+                self.stopping = true;
+                return Ok(None);
+            }
+            Err(RecvTimeoutError::Timeout) => return Ok(self.still_waiting(registry)),
+        };
+        self.in_flight = false;
+        self.started = true;
+        self.next_wait = self.jittered_interval();
         match fetched {
             Ok(Fetched::NotModified) if self.etag_refused => {
                 // Still the refused content: nothing new, nothing to report again.
@@ -463,6 +599,33 @@ impl Source for UnleashSource {
 }
 
 impl UnleashSource {
+    /// The fetch outlived the wait: at start, evaluation goes on from the backup (or
+    /// the lower layers) and the fetch continues in the background; later, nothing.
+    fn still_waiting(&mut self, registry: &Registry) -> Option<Update> {
+        if self.started {
+            return None;
+        }
+        self.started = true;
+        let why = format!(
+            "no answer from {} within {:.1} s",
+            self.http.url("client/features"),
+            self.config.start_timeout.as_secs_f64()
+        );
+        tracing::warn!(
+            target: TRACING_TARGET,
+            source = %self.origin,
+            "{why}: starting from {} while the first fetch continues in the background",
+            if self.config.backup_file.is_some() { "the backup file if there is one" } else { "the lower layers (no backup file)" }
+        );
+        self.serve_backup(registry, &why)
+    }
+
+    /// The next regular poll's wait: the interval, less up to a fifth at random, so
+    /// that a fleet started together does not poll in step.
+    fn jittered_interval(&mut self) -> Duration {
+        self.config.interval.mul_f64(0.8 + 0.2 * self.random())
+    }
+
     /// A failure: served from the backup if nothing was loaded yet and there is one,
     /// else reported (once per distinct problem).
     fn fail_or_backup(
@@ -525,6 +688,28 @@ pub(crate) fn summarise<T: std::fmt::Display>(items: &[T]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regular_polls_are_jittered_below_the_interval() {
+        let config = UnleashConfig::new("http://127.0.0.1:1", "app")
+            .interval(Duration::from_secs(10))
+            .no_backup_file();
+        let mut source = UnleashSource::new(config).unwrap_or_else(|e| panic!("{e}"));
+        let mut waits: Vec<Duration> = (0..200).map(|_| source.jittered_interval()).collect();
+        for w in &waits {
+            assert!(
+                *w >= Duration::from_secs(8) && *w <= Duration::from_secs(10),
+                "{w:?}"
+            );
+        }
+        waits.sort();
+        waits.dedup();
+        assert!(
+            waits.len() > 150,
+            "jittered: {} distinct waits",
+            waits.len()
+        );
+    }
 
     #[test]
     fn long_lists_are_summarised() {

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Mock, dead_url, temp_dir};
+use common::{Held, Mock, dead_url, temp_dir};
 use flags_runtime::{Context, Layer, Reason, Registry};
 use flags_test_support::wait::wait_until;
 use flags_unleash::{Kept, Origin, UnleashConfig, UnleashSource};
@@ -28,6 +28,8 @@ fn config(url: &str) -> UnleashConfig {
         .token("default:development.secret")
         .metrics_interval(None)
         .timeout(flags_test_support::wait::patience())
+        .start_timeout(flags_test_support::wait::patience())
+        .no_backup_file()
 }
 
 fn source(config: UnleashConfig) -> UnleashSource {
@@ -541,6 +543,68 @@ fn the_watch_thread_flips_accessors() {
     mock.set(ON, "\"w3\"");
     assert!(!flags::new_search(), "stopped: the last state stays");
     assert_eq!(mock.requests_to("/api/client/features").len(), asked);
+}
+
+mod hanging_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+/// Runs `f` on a thread and waits for it to return (with the shared generous
+/// deadline, which only a hang reaches).
+fn returns<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    let mut out = None;
+    let took = wait_until(what, || {
+        out = out.take().or_else(|| rx.try_recv().ok());
+        out.is_some()
+    });
+    eprintln!("{what}: after {took:?}");
+    out.unwrap_or_else(|| panic!("{what}"))
+}
+
+#[test]
+fn start_and_stop_are_bounded_when_the_server_never_answers() {
+    use hanging_flags::flags;
+    let dir = temp_dir("hanging");
+    let backup = dir.join("backup.json");
+    std::fs::write(&backup, OFF).unwrap_or_else(|e| panic!("{e}"));
+    // Accepts every connection and answers none until released.
+    let held = Held::start(ON);
+    let config = config(&held.url)
+        .timeout(Duration::from_secs(3600))
+        .interval(Duration::from_millis(100))
+        .start_timeout(Duration::from_millis(200))
+        .backup_file(&backup)
+        .metrics_interval(Some(Duration::from_secs(3600)));
+    let unleash = returns("start() against a server that never answers", move || {
+        flags_unleash::start(&flags::REGISTRY, config).unwrap_or_else(|e| panic!("{e}"))
+    });
+    let status = unleash.status();
+    assert_eq!(
+        status.origin,
+        Some(Origin::Backup(backup.clone())),
+        "{status:?}"
+    );
+    assert!(!flags::new_search(), "the backup's state");
+    assert!(
+        flags::dark_mode(),
+        "not in the backup: the manifest default"
+    );
+
+    // The first fetch goes on in the background and applies when it answers (the
+    // registration's request may come first: both are let through).
+    held.release();
+    held.release();
+    wait_until("the first fetch's answer", flags::new_search);
+    assert_eq!(unleash.status().origin, Some(Origin::Server));
+
+    // The next request hangs; stop() does not wait for it.
+    wait_until("the next poll's request", || unleash.status().requests >= 2);
+    returns("stop() while a request hangs", move || unleash.stop());
+    assert!(flags::new_search(), "stopped: the last state stays");
 }
 
 mod metrics_flags {
