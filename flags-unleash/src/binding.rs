@@ -281,7 +281,7 @@ fn prerequisite_differences(
 }
 
 /// `` `parent` `` (enabled), `` `parent` disabled ``, `` `parent` at variant `v` ``.
-fn describe_dependency(d: &Dependency) -> String {
+pub(crate) fn describe_dependency(d: &Dependency) -> String {
     match (d.enabled, d.variants.as_slice()) {
         (Some(false), _) => format!("`{}` being disabled", d.feature),
         (_, []) => format!("`{}` being enabled", d.feature),

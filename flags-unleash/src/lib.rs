@@ -80,6 +80,7 @@
 mod backup;
 mod binding;
 mod config;
+mod drift;
 mod http;
 mod mapping;
 mod metrics;
@@ -93,6 +94,7 @@ use flags_runtime::{BoolFlag, Context, FlagHandle, Layer, Registry, Value, Watch
 
 pub use binding::{Binding, Bound, Kept, Unbindable, bind};
 pub use config::{ConfigError, UnleashConfig};
+pub use drift::{Drift, ManifestFlag, drift, fetch};
 pub use mapping::{
     MAX_STRATEGIES, MapError, Mapped, Mapper, MappingNote, Target, ToggleVariants, VariantSource,
 };
