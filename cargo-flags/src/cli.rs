@@ -88,6 +88,8 @@ pub enum Command {
     /// Print the rollout audit log, or `verify` its hash chain.
     #[command(after_help = crate::rollout::AUDIT_EXIT_CODES)]
     Audit(crate::rollout::AuditArgs),
+    /// Compare the manifest with a live Unleash server (`unleash diff`).
+    Unleash(crate::unleash::UnleashArgs),
 }
 
 /// Arguments of `cargo flags lint`.

@@ -16,6 +16,7 @@ mod refs;
 mod report;
 mod rollout;
 mod rules_summary;
+mod unleash;
 mod workspace;
 
 use std::io::Write;
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&globals, args),
         Command::Rollout(args) => rollout::run_rollout(&globals, args),
         Command::Audit(args) => rollout::run_audit(&globals, args),
+        Command::Unleash(args) => unleash::run(&globals, args),
     };
     let exit = match result {
         Ok(exit) => exit,

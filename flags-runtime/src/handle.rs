@@ -195,8 +195,8 @@ impl<E: Variant> VariantFlag<E> {
     /// The variant for `ctx` and its payload (the manifest's `payloads`, or the
     /// remote layer's, as Unleash's `getVariant().payload`), handed to `f` borrowed
     /// from the rules in force, so reading it allocates nothing. The payload is `None`
-    /// when no weighted variants decided or the variant has none. Like
-    /// [`explain`](Self::explain), not counted in usage counts.
+    /// when no weighted variants decided or the variant has none. Counted in usage
+    /// counts, like every read.
     ///
     /// # Examples
     ///

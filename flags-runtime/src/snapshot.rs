@@ -266,19 +266,19 @@ impl Snapshot<'_> {
     }
 
     /// Flag `index`'s value for `ctx` in this snapshot (default `false` for an index
-    /// out of range).
+    /// out of range). Counted in usage counts while the registry counts.
     #[must_use]
     pub fn value_for(&self, index: usize, ctx: &Context) -> Value {
         if index >= self.data.slots.len() {
             return Value::Bool(false);
         }
         let view = self.view();
-        if view.scoped.is_none()
-            && let Some(v) = self.data.slots[index].uniform
-        {
-            return v;
-        }
-        view.evaluate(index, ctx).value
+        let value = match self.data.slots[index].uniform {
+            Some(v) if view.scoped.is_none() => v,
+            _ => view.evaluate(index, ctx).value,
+        };
+        self.registry.count_read(index, value);
+        value
     }
 
     /// Flag `index`'s value in the ambient context.
@@ -300,11 +300,13 @@ impl Snapshot<'_> {
     }
 
     /// Why flag `index` has its value for `ctx` in this snapshot; `None` for an index
-    /// out of range.
+    /// out of range. A read like any other: counted in usage counts while the
+    /// registry counts.
     #[must_use]
     pub fn explain(&self, index: usize, ctx: &Context) -> Option<Detail> {
         let meta = self.statics.meta.get(index)?;
         let o = self.view().evaluate(index, ctx);
+        self.registry.count_read(index, o.value);
         Some(Detail {
             value: o.value,
             label: meta.label(o.value),

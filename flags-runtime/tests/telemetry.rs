@@ -162,12 +162,15 @@ fn counters_per_flag_and_value() {
     }
     let _ = counting::TARGETED.get();
     let _ = counting::LAYOUT.get();
-    // explain is not an evaluation.
+    // explain and snapshot reads are reads too.
     let _ = counting::TARGETED.explain(&alice);
+    let _ = counting::REGISTRY
+        .snapshot()
+        .get_for(counting::TARGETED, &alice);
     let counts = counting::REGISTRY.counts();
     assert_eq!(counts.get("search_v2", "off"), 5);
     assert_eq!(counts.get("search_v2", "on"), 0);
-    assert_eq!(counts.get("targeted", "on"), 5);
+    assert_eq!(counts.get("targeted", "on"), 7);
     assert_eq!(counts.get("targeted", "off"), 1);
     assert_eq!(counts.get("layout", "classic"), 1);
     assert_eq!(counts.total("pricing"), 0);

@@ -35,6 +35,7 @@ pub struct UnleashConfig {
     pub(crate) interval: Duration,
     pub(crate) max_backoff: Option<Duration>,
     pub(crate) timeout: Duration,
+    pub(crate) start_timeout: Duration,
     pub(crate) backup_file: Option<PathBuf>,
     pub(crate) metrics_interval: Option<Duration>,
 }
@@ -78,7 +79,7 @@ impl UnleashConfig {
         UnleashConfig {
             url: url.into(),
             instance_id: format!("{app_name}-{host}-{}", std::process::id()),
-            app_name,
+            app_name: app_name.clone(),
             token: None,
             environment: None,
             context_fields: Vec::new(),
@@ -86,7 +87,8 @@ impl UnleashConfig {
             interval: Duration::from_secs(15),
             max_backoff: None,
             timeout: Duration::from_secs(10),
-            backup_file: None,
+            start_timeout: Duration::from_secs(5),
+            backup_file: Some(default_backup_file(&app_name)),
             metrics_interval: Some(Duration::from_secs(60)),
         }
     }
@@ -193,11 +195,43 @@ impl UnleashConfig {
         self
     }
 
+    /// How long [`start`](crate::start) waits for the server's first answer (default
+    /// 5 s). Past it, evaluation starts from the backup file (or the lower layers) and
+    /// the first fetch continues in the background, so a server that accepts the
+    /// connection and never answers cannot hold up a service's start.
+    #[must_use]
+    pub fn start_timeout(mut self, wait: Duration) -> UnleashConfig {
+        self.start_timeout = wait;
+        self
+    }
+
     /// A file holding the last good payload: written (atomically) after each new one,
-    /// read at start when the server cannot be reached.
+    /// read at start when the server cannot be reached. Default, as Unleash's SDKs
+    /// keep one: `flags-unleash-<app name>.json` in the system's temporary folder
+    /// (`std::env::temp_dir()`, `/tmp` on Linux), the app name's characters other
+    /// than letters, digits, `-`, `_` and `.` replaced by `_`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use flags_unleash::UnleashConfig;
+    ///
+    /// let config = UnleashConfig::new("http://unleash:4242", "checkout/eu");
+    /// let default = std::env::temp_dir().join("flags-unleash-checkout_eu.json");
+    /// assert_eq!(config.backup_path(), Some(default.as_path()));
+    /// assert_eq!(config.no_backup_file().backup_path(), None);
+    /// ```
     #[must_use]
     pub fn backup_file(mut self, path: impl Into<PathBuf>) -> UnleashConfig {
         self.backup_file = Some(path.into());
+        self
+    }
+
+    /// Keeps no backup file: at start without the server, flags keep their lower
+    /// layers.
+    #[must_use]
+    pub fn no_backup_file(mut self) -> UnleashConfig {
+        self.backup_file = None;
         self
     }
 
@@ -279,6 +313,21 @@ impl UnleashConfig {
     }
 }
 
+/// `<temp>/flags-unleash-<app>.json`, the app name made safe for a file name.
+fn default_backup_file(app_name: &str) -> PathBuf {
+    let safe: String = app_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    std::env::temp_dir().join(format!("flags-unleash-{safe}.json"))
+}
+
 impl fmt::Debug for UnleashConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The token is a secret: never printed.
@@ -296,6 +345,7 @@ impl fmt::Debug for UnleashConfig {
             .field("interval", &self.interval)
             .field("max_backoff", &self.backoff_cap())
             .field("timeout", &self.timeout)
+            .field("start_timeout", &self.start_timeout)
             .field("backup_file", &self.backup_file)
             .field("metrics_interval", &self.metrics_interval)
             .finish()

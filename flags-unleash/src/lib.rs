@@ -80,6 +80,7 @@
 mod backup;
 mod binding;
 mod config;
+mod drift;
 mod http;
 mod mapping;
 mod metrics;
@@ -90,10 +91,11 @@ mod source;
 use flags_runtime::raw::IndexAccess;
 use std::sync::Arc;
 
-use flags_runtime::{Context, FlagHandle, Layer, Registry, Watch};
+use flags_runtime::{BoolFlag, Context, FlagHandle, Layer, Registry, Value, Watch};
 
-pub use binding::{Binding, Bound, bind};
+pub use binding::{Binding, Bound, Kept, Unbindable, bind};
 pub use config::{ConfigError, UnleashConfig};
+pub use drift::{Drift, ManifestFlag, drift, fetch};
 pub use mapping::{
     MAX_STRATEGIES, MapError, Mapped, Mapper, MappingNote, Target, ToggleVariants, VariantSource,
 };
@@ -114,6 +116,12 @@ pub const CLIENT_SPEC: &str = "6.1.0";
 
 /// Where this crate's `tracing` events go.
 pub const TRACING_TARGET: &str = "flags::unleash";
+
+/// Where impression events go: one `INFO` event per read through [`Unleash`]'s
+/// [`is_enabled`](Unleash::is_enabled) or [`variant`](Unleash::variant) of a toggle
+/// with `impressionData: true`, with the fields `feature`, `event_type`
+/// (`isEnabled` or `getVariant`), `enabled`, `variant`, `user_id` and `session_id`.
+pub const IMPRESSION_TARGET: &str = "flags::unleash::impression";
 
 /// A running Unleash client: the polling watch and the metrics thread. Dropping it
 /// stops both (the metrics thread sends a last bucket first); the remote layer keeps
@@ -145,8 +153,14 @@ pub struct VariantDetail<T> {
 /// unless [`UnleashConfig::metrics_interval`] is `None`, sending usage metrics (which
 /// turns the registry's evaluation counting on; reads then take the counting path).
 ///
-/// The first poll happens before this returns, bounded by the configured timeout, so
-/// the server's (or the backup's) state is in force from the first evaluation on.
+/// The first poll happens before this returns, bounded by
+/// [`UnleashConfig::start_timeout`] (5 s by default), so the server's state is in force
+/// from the first evaluation on when it answers in time. When it does not (down, or
+/// accepting connections and never answering), evaluation starts from the backup file
+/// (or the flags' lower layers) and the first fetch goes on in the background.
+///
+/// Regular polls come every interval less up to a fifth at random, so that a fleet
+/// does not poll in step.
 ///
 /// As Unleash's SDKs do, it also sets the process-wide default context fields
 /// ([`UnleashConfig::default_context`]: `appName`, `environment` and the configured
@@ -186,9 +200,21 @@ impl Unleash {
         self.watch.as_ref().is_some_and(Watch::is_running)
     }
 
+    /// Whether on/off flag `flag` is on for `ctx` (Unleash's `isEnabled`): the same
+    /// value as the accessor, counted in usage metrics, with an impression event
+    /// ([`IMPRESSION_TARGET`]) when the toggle has `impressionData: true`.
+    pub fn is_enabled(&self, flag: BoolFlag, ctx: &Context) -> bool {
+        let detail = self.registry.explain(flag.index(), ctx);
+        let on = detail.value == Value::Bool(true);
+        self.impression(flag.index(), "isEnabled", on, detail.label, ctx);
+        on
+    }
+
     /// `flag`'s value for `ctx` with the payload of the variant that gave it
     /// (Unleash's `getVariant().payload`), from the runtime's rules: the server's, or
-    /// the manifest's `payloads`. Not counted in usage metrics.
+    /// the manifest's `payloads`. Counted in usage metrics like any read, with an
+    /// impression event ([`IMPRESSION_TARGET`]) when the toggle has
+    /// `impressionData: true`.
     pub fn variant<F: FlagHandle>(&self, flag: F, ctx: &Context) -> VariantDetail<F::Value> {
         let snapshot = self.registry.snapshot();
         let Some(detail) = snapshot.explain(flag.index(), ctx) else {
@@ -200,6 +226,12 @@ impl Unleash {
                 payload: None,
             };
         };
+        let enabled = self
+            .registry
+            .flags()
+            .get(flag.index())
+            .is_some_and(|m| m.default != detail.value);
+        self.impression(flag.index(), "getVariant", enabled, detail.label, ctx);
         let payload = snapshot.payload(flag.index(), &detail).map(|p| Payload {
             kind: p.kind.as_str().to_owned(),
             value: p.value.to_owned(),
@@ -212,12 +244,40 @@ impl Unleash {
         }
     }
 
-    /// Stops polling and sends the last metrics; waits for both threads.
+    fn impression(
+        &self,
+        index: usize,
+        event_type: &str,
+        enabled: bool,
+        variant: &str,
+        ctx: &Context,
+    ) {
+        if !self.shared.impressions(index) {
+            return;
+        }
+        let feature = self.registry.flags().get(index).map_or("?", |m| m.name);
+        tracing::info!(
+            target: IMPRESSION_TARGET,
+            feature,
+            event_type,
+            enabled,
+            variant,
+            user_id = ctx.targeting_key(),
+            session_id = ctx.get("sessionId"),
+            "impression"
+        );
+    }
+
+    /// Stops polling and sends the last metrics. Returns promptly even while a request
+    /// hangs: the poll waiting on it ends at once, and the last metrics get at most
+    /// a second (a request still running then ends on its own timeout).
     pub fn stop(mut self) {
         self.shutdown();
     }
 
     fn shutdown(&mut self) {
+        // A poll waiting on a hanging request returns at once, so the join is prompt.
+        self.shared.stop();
         if let Some(w) = self.watch.take() {
             w.stop();
         }

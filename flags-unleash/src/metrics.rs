@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
@@ -26,6 +26,9 @@ use crate::config::UnleashConfig;
 use crate::http::Http;
 use crate::source::Shared;
 use crate::{SDK_VERSION, TRACING_TARGET};
+
+/// How long stopping waits for the last metrics to be sent.
+const LAST_SEND_WAIT: Duration = Duration::from_secs(1);
 
 /// The strategies this client implements, as registration lists them.
 pub const STRATEGIES: [&str; 8] = [
@@ -155,6 +158,8 @@ pub(crate) fn bucket(
 #[derive(Debug)]
 pub(crate) struct Metrics {
     stop: Option<Sender<()>>,
+    /// Closed when the thread ends.
+    done: Receiver<()>,
     thread: Option<JoinHandle<()>>,
     was_counting: bool,
     registry: &'static Registry,
@@ -195,9 +200,11 @@ impl Metrics {
             reported: None,
         };
         let (stop, stopped) = mpsc::channel::<()>();
+        let (finished, done) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("flags-unleash-metrics".to_owned())
             .spawn(move || {
+                let _finished = finished;
                 reporter.register();
                 loop {
                     match stopped.recv_timeout(every) {
@@ -219,6 +226,7 @@ impl Metrics {
         };
         Metrics {
             stop: Some(stop),
+            done,
             thread,
             was_counting,
             registry,
@@ -228,7 +236,14 @@ impl Metrics {
     fn shutdown(&mut self) {
         drop(self.stop.take());
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            // The last send gets a bounded wait: against a server that never answers
+            // the thread is left to end on its request's timeout.
+            if let Err(RecvTimeoutError::Timeout) = self.done.recv_timeout(LAST_SEND_WAIT) {
+                tracing::warn!(target: TRACING_TARGET,
+                    "the last usage metrics were not sent within {LAST_SEND_WAIT:?}; stopping without them");
+            } else {
+                let _ = t.join();
+            }
             self.registry.set_counting(self.was_counting);
         }
     }

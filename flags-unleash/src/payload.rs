@@ -1,8 +1,11 @@
 //! The client API's payload (`GET /api/client/features`): toggles, their strategies,
 //! constraints, segments, variants and dependencies, parsed and checked whole.
 //!
-//! Parsing is tolerant where Unleash servers differ (a `null` where a list is expected
-//! is an empty list, parameters may be numbers, unknown fields are ignored) and strict
+//! The payload's own shape is checked as documented: an object whose `features` is an
+//! array of objects (`{"features": null}`, a missing or non-array `features`, a toggle
+//! that is not an object are refused). Inside a toggle, parsing is tolerant where
+//! Unleash servers differ (a `null` where a list is expected is an empty list,
+//! parameters may be numbers, unknown fields are ignored) and strict
 //! where a mistake would change a decision (a toggle without a name, a negative
 //! weight, a constraint without an operator): such a payload is refused whole with the
 //! JSON path of the first problem, so the last good state stays in force.
@@ -31,8 +34,10 @@ pub struct ClientFeatures {
     /// The payload format's version (2 for current servers).
     #[serde(default)]
     pub version: u32,
-    /// The toggles.
-    #[serde(deserialize_with = "list")]
+    /// The toggles: an array, as documented. `null` or anything else is refused, as
+    /// Unleash's own SDKs refuse it, rather than read as "no toggles" (which would
+    /// send every flag back to its lower layers).
+    #[serde(deserialize_with = "required_list")]
     pub features: Vec<Feature>,
     /// Segments, referenced by id from strategies.
     #[serde(default, deserialize_with = "list")]
@@ -58,6 +63,9 @@ pub struct Feature {
     /// Parent toggles this one depends on.
     #[serde(default, deserialize_with = "list")]
     pub dependencies: Vec<Dependency>,
+    /// Reads of it emit impression events ([`crate::IMPRESSION_TARGET`]).
+    #[serde(default, deserialize_with = "opt_bool")]
+    pub impression_data: bool,
 }
 
 /// One strategy of a toggle.
@@ -414,7 +422,7 @@ impl DeltaEvent {
     pub fn parse_events(bytes: &[u8]) -> Result<Vec<DeltaEvent>, PayloadError> {
         #[derive(Deserialize)]
         struct Events {
-            #[serde(deserialize_with = "list")]
+            #[serde(deserialize_with = "required_list")]
             events: Vec<DeltaEvent>,
         }
         let e: Events = serde_json::from_slice(bytes).map_err(|e| PayloadError::json(&e))?;
@@ -479,6 +487,16 @@ where
     T: Deserialize<'de>,
 {
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A list that must be there and be a list: `null` is refused, not read as empty.
+fn required_list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<Vec<T>>::deserialize(d)?
+        .ok_or_else(|| de::Error::custom("expected an array, found null"))
 }
 
 /// A scalar as text: strings as they are, numbers and bools printed.
@@ -598,6 +616,13 @@ mod tests {
         for text in [
             r#"{"features":[{"name":"a","variants":[{"name":"x","weight":-1}]}]}"#,
             r#"{"features":{}}"#,
+            r#"{"features":null}"#,
+            r#"{"version":2,"features":null,"segments":[]}"#,
+            r#"{"features":[null]}"#,
+            r#"{"features":[1]}"#,
+            r#"{"features":"[]"}"#,
+            r#"{"features":[],"segments":{}}"#,
+            r#"{"features":[],"version":"2"}"#,
             r#"{}"#,
             r#"[]"#,
             "",

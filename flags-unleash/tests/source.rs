@@ -6,10 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Mock, dead_url, temp_dir};
+use common::{Held, Mock, dead_url, temp_dir};
 use flags_runtime::{Context, Layer, Reason, Registry};
 use flags_test_support::wait::wait_until;
-use flags_unleash::{Origin, UnleashConfig, UnleashSource};
+use flags_unleash::{Kept, Origin, UnleashConfig, UnleashSource};
 
 const ON: &str = r#"{"version":2,"features":[
   {"name":"new_search","enabled":true,"strategies":[{"name":"default"}]},
@@ -28,6 +28,8 @@ fn config(url: &str) -> UnleashConfig {
         .token("default:development.secret")
         .metrics_interval(None)
         .timeout(flags_test_support::wait::patience())
+        .start_timeout(flags_test_support::wait::patience())
+        .no_backup_file()
 }
 
 fn source(config: UnleashConfig) -> UnleashSource {
@@ -179,12 +181,51 @@ fn a_bad_payload_is_refused_whole_and_reported_once() {
     assert_eq!(src.status().get().last_error, None);
 }
 
+mod null_features_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+#[test]
+fn features_null_and_other_shapes_are_refused_and_the_last_good_state_stays() {
+    use null_features_flags::flags;
+    let mock = Mock::start(OFF, "\"good\"");
+    let mut src = source(config(&mock.url));
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    assert!(!flags::new_search(), "the server's kill switch");
+    let generation = flags::REGISTRY.generation();
+    let errors = flags::REGISTRY.error_count();
+
+    // Read as "no toggles", this body would bring the disabled toggle back on (its
+    // manifest default is off, but dark_mode's is on: every flag would revert).
+    for (i, body) in [
+        r#"{"version":2,"features":null}"#,
+        r#"{"version":2}"#,
+        r#"{"version":2,"features":{}}"#,
+        r#"{"version":2,"features":[null]}"#,
+        r#"{"version":2,"features":[],"segments":{}}"#,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        mock.set(body, &format!("\"bad{i}\""));
+        let err = apply(&flags::REGISTRY, &mut src).err().unwrap_or_default();
+        assert!(err.contains("refused payload"), "{body}: {err}");
+        assert!(err.contains("the last good state stays"), "{body}: {err}");
+        assert!(!flags::new_search(), "{body}: the last good state stays");
+        assert_eq!(flags::REGISTRY.generation(), generation, "{body}");
+        // The same refused body is not reported again.
+        assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(false), "{body}");
+    }
+    assert_eq!(flags::REGISTRY.error_count(), errors + 5, "once per body");
+    assert_eq!(src.status().get().origin, Some(Origin::Server));
+}
+
 mod unknown_variant_flags {
     flags_runtime::flags!(pub mod flags = "tests/flags.toml");
 }
 
 #[test]
-fn a_toggle_that_does_not_fit_its_flag_leaves_it_to_lower_layers() {
+fn a_toggle_that_never_fit_its_flag_leaves_it_to_lower_layers() {
     use unknown_variant_flags::flags;
     let mock = Mock::start(
         r#"{"features":[
@@ -202,7 +243,109 @@ fn a_toggle_that_does_not_fit_its_flag_leaves_it_to_lower_layers() {
         Layer::Manifest
     );
     assert_eq!(flags::REGISTRY.error_count(), errors + 1, "one warning");
-    assert_eq!(src.status().get().binding.bound, [0]);
+    let s = src.status().get();
+    assert_eq!(s.binding.bound, [0]);
+    let [u] = &s.binding.unbindable[..] else {
+        panic!("{:?}", s.binding)
+    };
+    assert_eq!((u.flag, u.kept), ("checkout_layout", Kept::LowerLayers));
+    assert_eq!(s.unbindable_reports, 1);
+}
+
+mod added_variant_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+const LAYOUT_COMPACT: &str = r#"{"features":[
+  {"name":"new_search","enabled":true},
+  {"name":"checkout_layout","enabled":true,
+   "variants":[{"name":"compact","weight":500},{"name":"wide","weight":500}]}]}"#;
+
+#[test]
+fn a_variant_added_in_unleash_keeps_the_last_good_definition_and_is_reported_once() {
+    use added_variant_flags::flags;
+    let mock = Mock::start(LAYOUT_COMPACT, "\"v1\"");
+    let mut src = source(config(&mock.url));
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    let users: Vec<Context> = (0..200)
+        .map(|i| Context::with_key(format!("user-{i}").as_str()))
+        .collect();
+    let before: Vec<_> = users
+        .iter()
+        .map(|u| flags::CHECKOUT_LAYOUT.get_for(u))
+        .collect();
+    assert!(before.contains(&flags::CheckoutLayout::Compact));
+    assert!(before.contains(&flags::CheckoutLayout::Wide));
+    let errors = flags::REGISTRY.error_count();
+
+    // The operator adds `purple`, which the manifest does not list.
+    let purple = LAYOUT_COMPACT.replace(
+        r#"{"name":"wide","weight":500}"#,
+        r#"{"name":"wide","weight":400},{"name":"purple","weight":100}"#,
+    );
+    mock.set(&purple, "\"v2\"");
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    let after: Vec<_> = users
+        .iter()
+        .map(|u| flags::CHECKOUT_LAYOUT.get_for(u))
+        .collect();
+    assert_eq!(
+        after, before,
+        "the experiment goes on with its last good split"
+    );
+    assert_eq!(
+        flags::CHECKOUT_LAYOUT.explain(&users[0]).layer,
+        Layer::Remote
+    );
+    assert_eq!(flags::REGISTRY.error_count(), errors + 1, "reported once");
+    let s = src.status().get();
+    let [u] = &s.binding.unbindable[..] else {
+        panic!("{:?}", s.binding)
+    };
+    assert_eq!((u.flag, u.kept), ("checkout_layout", Kept::LastGood));
+    assert!(
+        u.problem.contains("toggle `checkout_layout`")
+            && u.problem.contains("variant `purple`")
+            && u.problem.contains("classic, compact, wide"),
+        "{}",
+        u.problem
+    );
+    assert!(s.binding.bound.contains(&0) && !s.binding.bound.contains(&1));
+    assert_eq!(s.unbindable_reports, 1);
+
+    // Another toggle changes; the same problem stays: applied, not reported again.
+    mock.set(
+        &purple.replace(
+            r#"{"name":"new_search","enabled":true}"#,
+            r#"{"name":"new_search","enabled":false}"#,
+        ),
+        "\"v3\"",
+    );
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    assert!(!flags::new_search());
+    let still: Vec<_> = users
+        .iter()
+        .map(|u| flags::CHECKOUT_LAYOUT.get_for(u))
+        .collect();
+    assert_eq!(still, before);
+    assert_eq!(flags::REGISTRY.error_count(), errors + 1, "not every poll");
+    assert_eq!(src.status().get().unbindable_reports, 1);
+
+    // Declared in Unleash as the manifest has it again: the server decides anew.
+    mock.set(
+        &LAYOUT_COMPACT.replace(
+            r#""weight":500},{"name":"wide""#,
+            r#""weight":0},{"name":"wide""#,
+        ),
+        "\"v4\"",
+    );
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    assert!(
+        users
+            .iter()
+            .all(|u| flags::CHECKOUT_LAYOUT.get_for(u) == flags::CheckoutLayout::Wide)
+    );
+    assert!(src.status().get().binding.unbindable.is_empty());
 }
 
 mod backup_flags {
@@ -269,13 +412,36 @@ fn server_down_without_backup_keeps_manifest_defaults_and_backs_off() {
     let mut src = source(config(&dead_url()).interval(Duration::from_secs(60)));
     let status = src.status();
     let errors = flags::REGISTRY.error_count();
-    let err = apply(&flags::REGISTRY, &mut src).err().unwrap_or_default();
-    assert!(err.contains("next attempt in"), "{err}");
+    let capture = Capture::default();
+    tracing::subscriber::with_default(capture.clone(), || {
+        tracing::callsite::rebuild_interest_cache();
+        assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(false));
+    });
     assert!(
         !flags::new_search() && flags::dark_mode(),
         "manifest defaults"
     );
-    assert_eq!(flags::REGISTRY.error_count(), errors + 1);
+    // No "update rejected, last good state kept": there is no such state. The source
+    // says what holds instead.
+    let events = capture.take_all();
+    assert!(
+        events
+            .iter()
+            .all(|(_, _, t)| !t.contains("last good state")),
+        "{events:?}"
+    );
+    let [(_, level, text)] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(*level, tracing::Level::WARN);
+    assert!(
+        text.contains("nothing loaded from the server yet")
+            && text.contains("manifest defaults")
+            && text.contains("next attempt in"),
+        "{text}"
+    );
+    assert_eq!(flags::REGISTRY.error_count(), errors);
+    assert!(status.get().last_error.is_some());
     // Backing off: the next polls send nothing.
     for _ in 0..5 {
         assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(false));
@@ -292,13 +458,16 @@ mod backoff_flags {
 fn failures_back_off_exponentially_and_are_reported_once() {
     use backoff_flags::flags;
     let mock = Mock::start(ON, "\"x\"");
-    mock.fail_with(Some(500));
     let mut src = source(
         config(&mock.url)
             .interval(Duration::from_millis(10))
             .max_backoff(Duration::from_millis(80)),
     );
     let status = src.status();
+    assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+    mock.set(OFF, "\"y\"");
+    mock.fail_with(Some(500));
+    let loaded = mock.requests_to("/api/client/features").len();
     let errors = flags::REGISTRY.error_count();
     // Polls as a watch thread would, until the source has asked REQUESTS times: each
     // poll sends at most one request, so the loop ends at exactly REQUESTS.
@@ -307,9 +476,9 @@ fn failures_back_off_exponentially_and_are_reported_once() {
     wait_until("six failed requests", || {
         let _ = flags::REGISTRY.apply(&mut src);
         polls += 1;
-        mock.requests_to("/api/client/features").len() >= REQUESTS
+        mock.requests_to("/api/client/features").len() >= loaded + REQUESTS
     });
-    let requests = mock.requests_to("/api/client/features");
+    let requests = mock.requests_to("/api/client/features")[loaded..].to_vec();
     assert_eq!(requests.len(), REQUESTS, "{polls} polls");
     // After the k-th failure the source waits interval × 2^(k-1), capped, with equal
     // jitter: at least half of that. Each request starts after the previous one's
@@ -328,8 +497,25 @@ fn failures_back_off_exponentially_and_are_reported_once() {
     );
     assert_eq!(status.get().consecutive_failures as usize, REQUESTS);
     mock.fail_with(None);
-    wait_until("recovery", || flags::REGISTRY.apply(&mut src) == Ok(true));
-    assert!(flags::new_search());
+    let capture = Capture::default();
+    tracing::subscriber::with_default(capture.clone(), || {
+        tracing::callsite::rebuild_interest_cache();
+        wait_until("recovery", || flags::REGISTRY.apply(&mut src) == Ok(true));
+    });
+    assert!(!flags::new_search());
+    let recovered: Vec<_> = capture
+        .take()
+        .into_iter()
+        .filter(|(_, t)| t.contains("reachable again"))
+        .collect();
+    let [(level, text)] = &recovered[..] else {
+        panic!("one recovery line: {recovered:?}")
+    };
+    assert_eq!(*level, tracing::Level::INFO);
+    assert!(
+        text.contains("server reachable again after") && text.contains("(6 failed attempts)"),
+        "{text}"
+    );
     assert_eq!(status.get().consecutive_failures, 0);
 }
 
@@ -357,6 +543,68 @@ fn the_watch_thread_flips_accessors() {
     mock.set(ON, "\"w3\"");
     assert!(!flags::new_search(), "stopped: the last state stays");
     assert_eq!(mock.requests_to("/api/client/features").len(), asked);
+}
+
+mod hanging_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+/// Runs `f` on a thread and waits for it to return (with the shared generous
+/// deadline, which only a hang reaches).
+fn returns<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    let mut out = None;
+    let took = wait_until(what, || {
+        out = out.take().or_else(|| rx.try_recv().ok());
+        out.is_some()
+    });
+    eprintln!("{what}: after {took:?}");
+    out.unwrap_or_else(|| panic!("{what}"))
+}
+
+#[test]
+fn start_and_stop_are_bounded_when_the_server_never_answers() {
+    use hanging_flags::flags;
+    let dir = temp_dir("hanging");
+    let backup = dir.join("backup.json");
+    std::fs::write(&backup, OFF).unwrap_or_else(|e| panic!("{e}"));
+    // Accepts every connection and answers none until released.
+    let held = Held::start(ON);
+    let config = config(&held.url)
+        .timeout(Duration::from_secs(3600))
+        .interval(Duration::from_millis(100))
+        .start_timeout(Duration::from_millis(200))
+        .backup_file(&backup)
+        .metrics_interval(Some(Duration::from_secs(3600)));
+    let unleash = returns("start() against a server that never answers", move || {
+        flags_unleash::start(&flags::REGISTRY, config).unwrap_or_else(|e| panic!("{e}"))
+    });
+    let status = unleash.status();
+    assert_eq!(
+        status.origin,
+        Some(Origin::Backup(backup.clone())),
+        "{status:?}"
+    );
+    assert!(!flags::new_search(), "the backup's state");
+    assert!(
+        flags::dark_mode(),
+        "not in the backup: the manifest default"
+    );
+
+    // The first fetch goes on in the background and applies when it answers (the
+    // registration's request may come first: both are let through).
+    held.release();
+    held.release();
+    wait_until("the first fetch's answer", flags::new_search);
+    assert_eq!(unleash.status().origin, Some(Origin::Server));
+
+    // The next request hangs; stop() does not wait for it.
+    wait_until("the next poll's request", || unleash.status().requests >= 2);
+    returns("stop() while a request hangs", move || unleash.stop());
+    assert!(flags::new_search(), "stopped: the last state stays");
 }
 
 mod metrics_flags {
@@ -473,12 +721,59 @@ fn variant_payloads_come_with_the_value() {
     assert_eq!((d.layer, d.payload), (Layer::Manifest, None));
 }
 
+mod counted_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+#[test]
+fn variant_and_explain_reads_count_in_usage_metrics() {
+    use counted_flags::flags;
+    let mock = Mock::start(ON, "\"c1\"");
+    let unleash = flags_unleash::start(
+        &flags::REGISTRY,
+        config(&mock.url).metrics_interval(Some(Duration::from_millis(100))),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let ctx = Context::with_key("user-1");
+    for _ in 0..4 {
+        assert_eq!(
+            unleash.variant(flags::CHECKOUT_LAYOUT, &ctx).value,
+            flags::CheckoutLayout::Compact
+        );
+    }
+    for _ in 0..2 {
+        assert!(flags::NEW_SEARCH.explain(&ctx).value);
+    }
+    assert!(unleash.is_enabled(flags::NEW_SEARCH, &ctx));
+    let sum = |requests: &[common::Request], toggle: &str, key: &str| -> u64 {
+        requests
+            .iter()
+            .filter(|r| r.path == "/api/client/metrics")
+            .filter_map(|r| r.json()["bucket"]["toggles"][toggle][key].as_u64())
+            .sum()
+    };
+    mock.wait_for("the variant() and explain() reads in metrics", |r| {
+        sum(r, "checkout_layout", "yes") == 4 && sum(r, "new_search", "yes") == 3
+    });
+    unleash.stop();
+}
+
 /// Captures `tracing` events of this crate's target on the current thread.
 #[derive(Clone, Default)]
-struct Capture(std::sync::Arc<std::sync::Mutex<Vec<(tracing::Level, String)>>>);
+struct Capture(std::sync::Arc<std::sync::Mutex<Vec<(String, tracing::Level, String)>>>);
 
 impl Capture {
+    /// This crate's own events (not impressions), level and text.
     fn take(&self) -> Vec<(tracing::Level, String)> {
+        self.take_all()
+            .into_iter()
+            .filter(|(target, _, _)| target == flags_unleash::TRACING_TARGET)
+            .map(|(_, level, text)| (level, text))
+            .collect()
+    }
+
+    /// Every event of the runtime's and this crate's targets: target, level and text.
+    fn take_all(&self) -> Vec<(String, tracing::Level, String)> {
         std::mem::take(
             &mut *self
                 .0
@@ -504,17 +799,65 @@ impl tracing::Subscriber for Capture {
                 self.0.push_str(&format!("{}={value:?} ", field.name()));
             }
         }
-        if event.metadata().target() == flags_unleash::TRACING_TARGET {
+        // The runtime's own target (`flags`) too: a test can tell that it said nothing.
+        let target = event.metadata().target();
+        if target == "flags" || target.starts_with("flags::") {
             let mut text = Text(String::new());
             event.record(&mut text);
             self.0
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push((*event.metadata().level(), text.0));
+                .push((target.to_owned(), *event.metadata().level(), text.0));
         }
     }
     fn enter(&self, _: &tracing::span::Id) {}
     fn exit(&self, _: &tracing::span::Id) {}
+}
+
+mod impression_flags {
+    flags_runtime::flags!(pub mod flags = "tests/flags.toml");
+}
+
+#[test]
+fn toggles_with_impression_data_emit_impression_events() {
+    use impression_flags::flags;
+    let body = ON.replacen(
+        r#""enabled":true,"strategies":[{"name":"default"}]"#,
+        r#""enabled":true,"impressionData":true,"strategies":[{"name":"default"}]"#,
+        1,
+    );
+    assert_ne!(body, ON);
+    let mock = Mock::start(&body, "\"i1\"");
+    let unleash =
+        flags_unleash::start(&flags::REGISTRY, config(&mock.url)).unwrap_or_else(|e| panic!("{e}"));
+    let capture = Capture::default();
+    let ctx = Context::with_key("user-7").attr("sessionId", "s-1");
+    tracing::subscriber::with_default(capture.clone(), || {
+        tracing::callsite::rebuild_interest_cache();
+        assert!(unleash.is_enabled(flags::NEW_SEARCH, &ctx));
+        let _ = unleash.variant(flags::NEW_SEARCH, &ctx);
+        // No impressionData on this toggle: no event.
+        let _ = unleash.variant(flags::CHECKOUT_LAYOUT, &ctx);
+    });
+    let events: Vec<String> = capture
+        .take_all()
+        .into_iter()
+        .filter(|(target, _, _)| target == flags_unleash::IMPRESSION_TARGET)
+        .map(|(_, _, text)| text)
+        .collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    for (event, kind) in events.iter().zip(["isEnabled", "getVariant"]) {
+        for field in [
+            "feature=\"new_search\"",
+            &format!("event_type=\"{kind}\""),
+            "enabled=true",
+            "user_id=\"user-7\"",
+            "session_id=\"s-1\"",
+        ] {
+            assert!(event.contains(field), "{field} in {event}");
+        }
+    }
+    unleash.stop();
 }
 
 mod tracing_flags {
@@ -540,23 +883,41 @@ fn the_binding_is_reported_at_start_and_when_it_changes() {
             .collect();
         assert_eq!(warns.len(), 2, "{events:?}");
         assert!(
-            warns[0].contains("no toggle for") && warns[0].contains(r#"flags=["dark_mode"]"#),
+            warns[0].contains("1 manifest flag the Unleash server has no toggle for: dark_mode:"),
             "{}",
             warns[0]
         );
         assert!(
-            warns[1].contains("no manifest flag") && warns[1].contains(r#"["only_on_server"]"#),
+            warns[1].contains("1 Unleash toggle not in the manifest: only_on_server:"),
             "{}",
             warns[1]
         );
+        let revisions: Vec<_> = events
+            .iter()
+            .filter(|(l, t)| *l == tracing::Level::INFO && t.contains("toggles in force"))
+            .collect();
+        assert_eq!(revisions.len(), 1, "{events:?}");
+        assert!(
+            revisions[0].1.contains(r#"revision "t1" (4 toggles)"#),
+            "{revisions:?}"
+        );
+        // 304: nothing new, nothing logged.
+        assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(false));
+        assert!(capture.take().is_empty());
 
-        // The same binding again (a new payload): not reported again.
+        // The same binding again (a new payload): not reported again; the new
+        // revision is.
         mock.set(
             &ON.replace("\"default\"}]}", "\"default\"}],\"x\":1}"),
             "\"t2\"",
         );
         assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
-        assert!(capture.take().is_empty());
+        let events = capture.take();
+        let [(level, text)] = &events[..] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(*level, tracing::Level::INFO);
+        assert!(text.contains(r#"revision "t2""#), "{text}");
 
         // A changed binding: reported.
         mock.set(OFF, "\"t3\"");
@@ -564,8 +925,33 @@ fn the_binding_is_reported_at_start_and_when_it_changes() {
         let events = capture.take();
         assert!(
             events.iter().any(|(l, t)| *l == tracing::Level::WARN
-                && t.contains(r#"["checkout_layout", "dark_mode", "frozen"]"#)),
+                && t.contains("3 manifest flags the Unleash server has no toggle for: checkout_layout, dark_mode, frozen:")),
             "{events:?}"
         );
+
+        // A long list is summarised, never one huge line.
+        let many: Vec<String> = (0..40_000)
+            .map(|i| format!(r#"{{"name":"extra_{i:05}","enabled":true}}"#))
+            .collect();
+        mock.set(
+            &format!(r#"{{"version":2,"features":[{}]}}"#, many.join(",")),
+            "\"t4\"",
+        );
+        assert_eq!(apply(&flags::REGISTRY, &mut src), Ok(true));
+        let events = capture.take();
+        let unknown: Vec<_> = events
+            .iter()
+            .filter(|(_, t)| t.contains("not in the manifest"))
+            .collect();
+        let [(_, text)] = &unknown[..] else {
+            panic!("{events:?}")
+        };
+        assert!(
+            text.contains(
+                "40,000 Unleash toggles not in the manifest: extra_00000, extra_00001, extra_00002 … and 39,997 more"
+            ),
+            "{text}"
+        );
+        assert!(text.len() < 1_000, "{} bytes", text.len());
     });
 }

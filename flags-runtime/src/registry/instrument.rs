@@ -139,6 +139,15 @@ impl Registry {
         self.publish_locked(state, &state.snapshot.load());
     }
 
+    /// Counts a read of flag `index` that gave `value` (while counting is on) for the
+    /// read paths outside the accessors: snapshots, `explain`, payload look-ups.
+    pub(crate) fn count_read(&self, index: usize, value: Value) {
+        let state = self.state();
+        if state.counting.load(Ordering::Relaxed) {
+            state.counters.count(index, value);
+        }
+    }
+
     /// Whether counting is on.
     pub fn is_counting(&self) -> bool {
         self.state().counting.load(Ordering::Relaxed)

@@ -257,7 +257,8 @@ impl Registry {
     }
 
     /// Why flag `index` has its value for `ctx`: value, label, reason and deciding
-    /// layer. Explaining is not counted as an evaluation.
+    /// layer. Counted as a read while the registry counts (see
+    /// [`Registry::set_counting`]).
     ///
     /// An index out of range explains as `off` with [`crate::Reason::Error`].
     pub(crate) fn explain_at(&self, index: usize, ctx: &Context) -> Detail {

@@ -247,6 +247,61 @@ fn respond(request: &Request, script: &Script) -> Vec<u8> {
     }
 }
 
+/// A server on loopback that accepts connections, reads each request and answers it
+/// with `body` only once the test releases it (one `release` per request): until
+/// then it hangs, as a stuck proxy or an overloaded server does. Dropping the
+/// releaser closes the held connections unanswered.
+pub struct Held {
+    pub url: String,
+    release: Option<std::sync::mpsc::Sender<()>>,
+}
+
+impl Held {
+    pub fn start(body: &str) -> Held {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let body = body.as_bytes().to_vec();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let Ok(read_half) = stream.try_clone() else {
+                    continue;
+                };
+                let mut reader = BufReader::new(read_half);
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).is_err() || line.trim().is_empty() {
+                        break;
+                    }
+                }
+                // Held until released; a dropped releaser ends the server.
+                if released.recv().is_err() {
+                    return;
+                }
+                let mut out = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nETag: \"held\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                out.extend_from_slice(&body);
+                let _ = stream.write_all(&out);
+            }
+        });
+        Held {
+            url: format!("http://{addr}"),
+            release: Some(release),
+        }
+    }
+
+    /// Lets the next held request be answered.
+    pub fn release(&self) {
+        if let Some(r) = &self.release {
+            let _ = r.send(());
+        }
+    }
+}
+
 /// A loopback URL nothing listens on.
 pub fn dead_url() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
