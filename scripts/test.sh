@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (a headless
-# browser for the HTML report test; Unleash's client specification and a real Unleash
-# server with PostgreSQL, on loopback, for the Unleash source), then runs every test.
+# browser for the HTML report test; Unleash's client specification, a real Unleash
+# server with PostgreSQL, on loopback, and Unleash's Python SDK as the referee for the
+# Unleash source), then runs every test.
 #
 # A plain `cargo test` skips the tests whose service is absent and says so; here every
 # service is provided and TEST_REQUIRE_SERVICES=1 turns any such skip into a failure.
@@ -22,6 +23,8 @@ echo "==> Unleash client specification (npm) and server (npm + PostgreSQL, loopb
 eval "$(scripts/unleash-spec.sh)"
 eval "$(scripts/unleash-server.sh start)"
 trap 'scripts/unleash-server.sh stop >/dev/null 2>&1 || true' EXIT
+echo "==> Unleash's Python SDK (PyPI, in a virtual environment)"
+eval "$(scripts/unleash-python.sh)"
 
 export TEST_REQUIRE_SERVICES=1
 
