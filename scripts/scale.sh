@@ -53,6 +53,8 @@ flags-runtime = { path = "$root/flags-runtime" }
 [workspace]
 EOF
   cat >"$dir/src/main.rs" <<'EOF'
+use flags_runtime::raw::IndexAccess;
+
 flags_runtime::flags!("flags.toml");
 
 fn main() {

@@ -114,21 +114,35 @@ fn docs(text: &str) -> TokenStream {
     quote!(#(#[doc = #lines])*)
 }
 
-/// The function that builds the rules declared in the manifest, by flag index, for
-/// the flags that have any.
+/// The rules declared in the manifest, as data: one small function per flag that has
+/// rules (each type-checked and compiled on its own, so the cost stays linear in the
+/// number of flags), a table of them, and the function the registry calls.
 fn manifest_rules(flags: &[Flag], rt: &TokenStream) -> TokenStream {
     let paths = crate::data::Paths::new(rt);
-    let entries = flags.iter().filter(|f| !f.rules.is_empty()).map(|f| {
-        let index = Literal::usize_unsuffixed(f.index);
+    let with_rules: Vec<&Flag> = flags.iter().filter(|f| !f.rules.is_empty()).collect();
+    let k = Literal::usize_unsuffixed(with_rules.len());
+    let fns = with_rules.iter().map(|f| {
+        let name = quote::format_ident!("__rules_{}", f.index);
         let rules = paths.rules(&f.rules);
-        quote!((#index, #rules))
+        quote! {
+            fn #name() -> #rt::manifest::Rules {
+                #rules
+            }
+        }
+    });
+    let entries = with_rules.iter().map(|f| {
+        let index = Literal::usize_unsuffixed(f.index);
+        let name = quote::format_ident!("__rules_{}", f.index);
+        quote!((#index, #name))
     });
     quote! {
         /// The rules declared in the manifest, as data: `(flag index, rules)`.
         #[doc(hidden)]
         #[must_use]
         pub fn __manifest_rules() -> #rt::Vec<(usize, #rt::manifest::Rules)> {
-            #rt::Vec::from([#(#entries),*])
+            #(#fns)*
+            static RULES: [(usize, fn() -> #rt::manifest::Rules); #k] = [#(#entries),*];
+            RULES.iter().map(|&(index, rules)| (index, rules())).collect()
         }
     }
 }
