@@ -122,20 +122,7 @@ fn follows_a_real_unleash_server() {
         assert!(flags::flags_it_search());
     }
     wait_on_server("usage metrics on the server", || {
-        let (_, text) = server.admin(
-            "GET",
-            &format!("/api/admin/client-metrics/features/{SEARCH}/raw?hoursBack=1"),
-            None,
-        );
-        let data: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        data["data"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|d| d["appName"] == app.as_str())
-            .filter_map(|d| d["yes"].as_u64())
-            .sum::<u64>()
-            >= 5
+        server.yes_count(SEARCH, &app) >= 5
     });
     wait_on_server("the registration", || {
         server

@@ -315,20 +315,7 @@ fn operator_edits_agree_with_unleash_python_sdk() {
         assert_eq!(v.name, "on");
     }
     wait_on_server("the variant() reads in the server's metrics", || {
-        let (_, text) = server.admin(
-            "GET",
-            &format!("/api/admin/client-metrics/features/{COUNTED}/raw?hoursBack=1"),
-            None,
-        );
-        let data: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        data["data"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|d| d["appName"] == app.as_str())
-            .filter_map(|d| d["yes"].as_u64())
-            .sum::<u64>()
-            >= READS
+        server.yes_count(COUNTED, &app) >= READS
     });
     unleash.stop();
     for t in TOGGLES.iter().chain([&COUNTED]) {

@@ -133,6 +133,24 @@ impl Server {
         created["id"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// The "yes" evaluations of `toggle` that the server has stored for `app` in the
+    /// last hour (its usage metrics).
+    pub fn yes_count(&self, toggle: &str, app: &str) -> u64 {
+        let (_, text) = self.admin(
+            "GET",
+            &format!("/api/admin/client-metrics/features/{toggle}/raw?hoursBack=1"),
+            None,
+        );
+        let data: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        data["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["appName"] == app)
+            .filter_map(|d| d["yes"].as_u64())
+            .sum()
+    }
+
     pub fn switch(&self, name: &str, on: bool) {
         let verb = if on { "on" } else { "off" };
         self.ok(
