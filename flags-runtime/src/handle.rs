@@ -10,7 +10,8 @@ use crate::context::Context;
 use crate::explain::{Detail, Payload};
 use crate::gate::Gate;
 use crate::meta::{FlagMeta, Value};
-use crate::registry::Registry;
+use crate::registry::{Registry, UpdateError};
+use crate::snapshot::Snapshot;
 
 /// A generated variant enum: converts between the enum and a variant index.
 pub trait Variant: Copy + 'static {
@@ -266,5 +267,62 @@ impl<E: Variant> FlagHandle for VariantFlag<E> {
             Value::Variant(i) => E::from_index(i),
             Value::Bool(_) => E::from_index(0),
         }
+    }
+}
+
+/// Programmatic overrides by typed handle (the override layer).
+impl Registry {
+    /// Forces `flag` to `value` for the whole process until cleared; wins over every
+    /// source and over prerequisites. For tests prefer
+    /// [`Registry::scoped_overrides`], which other threads do not see.
+    ///
+    /// # Errors
+    ///
+    /// [`UpdateError::ForeignFlag`] when `flag` is a handle of another registry
+    /// (another `flags!` module), [`UpdateError::Static`] for a static flag.
+    ///
+    /// # Examples
+    ///
+    /// See [`Registry::snapshot`].
+    pub fn set_override<F: FlagHandle>(&self, flag: F, value: F::Value) -> Result<(), UpdateError> {
+        self.own(&flag)?;
+        self.set_override_at(flag.index(), F::encode(value))
+    }
+
+    /// Removes the process-wide override of `flag`.
+    ///
+    /// # Errors
+    ///
+    /// [`UpdateError::ForeignFlag`] when `flag` is a handle of another registry.
+    pub fn clear_override<F: FlagHandle>(&self, flag: F) -> Result<(), UpdateError> {
+        self.own(&flag)?;
+        self.clear_override_at(flag.index());
+        Ok(())
+    }
+
+    /// `Ok` when `flag` is a handle of this registry.
+    fn own<F: FlagHandle>(&self, flag: &F) -> Result<(), UpdateError> {
+        if std::ptr::eq(flag.registry(), self) {
+            Ok(())
+        } else {
+            Err(UpdateError::ForeignFlag {
+                flag: flag.registry().flags()[flag.index()].name,
+            })
+        }
+    }
+}
+
+/// Typed reads of a snapshot.
+impl Snapshot<'_> {
+    /// A typed flag's value in the ambient context.
+    #[must_use]
+    pub fn get<F: FlagHandle>(&self, flag: F) -> F::Value {
+        F::decode(self.value(flag.index()))
+    }
+
+    /// A typed flag's value for `ctx`.
+    #[must_use]
+    pub fn get_for<F: FlagHandle>(&self, flag: F, ctx: &Context) -> F::Value {
+        F::decode(self.value_for(flag.index(), ctx))
     }
 }

@@ -7,92 +7,17 @@
 //! scope of a registry exists, that registry's fast cells send every read to the slow
 //! path, which looks here first.
 
-use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context as TaskContext, Poll};
 
 use crate::handle::FlagHandle;
 use crate::meta::Value;
 use crate::registry::{Registry, UpdateError};
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Entry {
-    registry: usize,
-    index: usize,
-    value: Value,
-}
-
-#[derive(Debug)]
-enum Entries {
-    Owned(Vec<Entry>),
-    Shared(Arc<[Entry]>),
-}
-
-impl Entries {
-    fn as_slice(&self) -> &[Entry] {
-        match self {
-            Entries::Owned(v) => v,
-            Entries::Shared(v) => v,
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Frame {
-    id: u64,
-    entries: Entries,
-}
-
-thread_local! {
-    static FRAMES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
-}
-
-static NEXT_FRAME: AtomicU64 = AtomicU64::new(1);
-
-fn push_frame(entries: Entries) -> u64 {
-    let id = NEXT_FRAME.fetch_add(1, Ordering::Relaxed);
-    let _ = FRAMES.try_with(|f| {
-        if let Ok(mut f) = f.try_borrow_mut() {
-            f.push(Frame { id, entries });
-        }
-    });
-    id
-}
-
-fn pop_frame(id: u64) {
-    let _ = FRAMES.try_with(|f| {
-        if let Ok(mut f) = f.try_borrow_mut()
-            && let Some(pos) = f.iter().rposition(|fr| fr.id == id)
-        {
-            f.remove(pos);
-        }
-    });
-}
-
-/// The scoped override of flag `index` of registry `registry` on this thread, the
-/// innermost scope winning.
-#[inline]
-pub(crate) fn lookup(registry: usize, index: usize) -> Option<Value> {
-    FRAMES
-        .try_with(|f| {
-            let frames = f.try_borrow().ok()?;
-            frames.iter().rev().find_map(|fr| {
-                fr.entries
-                    .as_slice()
-                    .iter()
-                    .rev()
-                    .find(|e| e.registry == registry && e.index == index)
-                    .map(|e| e.value)
-            })
-        })
-        .ok()
-        .flatten()
-}
+use crate::scope::{Entries, Entry, add_entry, pop_frame, push_frame};
 
 /// Keeps registries in "scoped overrides may exist" mode while alive.
 struct Activation {
@@ -153,20 +78,7 @@ impl OverrideGuard {
             index,
             value,
         };
-        let _ = FRAMES.try_with(|f| {
-            if let Ok(mut f) = f.try_borrow_mut()
-                && let Some(fr) = f.iter_mut().rfind(|fr| fr.id == id)
-            {
-                match &mut fr.entries {
-                    Entries::Owned(v) => v.push(entry),
-                    Entries::Shared(v) => {
-                        let mut owned = v.to_vec();
-                        owned.push(entry);
-                        fr.entries = Entries::Owned(owned);
-                    }
-                }
-            }
-        });
+        add_entry(id, entry);
     }
 
     /// Forces `flag` to `value` in this scope (builder form).
@@ -354,9 +266,44 @@ impl<F: Future> Future for WithOverrides<F> {
     }
 }
 
+/// Scoped overrides of a registry.
+impl Registry {
+    /// Overrides in force on the current thread only, until the guard is dropped:
+    /// parallel tests never see each other's. For async tasks use
+    /// [`Overrides::scope`](crate::Overrides::scope).
+    ///
+    /// While any scope of this registry exists, reads of its flags take the slow
+    /// path (everywhere, so that a scope can never be bypassed by a fast cell).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use flags_runtime::{__private::*, BoolFlag};
+    /// # static META: [FlagMeta; 1] = [FlagMeta { name: "search_v2", index: 0, description: "",
+    /// #     owner: "", kind: Kind::Ops, lifecycle: Lifecycle::Active, expires: None,
+    /// #     variants: &[], default: Value::Bool(false), is_static: false, requires: &[],
+    /// #     excludes: &[] }];
+    /// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+    /// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
+    /// #     "[flags.search_v2]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
+    /// # const SEARCH_V2: BoolFlag = BoolFlag::new(&REGISTRY, 0);
+    /// {
+    ///     let _flags = REGISTRY.scoped_overrides().set(SEARCH_V2, true);
+    ///     assert!(SEARCH_V2.get());
+    ///     // Another thread does not see it.
+    ///     assert!(!std::thread::spawn(|| SEARCH_V2.get()).join().unwrap());
+    /// }
+    /// assert!(!SEARCH_V2.get());
+    /// ```
+    pub fn scoped_overrides(&'static self) -> OverrideGuard {
+        OverrideGuard::new(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scope::lookup;
 
     fn entry(registry: usize, index: usize, value: Value) -> Entry {
         Entry {

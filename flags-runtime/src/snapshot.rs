@@ -7,11 +7,10 @@ use std::sync::Arc;
 use crate::context::{self, Context};
 use crate::eval::{self, Decision, Flags, Outcome, Prerequisite};
 use crate::explain::{Detail, Layer, Payload};
-use crate::handle::FlagHandle;
 use crate::meta::{FlagMeta, Value};
-use crate::overrides;
 use crate::registry::Registry;
 use crate::rules::{CompiledRules, FlagShape, StickyRollout};
+use crate::scope;
 
 /// What decides one flag in a snapshot.
 #[derive(Clone, Debug)]
@@ -111,7 +110,7 @@ impl Flags for View<'_> {
     #[inline]
     fn decision(&self, index: usize) -> Decision<'_> {
         if let Some(registry) = self.scoped
-            && let Some(value) = overrides::lookup(registry, index)
+            && let Some(value) = scope::lookup(registry, index)
         {
             return Decision::Override(value);
         }
@@ -285,18 +284,6 @@ impl Snapshot<'_> {
     #[must_use]
     pub fn value(&self, index: usize) -> Value {
         context::with_ambient(|ctx| self.value_for(index, ctx))
-    }
-
-    /// A typed flag's value in the ambient context.
-    #[must_use]
-    pub fn get<F: FlagHandle>(&self, flag: F) -> F::Value {
-        F::decode(self.value(flag.index()))
-    }
-
-    /// A typed flag's value for `ctx`.
-    #[must_use]
-    pub fn get_for<F: FlagHandle>(&self, flag: F, ctx: &Context) -> F::Value {
-        F::decode(self.value_for(flag.index(), ctx))
     }
 
     /// Why flag `index` has its value for `ctx` in this snapshot; `None` for an index

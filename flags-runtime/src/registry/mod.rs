@@ -16,6 +16,7 @@ mod cell;
 mod instrument;
 mod layers;
 mod read;
+mod realised;
 mod report;
 mod set;
 mod start;

@@ -5,9 +5,7 @@ use std::sync::Arc;
 use flags_manifest::{Rules, Stickiness, Strategy, StrategyKind};
 
 use crate::explain::Layer;
-use crate::handle::FlagHandle;
 use crate::meta::Value;
-use crate::overrides::OverrideGuard;
 use crate::rules::CompiledRules;
 
 use super::{Registry, UpdateError};
@@ -107,86 +105,22 @@ impl Registry {
         Ok(())
     }
 
-    /// Forces `flag` to `value` for the whole process until cleared; wins over every
-    /// source and over prerequisites. For tests prefer
-    /// [`Registry::scoped_overrides`], which other threads do not see.
-    ///
-    /// # Errors
-    ///
-    /// [`UpdateError::ForeignFlag`] when `flag` is a handle of another registry
-    /// (another `flags!` module), [`UpdateError::Static`] for a static flag.
-    ///
-    /// # Examples
-    ///
-    /// See [`Registry::snapshot`].
-    pub fn set_override<F: FlagHandle>(&self, flag: F, value: F::Value) -> Result<(), UpdateError> {
-        self.own(&flag)?;
-        self.set_override_at(flag.index(), F::encode(value))
-    }
-
-    /// Removes the process-wide override of `flag`.
-    ///
-    /// # Errors
-    ///
-    /// [`UpdateError::ForeignFlag`] when `flag` is a handle of another registry.
-    pub fn clear_override<F: FlagHandle>(&self, flag: F) -> Result<(), UpdateError> {
-        self.own(&flag)?;
+    /// Removes the process-wide override of flag `index` (typed form:
+    /// [`Registry::clear_override`]).
+    pub(crate) fn clear_override_at(&self, index: usize) {
         let state = self.state();
         let reports = {
             let mut w = state.lock();
-            if let Some(slot) = w.layers[Layer::Override.slot()].rules.get_mut(flag.index()) {
+            if let Some(slot) = w.layers[Layer::Override.slot()].rules.get_mut(index) {
                 *slot = None;
             }
             self.commit(state, &w)
         };
         self.emit(reports);
-        Ok(())
-    }
-
-    /// `Ok` when `flag` is a handle of this registry.
-    fn own<F: FlagHandle>(&self, flag: &F) -> Result<(), UpdateError> {
-        if std::ptr::eq(flag.registry(), self) {
-            Ok(())
-        } else {
-            Err(UpdateError::ForeignFlag {
-                flag: flag.registry().flags()[flag.index()].name,
-            })
-        }
     }
 
     /// Removes every process-wide override.
     pub fn clear_overrides(&self) {
         self.clear_layer_inner(Layer::Override);
-    }
-
-    /// Overrides in force on the current thread only, until the guard is dropped:
-    /// parallel tests never see each other's. For async tasks use
-    /// [`Overrides::scope`](crate::Overrides::scope).
-    ///
-    /// While any scope of this registry exists, reads of its flags take the slow
-    /// path (everywhere, so that a scope can never be bypassed by a fast cell).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use flags_runtime::{__private::*, BoolFlag};
-    /// # static META: [FlagMeta; 1] = [FlagMeta { name: "search_v2", index: 0, description: "",
-    /// #     owner: "", kind: Kind::Ops, lifecycle: Lifecycle::Active, expires: None,
-    /// #     variants: &[], default: Value::Bool(false), is_static: false, requires: &[],
-    /// #     excludes: &[] }];
-    /// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
-    /// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
-    /// #     "[flags.search_v2]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
-    /// # const SEARCH_V2: BoolFlag = BoolFlag::new(&REGISTRY, 0);
-    /// {
-    ///     let _flags = REGISTRY.scoped_overrides().set(SEARCH_V2, true);
-    ///     assert!(SEARCH_V2.get());
-    ///     // Another thread does not see it.
-    ///     assert!(!std::thread::spawn(|| SEARCH_V2.get()).join().unwrap());
-    /// }
-    /// assert!(!SEARCH_V2.get());
-    /// ```
-    pub fn scoped_overrides(&'static self) -> OverrideGuard {
-        OverrideGuard::new(self)
     }
 }

@@ -17,6 +17,7 @@ use crate::telemetry::Counters;
 
 use super::cell::publish;
 use super::layers::{LayerState, Writer, decisions};
+use super::realised;
 use super::report::Report;
 use super::{NEXT_STATE, Registry, State};
 
@@ -76,7 +77,7 @@ impl Registry {
 
         // The environment, read once now.
         let (values, problems) = EnvSource::from_process().parse(self.meta);
-        let check = std::env::var_os(crate::realised::REPORT_VAR)
+        let check = std::env::var_os(realised::REPORT_VAR)
             .filter(|v| !v.is_empty())
             .map(|path| {
                 let own: Vec<String> = problems
@@ -120,7 +121,7 @@ impl Registry {
         );
         let data = SnapshotData::build(&statics, 0, decisions(&writer));
         if let Some((path, forced, problems)) = check {
-            let lines = crate::realised::unrealised(
+            let lines = realised::unrealised(
                 self.manifest_path,
                 self.meta,
                 &statics,
@@ -128,7 +129,7 @@ impl Registry {
                 &forced,
                 &problems,
             );
-            crate::realised::append(&path, &lines);
+            realised::append(&path, &lines);
         }
         for i in base.changed(&data).collect::<Vec<_>>() {
             reports.push(Report::Changed {
