@@ -656,22 +656,16 @@ fn registers_and_sends_usage_metrics() {
     for _ in 0..5 {
         assert!(flags::dark_mode());
     }
-    let sum = |requests: &[common::Request], toggle: &str, key: &str| -> u64 {
-        requests
-            .iter()
-            .filter(|r| r.path == "/api/client/metrics")
-            .filter_map(|r| r.json()["bucket"]["toggles"][toggle][key].as_u64())
-            .sum()
-    };
     mock.wait_for("metrics of every evaluation", |r| {
-        sum(r, "new_search", "yes") == 7 && sum(r, "checkout_layout", "yes") == 3
+        common::metrics_sum(r, "new_search", "yes") == 7
+            && common::metrics_sum(r, "checkout_layout", "yes") == 3
     });
     unleash.stop();
     assert!(!flags::REGISTRY.is_counting(), "counting restored");
     let posts = mock.requests_to("/api/client/metrics");
     let all = mock.requests();
-    assert_eq!(sum(&all, "new_search", "no"), 0);
-    assert_eq!(sum(&all, "checkout_layout", "no"), 0);
+    assert_eq!(common::metrics_sum(&all, "new_search", "no"), 0);
+    assert_eq!(common::metrics_sum(&all, "checkout_layout", "no"), 0);
     let variants: u64 = posts
         .iter()
         .filter_map(|r| {
@@ -745,15 +739,9 @@ fn variant_and_explain_reads_count_in_usage_metrics() {
         assert!(flags::NEW_SEARCH.explain(&ctx).value);
     }
     assert!(unleash.is_enabled(flags::NEW_SEARCH, &ctx));
-    let sum = |requests: &[common::Request], toggle: &str, key: &str| -> u64 {
-        requests
-            .iter()
-            .filter(|r| r.path == "/api/client/metrics")
-            .filter_map(|r| r.json()["bucket"]["toggles"][toggle][key].as_u64())
-            .sum()
-    };
     mock.wait_for("the variant() and explain() reads in metrics", |r| {
-        sum(r, "checkout_layout", "yes") == 4 && sum(r, "new_search", "yes") == 3
+        common::metrics_sum(r, "checkout_layout", "yes") == 4
+            && common::metrics_sum(r, "new_search", "yes") == 3
     });
     unleash.stop();
 }

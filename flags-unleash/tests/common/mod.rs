@@ -314,3 +314,13 @@ pub fn dead_url() -> String {
 pub fn temp_dir(test: &str) -> flags_test_support::scratch::ScratchDir {
     flags_test_support::scratch::ScratchDir::new(&format!("unleash-{test}"))
 }
+
+/// The sum of `key` (`yes`/`no`) for `toggle` over the usage metrics posted in
+/// `requests`.
+pub fn metrics_sum(requests: &[Request], toggle: &str, key: &str) -> u64 {
+    requests
+        .iter()
+        .filter(|r| r.path == "/api/client/metrics")
+        .filter_map(|r| r.json()["bucket"]["toggles"][toggle][key].as_u64())
+        .sum()
+}
