@@ -82,7 +82,6 @@ impl Registry {
         }
         let new = Arc::new(new);
         state.snapshot.store(new.clone());
-        state.generation.store(new.generation, Ordering::Release);
         self.publish_locked(state, &new);
         reports
     }

@@ -23,6 +23,7 @@ mod start;
 
 pub use cell::FastCell;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
@@ -88,10 +89,9 @@ pub(crate) struct State {
     /// Unique among all states ever built in the process: keys the per-thread
     /// snapshot cache (a registry's address could be reused, this cannot).
     uid: u64,
-    /// The generation of the snapshot in `snapshot`, stored after it.
-    generation: AtomicU64,
     statics: Statics,
-    snapshot: ArcSwap<SnapshotData>,
+    /// Shared with the per-thread caches of the read path (`arc_swap::Cache`).
+    snapshot: Arc<ArcSwap<SnapshotData>>,
     writer: Mutex<Writer>,
     /// Live override scopes (guards and wrapped futures) of this registry, anywhere.
     scopes: AtomicUsize,

@@ -5,6 +5,8 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use arc_swap::{ArcSwap, Cache};
+
 use crate::context::{self, Context};
 use crate::explain::{Detail, Layer};
 use crate::gate::{Gate, GateCounts};
@@ -14,19 +16,20 @@ use crate::snapshot::{SlotDecision, Snapshot, SnapshotData, View};
 use super::cell::{SLOW, VARIANT, decode};
 use super::{Registry, State};
 
-/// Per thread, the last snapshot seen of each registry state: the most recently used
-/// one in `primary`, others (a process with several registries) in `others`.
-///
-/// Loading from the `ArcSwap` costs a few atomic read-modify-writes (its debt slots);
-/// a hit here costs one acquire load of the state's generation and two compares. A
-/// thread keeps a reference to the snapshot it last used until its next read of that
-/// registry, so an old snapshot may live a little longer; it is never read once the
-/// generation has moved on.
+/// A per-thread cache of one registry state's current snapshot: `arc_swap`'s own
+/// [`Cache`], which checks the shared pointer with one relaxed load and reloads only
+/// when it moved.
+type SnapshotCacheEntry = Cache<Arc<ArcSwap<SnapshotData>>, Arc<SnapshotData>>;
+
+/// Per thread, a cache of each registry state's snapshot: the most recently used one
+/// in `primary`, others (a process with several registries) in `others`, each keyed
+/// by the state's uid. A thread keeps a reference to the snapshot it last used until
+/// its next read of that registry, so an old snapshot may live a little longer; it is
+/// never read once a newer one is published.
 #[derive(Default)]
 pub(super) struct SnapshotCache {
-    /// (state uid, generation, snapshot).
-    pub(super) primary: Option<(u64, u64, Arc<SnapshotData>)>,
-    pub(super) others: Vec<(u64, u64, Arc<SnapshotData>)>,
+    pub(super) primary: Option<(u64, SnapshotCacheEntry)>,
+    pub(super) others: Vec<(u64, SnapshotCacheEntry)>,
 }
 
 thread_local! {
@@ -43,16 +46,15 @@ pub(super) fn with_current<R>(state: &State, f: &impl Fn(&SnapshotData) -> R) ->
     }
 }
 
-/// Runs `f` on this thread's cached snapshot of `state` if it is the current one;
-/// `None` (and `f` not run) otherwise.
+/// Runs `f` on this thread's cached snapshot of `state` (brought up to date by the
+/// cache) if `state` is the primary entry; `None` (and `f` not run) otherwise.
 #[inline(always)]
 pub(super) fn with_cached<R>(state: &State, f: impl FnOnce(&SnapshotData) -> R) -> Option<R> {
-    let generation = state.generation.load(Ordering::Acquire);
     CURRENT
         .try_with(|cache| {
-            let cache = cache.try_borrow().ok()?;
-            match &cache.primary {
-                Some((uid, g, data)) if *uid == state.uid && *g == generation => Some(f(data)),
+            let mut cache = cache.try_borrow_mut().ok()?;
+            match &mut cache.primary {
+                Some((uid, entry)) if *uid == state.uid => Some(f(entry.load())),
                 _ => None,
             }
         })
@@ -60,8 +62,8 @@ pub(super) fn with_cached<R>(state: &State, f: impl FnOnce(&SnapshotData) -> R) 
         .flatten()
 }
 
-/// The cache missed: make the current snapshot of `state` the primary entry (or, if
-/// thread-local storage is unavailable, read the `ArcSwap` directly).
+/// The cache missed: make `state` the primary entry (or, if thread-local storage is
+/// unavailable, read the `ArcSwap` directly).
 #[cold]
 pub(super) fn with_current_refresh<R>(state: &State, f: &impl Fn(&SnapshotData) -> R) -> R {
     let refreshed = CURRENT.try_with(|cache| {
@@ -72,22 +74,11 @@ pub(super) fn with_current_refresh<R>(state: &State, f: &impl Fn(&SnapshotData) 
         if let Some(previous) = cache.primary.take() {
             cache.others.push(previous);
         }
-        let mut entry = match cache
-            .others
-            .iter()
-            .position(|(uid, _, _)| *uid == state.uid)
-        {
+        let mut entry = match cache.others.iter().position(|(uid, _)| *uid == state.uid) {
             Some(pos) => cache.others.swap_remove(pos),
-            None => {
-                let data = state.snapshot.load_full();
-                (state.uid, data.generation, data)
-            }
+            None => (state.uid, Cache::new(state.snapshot.clone())),
         };
-        if entry.1 != state.generation.load(Ordering::Acquire) {
-            let data = state.snapshot.load_full();
-            entry = (state.uid, data.generation, data);
-        }
-        let out = f(&entry.2);
+        let out = f(entry.1.load());
         cache.primary = Some(entry);
         Some(out)
     });

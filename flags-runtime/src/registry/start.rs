@@ -150,9 +150,8 @@ impl Registry {
             .count() as u64;
         let state = State {
             uid: NEXT_STATE.fetch_add(1, Ordering::Relaxed),
-            generation: AtomicU64::new(0),
             statics,
-            snapshot: ArcSwap::from_pointee(data),
+            snapshot: Arc::new(ArcSwap::from_pointee(data)),
             writer: Mutex::new(writer),
             scopes: AtomicUsize::new(0),
             instrumented: AtomicBool::new(false),
