@@ -171,7 +171,7 @@ pub struct RunReport {
     /// Where the JUnit report was written.
     pub junit: Option<PathBuf>,
     /// Things the user should know (pins left out, and the like).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<flags_test::plan::PlanWarning>,
     /// Wall-clock time of the run.
     pub elapsed: Duration,
 }

@@ -96,7 +96,44 @@ pub struct Matrix {
     /// The seed of a random run, chosen or given.
     pub seed: Option<u64>,
     /// Things the user should know: pins left out, fixed flags breaking constraints.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<PlanWarning>,
+}
+
+/// Something about a plan the user should know; it does not stop the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PlanWarning {
+    /// A pinned combination breaks the manifest's `requires`/`excludes`, so it is not
+    /// run.
+    PinBreaksRules {
+        /// The pin as written (`all-on`, `a=on,b=off`).
+        pin: String,
+        /// The combination it stands for.
+        values: String,
+    },
+    /// A `requires`/`excludes` between flags outside the run does not hold for the
+    /// values they are fixed at.
+    FixedFlagsBreakRule {
+        /// The rule, e.g. `` `a` requires `b` ``.
+        rule: String,
+        /// The fixed values, e.g. `a=on, b=off`.
+        values: String,
+    },
+}
+
+impl std::fmt::Display for PlanWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanWarning::PinBreaksRules { pin, values } => write!(
+                f,
+                "pinned combination `{pin}` ({values}) breaks the manifest's requires/excludes; it is not run"
+            ),
+            PlanWarning::FixedFlagsBreakRule { rule, values } => write!(
+                f,
+                "{rule} does not hold for the values of flags outside the run ({values})"
+            ),
+        }
+    }
 }
 
 /// Chooses the combinations `opts` asks for from `manifest` (`file` names it in
@@ -174,10 +211,10 @@ pub fn plan_manifest(
         if constraints.allows(&partial) {
             pinned.push((row, pin.to_string()));
         } else {
-            warnings.push(format!(
-                "pinned combination `{pin}` ({}) breaks the manifest's requires/excludes; it is not run",
-                cover_label(&factors, &row)
-            ));
+            warnings.push(PlanWarning::PinBreaksRules {
+                pin: pin.to_string(),
+                values: cover_label(&factors, &row),
+            });
         }
     }
     let mut rows: Vec<Row> = Vec::new();
@@ -444,7 +481,7 @@ fn constraints(
     manifest: &Manifest,
     selected: &[usize],
     baseline: &[u16],
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<PlanWarning>,
 ) -> Constraints {
     let side = |flag: usize| match selected.iter().position(|&s| s == flag) {
         Some(factor) => Side::Factor(factor),
@@ -476,13 +513,16 @@ fn constraints(
             match (side(flag.index), side(other.index)) {
                 (Side::Fixed(a), Side::Fixed(b)) => {
                     if when.holds(a) && target.holds(b) == forbidden_target {
-                        warnings.push(format!(
-                            "{name} does not hold for the values of flags outside the run ({}={}, {}={})",
-                            flag.name,
-                            level_name(flag, a),
-                            other.name,
-                            level_name(other, b)
-                        ));
+                        warnings.push(PlanWarning::FixedFlagsBreakRule {
+                            rule: name.clone(),
+                            values: format!(
+                                "{}={}, {}={}",
+                                flag.name,
+                                level_name(flag, a),
+                                other.name,
+                                level_name(other, b)
+                            ),
+                        });
                     }
                 }
                 (Side::Factor(i), Side::Fixed(b)) => {
@@ -660,8 +700,16 @@ default = true
         assert!(c.allows(&[Some(0)]));
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(
-            warnings[0].contains("`b` requires `layout`"),
+            matches!(&warnings[0], PlanWarning::FixedFlagsBreakRule { rule, .. }
+                if rule.starts_with("`b` requires `layout")),
             "{warnings:?}"
+        );
+        assert!(
+            warnings[0]
+                .to_string()
+                .contains("does not hold for the values of flags outside the run (b=on, layout="),
+            "{}",
+            warnings[0]
         );
     }
 
