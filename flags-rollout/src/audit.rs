@@ -49,7 +49,7 @@ use sha2::{Digest, Sha256};
 use crate::clock::Timestamp;
 use crate::decision::Evidence;
 use crate::error::AuditError;
-use crate::state::{Position, Source, Transition, sync_dir};
+use crate::state::{Cause, Position, Transition, sync_dir};
 
 /// `prev` of the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -79,7 +79,7 @@ pub struct AuditEntry {
     /// Who.
     pub actor: String,
     /// Automatic or manual.
-    pub source: Source,
+    pub source: Cause,
     /// The metrics look behind an automatic decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
@@ -474,7 +474,7 @@ fn encode(entry: &AuditEntry) -> io::Result<(Vec<u8>, String)> {
 /// An audit log open for appending.
 ///
 /// ```
-/// use flags_rollout::{AuditLog, Position, Source, Status, Timestamp, Transition};
+/// use flags_rollout::{AuditLog, Position, Cause, Status, Timestamp, Transition};
 /// let dir = std::env::temp_dir().join(format!("flags-rollout-audit-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir)?;
 /// let path = dir.join("audit.jsonl");
@@ -483,7 +483,7 @@ fn encode(entry: &AuditEntry) -> io::Result<(Vec<u8>, String)> {
 ///     revision: 1, at: Timestamp::from_millis(0), flag: "search_v2".into(), from: None,
 ///     to: Position { stage: 0, percent: 1, status: Status::Running },
 ///     reason: "rollout started".into(), actor: "controller".into(),
-///     source: Source::Automatic, evidence: None,
+///     source: Cause::Automatic, evidence: None,
 /// })?;
 /// assert_eq!(entry.seq, 1);
 /// assert!(AuditLog::verify_file(&path)?.is_intact());
@@ -696,14 +696,14 @@ impl AuditLog {
 /// ```
 ///
 /// ```
-/// use flags_rollout::{AuditEntry, Position, Source, Status, Timestamp, format_entry};
+/// use flags_rollout::{AuditEntry, Position, Cause, Status, Timestamp, format_entry};
 /// let e = AuditEntry {
 ///     seq: 3, revision: 9, at: Timestamp::from_millis(1_776_159_000_000),
 ///     flag: "search_v2".into(),
 ///     from: Some(Position { stage: 1, percent: 5, status: Status::Running }),
 ///     to: Position { stage: 1, percent: 5, status: Status::Paused },
 ///     reason: "investigating a support ticket".into(), actor: "alice".into(),
-///     source: Source::Manual, evidence: None, prev: String::new(), hash: String::new(),
+///     source: Cause::Manual, evidence: None, prev: String::new(), hash: String::new(),
 /// };
 /// assert_eq!(format_entry(&e),
 ///     "#3 2026-04-14T09:30:00.000Z search_v2: stage 2 at 5% (running) -> \
@@ -741,7 +741,7 @@ mod tests {
             },
             reason: format!("step {i}: \u{1f} control char, \"quotes\", ünïcode"),
             actor: "controller".into(),
-            source: Source::Automatic,
+            source: Cause::Automatic,
             evidence: None,
         }
     }
@@ -959,7 +959,7 @@ mod tests {
             },
             reason: "r".into(),
             actor: "a".into(),
-            source: Source::Manual,
+            source: Cause::Manual,
             evidence: None,
             prev: GENESIS_HASH.into(),
             hash: String::new(),

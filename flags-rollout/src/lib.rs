@@ -70,6 +70,6 @@ pub use decision::{Check, Criterion, Evidence, SideSummary, look_alpha, validate
 pub use error::{AuditError, RolloutError, StateError};
 pub use metrics::{Metrics, Outcome, Recorder, Side, SideMetrics};
 pub use state::{
-    CheckedState, HISTORY_LIMIT, MAX_REVISION, MAX_STAGES, MAX_TIMESTAMP, Position, RolloutState,
-    STATE_VERSION, Source, StateFile, StateStore, Status, Transition,
+    Cause, CheckedState, HISTORY_LIMIT, MAX_REVISION, MAX_STAGES, MAX_TIMESTAMP, Position,
+    RolloutState, STATE_VERSION, StateFile, StateStore, Status, Transition,
 };

@@ -97,18 +97,18 @@ impl fmt::Display for Position {
 /// Who or what caused a change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Source {
+pub enum Cause {
     /// The controller, from metrics or its own rules.
     Automatic,
     /// A person or tool through the controller's API.
     Manual,
 }
 
-impl fmt::Display for Source {
+impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Source::Automatic => "automatic",
-            Source::Manual => "manual",
+            Cause::Automatic => "automatic",
+            Cause::Manual => "manual",
         })
     }
 }
@@ -131,7 +131,7 @@ pub struct Transition {
     /// Who: `controller` for automatic changes, else the name given to the API.
     pub actor: String,
     /// Automatic or manual.
-    pub source: Source,
+    pub source: Cause,
     /// The look that decided it, for automatic decisions on metrics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
@@ -531,7 +531,7 @@ mod tests {
             to: position,
             reason: "stage passed".into(),
             actor: "controller".into(),
-            source: Source::Automatic,
+            source: Cause::Automatic,
             evidence: None,
         };
         let mut rollouts = BTreeMap::new();

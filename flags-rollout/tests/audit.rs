@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use common::scratch;
 use flags_rollout::audit::{verify_bytes, verify_bytes_anchored};
 use flags_rollout::{
-    AuditError, AuditLog, Position, Problem, Source, Status, Timestamp, Transition, Verification,
+    AuditError, AuditLog, Cause, Position, Problem, Status, Timestamp, Transition, Verification,
     format_entry,
 };
 use proptest::prelude::*;
@@ -45,9 +45,9 @@ fn transition(i: u64) -> Transition {
         }
         .to_owned(),
         source: if i.is_multiple_of(2) {
-            Source::Automatic
+            Cause::Automatic
         } else {
-            Source::Manual
+            Cause::Manual
         },
         evidence: None,
     }

@@ -10,8 +10,8 @@ use std::time::Duration;
 use common::{Capture, plan, scratch};
 use flags_manifest::{Criteria, RolloutPlan};
 use flags_rollout::{
-    Attribution, AuditLog, ControllerConfig, FnExposure, ManualClock, MemoryExposure, Outcome,
-    Recorder, RolloutController, RolloutError, Side, Source, StateStore, Status, Timestamp,
+    Attribution, AuditLog, Cause, ControllerConfig, FnExposure, ManualClock, MemoryExposure,
+    Outcome, Recorder, RolloutController, RolloutError, Side, StateStore, Status, Timestamp,
     Transition,
 };
 
@@ -82,7 +82,7 @@ fn clean_stages_advance_to_completion() {
         healthy(&r, p, 20_000);
         s.clock.advance(Duration::from_secs(200));
         for t in controller.tick() {
-            assert_eq!(t.source, Source::Automatic);
+            assert_eq!(t.source, Cause::Automatic);
             assert!(t.evidence.is_some(), "automatic decisions carry evidence");
             percents.push(t.to.percent);
         }
@@ -168,7 +168,7 @@ fn manual_commands() {
             .pause("f", Attribution::by("alice").because("looking at a ticket"))
             .unwrap();
         assert_eq!(t.to.status, Status::Paused);
-        assert_eq!((t.actor.as_str(), t.source), ("alice", Source::Manual));
+        assert_eq!((t.actor.as_str(), t.source), ("alice", Cause::Manual));
         assert_eq!(t.reason, "looking at a ticket");
     });
     let warns = capture
@@ -610,7 +610,7 @@ fn unsaved_audit_entries_are_settled_on_start() {
             to,
             reason: reason.into(),
             actor: "bob".into(),
-            source: Source::Manual,
+            source: Cause::Manual,
             evidence: None,
         })
         .unwrap();
@@ -661,7 +661,7 @@ fn unsaved_audit_entries_are_settled_on_start() {
         },
         reason: "breach".into(),
         actor: "controller".into(),
-        source: Source::Automatic,
+        source: Cause::Automatic,
         evidence: None,
     })
     .unwrap();

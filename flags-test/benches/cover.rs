@@ -7,7 +7,7 @@
 
 use std::hint::black_box;
 
-use flags_test::cover::{Constraints, Factor, Setting, Strategy, generate};
+use flags_test::cover::{Constraints, Coverage, Factor, Setting, generate};
 
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` does not, and divan then
@@ -64,8 +64,8 @@ fn twenty_rules() -> Constraints {
 }
 
 /// The factors, strategy and constraints of case `name`.
-fn case(name: &str) -> (Vec<Factor>, Strategy, Constraints) {
-    let pairwise = |levels: Vec<usize>| (mixed(&levels), Strategy::pairwise(), Constraints::new());
+fn case(name: &str) -> (Vec<Factor>, Coverage, Constraints) {
+    let pairwise = |levels: Vec<usize>| (mixed(&levels), Coverage::pairwise(), Constraints::new());
     match name {
         "2^10" => pairwise(vec![2; 10]),
         "2^20" => pairwise(vec![2; 20]),
@@ -78,7 +78,7 @@ fn case(name: &str) -> (Vec<Factor>, Strategy, Constraints) {
         "2^3 3^2 4" => pairwise(vec![2, 2, 2, 3, 3, 4]),
         "5^6" => pairwise(vec![5; 6]),
         "2^50 3^10" => pairwise([vec![2; 50], vec![3; 10]].concat()),
-        "2^10 t=3" => (mixed(&[2; 10]), Strategy::TWise(3), Constraints::new()),
+        "2^10 t=3" => (mixed(&[2; 10]), Coverage::TWise(3), Constraints::new()),
         "3^13 with 8 rules" => {
             let mut constraints = Constraints::new();
             for i in 0..4 {
@@ -86,11 +86,11 @@ fn case(name: &str) -> (Vec<Factor>, Strategy, Constraints) {
                     .requires(Setting::new(i, 2), Setting::new(i + 4, 1))
                     .excludes(Setting::new(i + 8, 0), Setting::new(i + 1, 0));
             }
-            (mixed(&[3; 13]), Strategy::pairwise(), constraints)
+            (mixed(&[3; 13]), Coverage::pairwise(), constraints)
         }
-        "2^60 with 20 rules" => (mixed(&[2; 60]), Strategy::pairwise(), twenty_rules()),
-        "2^200 with 20 rules" => (mixed(&[2; 200]), Strategy::pairwise(), twenty_rules()),
-        "2^1000 with 20 rules" => (mixed(&[2; 1000]), Strategy::pairwise(), twenty_rules()),
+        "2^60 with 20 rules" => (mixed(&[2; 60]), Coverage::pairwise(), twenty_rules()),
+        "2^200 with 20 rules" => (mixed(&[2; 200]), Coverage::pairwise(), twenty_rules()),
+        "2^1000 with 20 rules" => (mixed(&[2; 1000]), Coverage::pairwise(), twenty_rules()),
         _ => panic!("no case {name}"),
     }
 }

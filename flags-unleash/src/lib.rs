@@ -99,11 +99,11 @@ pub use drift::{Drift, ManifestFlag, drift, fetch};
 pub use mapping::{
     MAX_STRATEGIES, MapError, Mapped, Mapper, MappingNote, Target, ToggleVariants, VariantSource,
 };
-pub use metrics::{Bucket, STRATEGIES, ToggleCounts, rfc3339};
+pub use metrics::{MetricsBucket, STRATEGIES, ToggleCounts, rfc3339};
 pub use offline::{Toggles, TogglesError, UnleashContext, VariantResult};
 pub use payload::{
-    ClientFeatures, Constraint, DeltaEvent, Dependency, Feature, Override, Payload, PayloadError,
-    Segment, Strategy, Variant,
+    ClientFeatures, Constraint, DeltaEvent, Dependency, Feature, FeatureStrategy, Override,
+    Payload, PayloadError, Segment, Variant,
 };
 pub use source::{Origin, Status, StatusHandle, UnleashSource};
 

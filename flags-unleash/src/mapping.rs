@@ -366,7 +366,7 @@ impl<'p> Mapper<'p> {
         &self,
         feature: &'p Feature,
         index: usize,
-        s: &'p payload::Strategy,
+        s: &'p payload::FeatureStrategy,
         rollout_group: &str,
         notes: &mut Vec<MappingNote>,
     ) -> Vec<Alt<'p>> {
@@ -539,9 +539,9 @@ impl<'p> Mapper<'p> {
                 // strategy for everyone, with the override copies placed before it.
                 let variant_rules = if parent.variants.iter().any(|v| !v.overrides.is_empty()) {
                     let mut strategies = parent.strategies.clone();
-                    strategies.push(payload::Strategy {
+                    strategies.push(payload::FeatureStrategy {
                         name: "default".to_owned(),
-                        ..payload::Strategy::default()
+                        ..payload::FeatureStrategy::default()
                     });
                     let picker = Feature { strategies, ..on };
                     Some(self.map_as(&picker, Target::Variants(&refs), child)?.rules)

@@ -62,12 +62,12 @@ struct MetricsBody<'a> {
     instance_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     environment: Option<&'a str>,
-    bucket: Bucket,
+    bucket: MetricsBucket,
 }
 
 /// One metrics bucket: a time window and per-toggle counts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Bucket {
+pub struct MetricsBucket {
     /// Start of the window (RFC 3339, UTC).
     pub start: String,
     /// End of the window.
@@ -111,7 +111,7 @@ pub(crate) fn bucket(
     sent: &Totals,
     start: SystemTime,
     stop: SystemTime,
-) -> Option<Bucket> {
+) -> Option<MetricsBucket> {
     let mut toggles = BTreeMap::new();
     for &index in bound {
         let Some(meta) = registry.flags().get(index) else {
@@ -147,7 +147,7 @@ pub(crate) fn bucket(
             toggles.insert(meta.name.to_owned(), counts);
         }
     }
-    (!toggles.is_empty()).then(|| Bucket {
+    (!toggles.is_empty()).then(|| MetricsBucket {
         start: rfc3339(start),
         stop: rfc3339(stop),
         toggles,

@@ -56,7 +56,7 @@ pub struct Feature {
     pub enabled: bool,
     /// Strategies, tried in order; none at all means on for everyone.
     #[serde(default, deserialize_with = "list")]
-    pub strategies: Vec<Strategy>,
+    pub strategies: Vec<FeatureStrategy>,
     /// Feature-level variants.
     #[serde(default, deserialize_with = "list")]
     pub variants: Vec<Variant>,
@@ -70,7 +70,7 @@ pub struct Feature {
 
 /// One strategy of a toggle.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Strategy {
+pub struct FeatureStrategy {
     /// Its name (`default`, `flexibleRollout`, `userWithId`, …).
     #[serde(default)]
     pub name: String,

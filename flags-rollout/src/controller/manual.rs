@@ -3,7 +3,7 @@
 
 use super::{RolloutController, held_error, lock};
 use crate::error::RolloutError;
-use crate::state::{Position, RolloutState, Source, Status, Transition};
+use crate::state::{Cause, Position, RolloutState, Status, Transition};
 
 /// Who asks for a manual change and why, as the transition and the audit log record
 /// them.
@@ -195,7 +195,7 @@ impl RolloutController {
                 to,
                 reason,
                 by.actor(),
-                Source::Manual,
+                Cause::Manual,
                 None,
             )?
         };
@@ -256,7 +256,7 @@ impl RolloutController {
                 to,
                 reason,
                 by.actor(),
-                Source::Manual,
+                Cause::Manual,
                 None,
             ) {
                 Ok(t) => t,

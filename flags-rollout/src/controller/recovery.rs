@@ -3,7 +3,7 @@
 use super::CONTROLLER_ACTOR;
 use crate::audit::AuditLog;
 use crate::error::RolloutError;
-use crate::state::{Position, Source, StateFile, Status, Transition};
+use crate::state::{Cause, Position, StateFile, Status, Transition};
 
 /// Brings the state up to date with audit entries written after its last save: a crash
 /// between logging a change and saving it leaves such an entry. A change that lowered
@@ -84,7 +84,7 @@ pub(super) fn reconcile(
                         e.seq
                     ),
                     actor: CONTROLLER_ACTOR.to_owned(),
-                    source: Source::Automatic,
+                    source: Cause::Automatic,
                     evidence: None,
                 };
                 log.append(&undo)?;

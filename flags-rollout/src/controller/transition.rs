@@ -4,7 +4,7 @@
 use super::{CONTROLLER_ACTOR, Core, RolloutController};
 use crate::decision::Evidence;
 use crate::error::{RolloutError, StateError};
-use crate::state::{Position, Source, Status, Transition};
+use crate::state::{Cause, Position, Status, Transition};
 
 impl RolloutController {
     /// A transition the controller decides on its own.
@@ -24,7 +24,7 @@ impl RolloutController {
             to,
             reason,
             CONTROLLER_ACTOR,
-            Source::Automatic,
+            Cause::Automatic,
             evidence,
         )
     }
@@ -39,7 +39,7 @@ impl RolloutController {
         to: Position,
         reason: String,
         actor: &str,
-        source: Source,
+        source: Cause,
         evidence: Option<Evidence>,
     ) -> Result<Transition, RolloutError> {
         let now = self.inner.clock.now();
@@ -144,7 +144,7 @@ impl RolloutController {
             }),
             reason: format!("not applied: the state file could not be saved ({e})"),
             actor: CONTROLLER_ACTOR.to_owned(),
-            source: Source::Automatic,
+            source: Cause::Automatic,
             evidence: None,
         };
         if let Err(e) = audit.append(&undo) {

@@ -1,8 +1,8 @@
 //! Which flag combinations a matrix run executes.
 //!
-//! Running a test under every combination of flag values ([`Strategy::Exhaustive`]) grows
+//! Running a test under every combination of flag values ([`Coverage::Exhaustive`]) grows
 //! exponentially with the number of flags. A covering array of strength `t`
-//! ([`Strategy::TWise`]) instead guarantees that every combination of values of any `t` flags
+//! ([`Coverage::TWise`]) instead guarantees that every combination of values of any `t` flags
 //! appears in at least one row, which exercises every fault caused by the interaction of at
 //! most `t` flags with far fewer rows: pairwise coverage of 1000 boolean flags takes 14 rows.
 //! [`Constraints`] keep combinations that must never run out of every row; value tuples that
@@ -39,15 +39,15 @@
 //! order 3, whose points cannot be 2-coloured without a one-coloured line).
 //!
 //! ```
-//! use flags_test::cover::{generate, Constraints, Factor, Setting, Strategy};
+//! use flags_test::cover::{generate, Constraints, Factor, Setting, Coverage};
 //!
 //! let factors: Vec<Factor> = (0..10).map(|i| Factor::boolean(format!("flag_{i}"))).collect();
-//! let plan = generate(&factors, &Strategy::pairwise(), &Constraints::new(), &[])?;
+//! let plan = generate(&factors, &Coverage::pairwise(), &Constraints::new(), &[])?;
 //! assert_eq!(plan.rows.len(), 6);
 //!
 //! // Flag 1 can only be on when flag 0 is on.
 //! let constraints = Constraints::new().requires(Setting::new(1, 1), Setting::new(0, 1));
-//! let plan = generate(&factors, &Strategy::pairwise(), &constraints, &[])?;
+//! let plan = generate(&factors, &Coverage::pairwise(), &constraints, &[])?;
 //! assert!(plan.rows.iter().all(|row| row[1] == 0 || row[0] == 1));
 //! # Ok::<(), flags_test::cover::CoverError>(())
 //! ```
@@ -66,7 +66,7 @@ mod tuples;
 use std::collections::HashSet;
 
 pub use binary::kleitman_spencer_rows;
-pub use model::{Constraints, CoverError, Factor, Plan, Row, Setting, Strategy, Tuple};
+pub use model::{Constraints, CoverError, Coverage, Factor, Plan, Row, Setting, Tuple};
 
 use binary::ks_rows;
 use checker::Checker;
@@ -90,22 +90,22 @@ const SEARCH_SEED: u64 = 0x5eed_f1a6_c0de_0001;
 /// Generates the rows of a matrix run.
 ///
 /// `pinned` rows come first, in the order given (duplicates dropped); they must satisfy the
-/// constraints, and for t-wise plans they count toward coverage. See [`Strategy`] for the
+/// constraints, and for t-wise plans they count toward coverage. See [`Coverage`] for the
 /// modes and the module documentation for how t-wise plans are built.
 ///
 /// ```
-/// use flags_test::cover::{generate, Constraints, Factor, Strategy};
+/// use flags_test::cover::{generate, Constraints, Factor, Coverage};
 ///
 /// let factors: Vec<Factor> = (0..4).map(|i| Factor::new(format!("f{i}"), ["a", "b", "c"])).collect();
 /// let all_a = vec![0; 4];
-/// let plan = generate(&factors, &Strategy::pairwise(), &Constraints::new(), &[all_a.clone()])?;
+/// let plan = generate(&factors, &Coverage::pairwise(), &Constraints::new(), &[all_a.clone()])?;
 /// assert_eq!(plan.rows.len(), 9);
 /// assert_eq!(plan.rows[0], all_a);
 /// # Ok::<(), flags_test::cover::CoverError>(())
 /// ```
 pub fn generate(
     factors: &[Factor],
-    strategy: &Strategy,
+    strategy: &Coverage,
     constraints: &Constraints,
     pinned: &[Row],
 ) -> Result<Plan, CoverError> {
@@ -139,9 +139,9 @@ pub fn generate(
         infeasible: Vec::new(),
     };
     match *strategy {
-        Strategy::Exhaustive { limit } => plan.rows = exhaustive(&checker, rows, limit)?,
-        Strategy::Random { count, seed } => plan.rows = sample(&checker, rows, count, seed),
-        Strategy::TWise(strength) => {
+        Coverage::Exhaustive { limit } => plan.rows = exhaustive(&checker, rows, limit)?,
+        Coverage::Random { count, seed } => plan.rows = sample(&checker, rows, count, seed),
+        Coverage::TWise(strength) => {
             let (rows, infeasible) = t_wise(&checker, usize::from(strength), rows)?;
             plan.rows = rows;
             plan.infeasible = infeasible;

@@ -296,12 +296,12 @@ impl Constraints {
 /// How [`generate`](super::generate) chooses rows.
 ///
 /// ```
-/// use flags_test::cover::Strategy;
+/// use flags_test::cover::Coverage;
 ///
-/// assert_eq!(Strategy::pairwise(), Strategy::TWise(2));
+/// assert_eq!(Coverage::pairwise(), Coverage::TWise(2));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Strategy {
+pub enum Coverage {
     /// Every valid combination: pinned rows first, then the rest in lexicographic order
     /// (factor 0 most significant). Fails with [`CoverError::TooManyCombinations`] when there
     /// would be more than `limit` rows.
@@ -325,7 +325,7 @@ pub enum Strategy {
     },
 }
 
-impl Strategy {
+impl Coverage {
     /// `TWise(2)`: every pair of levels of every two factors.
     pub const fn pairwise() -> Self {
         Self::TWise(2)
@@ -335,10 +335,10 @@ impl Strategy {
 /// The rows a matrix run executes.
 ///
 /// ```
-/// use flags_test::cover::{generate, Constraints, Factor, Strategy};
+/// use flags_test::cover::{generate, Constraints, Factor, Coverage};
 ///
 /// let factors = [Factor::boolean("search_v2_stable"), Factor::new("checkout_layout", ["classic", "compact"])];
-/// let plan = generate(&factors, &Strategy::Exhaustive { limit: 16 }, &Constraints::new(), &[vec![1, 1]])?;
+/// let plan = generate(&factors, &Coverage::Exhaustive { limit: 16 }, &Constraints::new(), &[vec![1, 1]])?;
 /// assert_eq!(plan.len(), 4);
 /// assert_eq!(plan.label(0), "search_v2_stable=on, checkout_layout=compact");
 /// # Ok::<(), flags_test::cover::CoverError>(())
@@ -427,7 +427,7 @@ pub enum CoverError {
     },
     /// The t-wise strength is 0 or larger than the number of factors.
     #[error(
-        "strength {strength} is not in 1..={factors} for {factors} factors; lower it or use Strategy::Exhaustive"
+        "strength {strength} is not in 1..={factors} for {factors} factors; lower it or use Coverage::Exhaustive"
     )]
     BadStrength {
         /// The requested strength.

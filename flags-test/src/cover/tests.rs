@@ -20,7 +20,7 @@ fn mixed(levels: &[usize]) -> Vec<Factor> {
 }
 
 fn pairwise(factors: &[Factor]) -> Plan {
-    generate(factors, &Strategy::pairwise(), &Constraints::new(), &[]).unwrap()
+    generate(factors, &Coverage::pairwise(), &Constraints::new(), &[]).unwrap()
 }
 
 /// Calls `visit` with every `t`-subset of `0..k` (written independently of `Universe`).
@@ -175,7 +175,7 @@ fn one_pinned_row_keeps_kleitman_spencer_size() {
     let defaults: Row = (0..20).map(|i| (i % 3 == 0) as u16).collect();
     let plan = generate(
         &factors,
-        &Strategy::pairwise(),
+        &Coverage::pairwise(),
         &Constraints::new(),
         std::slice::from_ref(&defaults),
     )
@@ -192,7 +192,7 @@ fn pinned_all_on_and_all_off_come_first() {
         let pinned = vec![vec![1; k], vec![0; k]];
         let plan = generate(
             &factors,
-            &Strategy::pairwise(),
+            &Coverage::pairwise(),
             &Constraints::new(),
             &pinned,
         )
@@ -217,7 +217,7 @@ fn orthogonal_arrays_are_found() {
     assert_covers(&plan, 2, &Constraints::new());
     let plan = generate(
         &mixed(&[3; 4]),
-        &Strategy::TWise(3),
+        &Coverage::TWise(3),
         &Constraints::new(),
         &[],
     )
@@ -261,7 +261,7 @@ fn higher_strengths_cover() {
     ] {
         let plan = generate(
             &mixed(&levels),
-            &Strategy::TWise(t as u8),
+            &Coverage::TWise(t as u8),
             &Constraints::new(),
             &[],
         )
@@ -273,7 +273,7 @@ fn higher_strengths_cover() {
     // Strength 1: every level once; as many rows as the widest factor.
     let plan = generate(
         &mixed(&[2, 5, 3]),
-        &Strategy::TWise(1),
+        &Coverage::TWise(1),
         &Constraints::new(),
         &[],
     )
@@ -286,8 +286,8 @@ fn higher_strengths_cover() {
 fn t_wise_is_deterministic() {
     let constraints = Constraints::new().excludes(Setting::new(0, 1), Setting::new(3, 2));
     let factors = mixed(&[2, 3, 3, 3, 2, 2]);
-    let a = generate(&factors, &Strategy::pairwise(), &constraints, &[]).unwrap();
-    let b = generate(&factors, &Strategy::pairwise(), &constraints, &[]).unwrap();
+    let a = generate(&factors, &Coverage::pairwise(), &constraints, &[]).unwrap();
+    let b = generate(&factors, &Coverage::pairwise(), &constraints, &[]).unwrap();
     assert_eq!(a, b);
 }
 
@@ -299,7 +299,7 @@ fn constraints_remove_rows_and_report_infeasible_pairs() {
         .requires(on(1), on(0))
         .excludes(on(2), on(0));
     let factors = booleans(6);
-    let plan = generate(&factors, &Strategy::pairwise(), &constraints, &[]).unwrap();
+    let plan = generate(&factors, &Coverage::pairwise(), &constraints, &[]).unwrap();
     let infeasible = assert_covers(&plan, 2, &constraints);
     let reported: HashSet<Tuple> = plan.infeasible.iter().cloned().collect();
     assert_eq!(reported, infeasible);
@@ -322,17 +322,17 @@ fn custom_constraints_hold_in_every_mode() {
         row[..5].iter().filter(|l| **l == Some(1)).count() <= 1
     });
     let factors = booleans(8);
-    let plan = generate(&factors, &Strategy::pairwise(), &constraints, &[]).unwrap();
+    let plan = generate(&factors, &Coverage::pairwise(), &constraints, &[]).unwrap();
     let infeasible = assert_covers(&plan, 2, &constraints);
     assert_eq!(infeasible.len(), 10);
     let scoped = Constraints::new().custom_over("one of five", 0..5, |row| {
         row[..5].iter().filter(|l| **l == Some(1)).count() <= 1
     });
-    let plan = generate(&factors, &Strategy::TWise(3), &scoped, &[]).unwrap();
+    let plan = generate(&factors, &Coverage::TWise(3), &scoped, &[]).unwrap();
     assert_covers(&plan, 3, &scoped);
     let random = generate(
         &factors,
-        &Strategy::Random { count: 20, seed: 7 },
+        &Coverage::Random { count: 20, seed: 7 },
         &constraints,
         &[],
     )
@@ -340,7 +340,7 @@ fn custom_constraints_hold_in_every_mode() {
     assert_eq!(random.rows.len(), 20);
     let all = generate(
         &factors,
-        &Strategy::Exhaustive { limit: 1000 },
+        &Coverage::Exhaustive { limit: 1000 },
         &constraints,
         &[],
     )
@@ -364,7 +364,7 @@ fn many_flags_with_constraints() {
     }
     let plan = generate(
         &factors,
-        &Strategy::pairwise(),
+        &Coverage::pairwise(),
         &constraints,
         &[vec![0; 60]],
     )
@@ -396,12 +396,12 @@ fn exhaustive_counts_and_order() {
         Factor::boolean("c"),
     ];
     let none = Constraints::new();
-    let plan = generate(&factors, &Strategy::Exhaustive { limit: 12 }, &none, &[]).unwrap();
+    let plan = generate(&factors, &Coverage::Exhaustive { limit: 12 }, &none, &[]).unwrap();
     assert_eq!(plan.rows.len(), 12);
     let mut sorted = plan.rows.clone();
     sorted.sort();
     assert_eq!(sorted, plan.rows);
-    let err = generate(&factors, &Strategy::Exhaustive { limit: 11 }, &none, &[]).unwrap_err();
+    let err = generate(&factors, &Coverage::Exhaustive { limit: 11 }, &none, &[]).unwrap_err();
     assert_eq!(err, CoverError::TooManyCombinations { limit: 11 });
 
     // a=on requires b=y; b=z excludes c=on.
@@ -411,7 +411,7 @@ fn exhaustive_counts_and_order() {
     let pinned = vec![vec![1, 1, 1]];
     let plan = generate(
         &factors,
-        &Strategy::Exhaustive { limit: 12 },
+        &Coverage::Exhaustive { limit: 12 },
         &constraints,
         &pinned,
     )
@@ -425,7 +425,7 @@ fn exhaustive_counts_and_order() {
     assert!(matches!(
         generate(
             &factors,
-            &Strategy::Exhaustive { limit: 6 },
+            &Coverage::Exhaustive { limit: 6 },
             &constraints,
             &pinned
         ),
@@ -440,7 +440,7 @@ fn random_is_deterministic_per_seed() {
     let draw = |seed| {
         generate(
             &factors,
-            &Strategy::Random { count: 10, seed },
+            &Coverage::Random { count: 10, seed },
             &none,
             &[vec![1; 30]],
         )
@@ -459,7 +459,7 @@ fn random_is_deterministic_per_seed() {
     let constraints = Constraints::new().excludes(Setting::new(0, 1), Setting::new(1, 1));
     let plan = generate(
         &small,
-        &Strategy::Random {
+        &Coverage::Random {
             count: 100,
             seed: 3,
         },
@@ -470,7 +470,7 @@ fn random_is_deterministic_per_seed() {
     assert_eq!(plan.rows.len(), 6);
     let again = generate(
         &small,
-        &Strategy::Random { count: 3, seed: 3 },
+        &Coverage::Random { count: 3, seed: 3 },
         &constraints,
         &[],
     )
@@ -486,7 +486,7 @@ fn labels_name_every_setting() {
     ];
     let plan = generate(
         &factors,
-        &Strategy::pairwise(),
+        &Coverage::pairwise(),
         &Constraints::new(),
         &[vec![1, 1]],
     )
@@ -510,7 +510,7 @@ fn labels_name_every_setting() {
 fn bad_input_is_rejected() {
     let none = Constraints::new();
     let two = booleans(2);
-    let pairwise = Strategy::pairwise();
+    let pairwise = Coverage::pairwise();
     assert_eq!(
         generate(&booleans(1), &pairwise, &none, &[]).unwrap_err(),
         CoverError::BadStrength {
@@ -519,7 +519,7 @@ fn bad_input_is_rejected() {
         }
     );
     assert!(matches!(
-        generate(&two, &Strategy::TWise(0), &none, &[]),
+        generate(&two, &Coverage::TWise(0), &none, &[]),
         Err(CoverError::BadStrength { .. })
     ));
     let empty = vec![Factor::new("x", Vec::<String>::new())];
@@ -558,8 +558,8 @@ fn bad_input_is_rejected() {
     let impossible = Constraints::new().custom("never", |_| false);
     for strategy in [
         pairwise.clone(),
-        Strategy::Exhaustive { limit: 9 },
-        Strategy::Random { count: 2, seed: 0 },
+        Coverage::Exhaustive { limit: 9 },
+        Coverage::Random { count: 2, seed: 0 },
     ] {
         assert_eq!(
             generate(&two, &strategy, &impossible, &[]).unwrap_err(),
@@ -567,7 +567,7 @@ fn bad_input_is_rejected() {
         );
     }
     assert!(matches!(
-        generate(&booleans(1000), &Strategy::TWise(4), &none, &[]),
+        generate(&booleans(1000), &Coverage::TWise(4), &none, &[]),
         Err(CoverError::TooManyTuples { .. })
     ));
 }
@@ -657,7 +657,7 @@ proptest! {
             (Some(index), false) => vec![valid[index.index(valid.len())].clone()],
             _ => Vec::new(),
         };
-        let result = generate(&factors, &Strategy::TWise(t as u8), &constraints, &pinned);
+        let result = generate(&factors, &Coverage::TWise(t as u8), &constraints, &pinned);
         if valid.is_empty() {
             prop_assert_eq!(result.unwrap_err(), CoverError::Unsatisfiable);
             return Ok(());
@@ -669,11 +669,11 @@ proptest! {
         prop_assert_eq!(reported, infeasible);
         prop_assert!(plan.rows.len() <= valid.len());
 
-        let limit = Strategy::Exhaustive { limit: 1 << 12 };
+        let limit = Coverage::Exhaustive { limit: 1 << 12 };
         let exhaustive = generate(&factors, &limit, &constraints, &[]).unwrap();
         prop_assert_eq!(exhaustive.rows, valid.clone());
 
-        let random = Strategy::Random { count: 5, seed };
+        let random = Coverage::Random { count: 5, seed };
         let drawn = generate(&factors, &random, &constraints, &pinned).unwrap();
         prop_assert_eq!(&drawn, &generate(&factors, &random, &constraints, &pinned).unwrap());
         prop_assert_eq!(&drawn.rows[..pinned.len()], &pinned[..]);

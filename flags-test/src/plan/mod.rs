@@ -17,7 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use flags_manifest::{Flag, FlagRef, FlagType, Manifest, Value};
 
-use crate::cover::{self, Constraints, Factor, Row, Setting, Strategy};
+use crate::cover::{self, Constraints, Coverage, Factor, Row, Setting};
 
 /// The environment variable a flag's value is read from: `FLAGS_<NAME>` for a dynamic
 /// flag (read by the runtime's environment layer) and `FLAGS_STATIC_<NAME>` for a static
@@ -227,7 +227,7 @@ pub fn plan_manifest(
     let k = factors.len();
     let (strategy, description, seed) = match opts.mode {
         Mode::Exhaustive => (
-            Strategy::Exhaustive {
+            Coverage::Exhaustive {
                 limit: opts.max_combinations,
             },
             format!("exhaustive over {}", count_flags(k)),
@@ -247,7 +247,7 @@ pub fn plan_manifest(
                 format!("{t}-wise")
             };
             (
-                Strategy::TWise(t),
+                Coverage::TWise(t),
                 format!("{name} over {}", count_flags(k)),
                 None,
             )
@@ -255,7 +255,7 @@ pub fn plan_manifest(
         Mode::Random { count, seed } => {
             let seed = seed.unwrap_or_else(fresh_seed);
             (
-                Strategy::Random { count, seed },
+                Coverage::Random { count, seed },
                 format!("random {count} over {} (seed {seed})", count_flags(k)),
                 Some(seed),
             )
