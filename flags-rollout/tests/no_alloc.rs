@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use flags_manifest::{Criteria, RolloutPlan};
 use flags_rollout::{MemoryExposure, Outcome, Recorder, RolloutController, Side};
-use flags_runtime::__private::{FastCell, FlagMeta, Kind, Lifecycle, Registry, Value};
+use flags_runtime::__private::{FastCell, FlagMeta, Registry};
 
 struct Counting;
 
@@ -66,20 +66,7 @@ fn recording_does_not_allocate() {
     );
 }
 
-static META: [FlagMeta; 1] = [FlagMeta {
-    name: "beta",
-    index: 0,
-    description: "",
-    owner: "",
-    kind: Kind::Ops,
-    lifecycle: Lifecycle::Active,
-    expires: None,
-    variants: &[],
-    default: Value::Bool(false),
-    is_static: false,
-    requires: &[],
-    excludes: &[],
-}];
+static META: [FlagMeta; 1] = [FlagMeta::bare("beta", 0, &[])];
 static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
 static REGISTRY: Registry = Registry::new(
     &META,

@@ -40,8 +40,9 @@ pub trait IndexAccess {
     /// while counting is on (ambient context, or `ctx`).
     fn route(&'static self, index: usize, ctx: Option<&Context>, gate: &'static Gate) -> Value;
 
-    /// Why flag `index` has its value for `ctx`. Not counted as an evaluation; an
-    /// index out of range explains as `off` with [`crate::Reason::Error`].
+    /// Why flag `index` has its value for `ctx`. Counted as a read while the registry
+    /// counts, like any other; an index out of range explains as `off` with
+    /// [`crate::Reason::Error`].
     fn explain(&self, index: usize, ctx: &Context) -> Detail;
 
     /// Forces flag `index` to `value` for the whole process (the override layer).
