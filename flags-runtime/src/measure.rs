@@ -40,12 +40,15 @@ const FIRST_BUCKET: usize = 3;
 /// The outcome counters of every flag of a registry.
 pub(crate) struct OutcomeTable {
     bounds: Box<[Duration]>,
+    /// The bounds in nanoseconds, for the recording path.
+    bounds_ns: Box<[u64]>,
     flags: Box<[OnceLock<ShardedCounters>]>,
 }
 
 impl OutcomeTable {
     fn new(bounds: Box<[Duration]>, flags: usize) -> OutcomeTable {
         OutcomeTable {
+            bounds_ns: bounds.iter().map(|b| nanos(*b)).collect(),
             bounds,
             flags: (0..flags).map(|_| OnceLock::new()).collect(),
         }
@@ -65,12 +68,14 @@ impl OutcomeTable {
             None => cell.get_or_init(|| ShardedCounters::new(2 * self.width())),
         };
         let base = side_slot(side) * self.width();
-        counters.add(base + if outcome.ok { OK } else { ERRORS }, 1);
-        let ns = u64::try_from(outcome.latency.as_nanos()).unwrap_or(u64::MAX);
-        counters.add(base + LATENCY_NS, ns);
+        let ns = nanos(outcome.latency);
         // The first bound at or above the latency: Prometheus' `le` ("less or equal").
-        let bucket = self.bounds.partition_point(|b| *b < outcome.latency);
-        counters.add(base + FIRST_BUCKET + bucket, 1);
+        let bucket = self.bounds_ns.partition_point(|b| *b < ns);
+        counters.add_all([
+            (base + if outcome.ok { OK } else { ERRORS }, 1),
+            (base + LATENCY_NS, ns),
+            (base + FIRST_BUCKET + bucket, 1),
+        ]);
     }
 
     fn side(&self, totals: Option<&[u64]>, side: Side) -> SideCounts {
@@ -91,6 +96,11 @@ impl OutcomeTable {
             buckets,
         }
     }
+}
+
+/// `d` in nanoseconds, saturating (at 584 years).
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 fn side_slot(side: Side) -> usize {

@@ -130,6 +130,26 @@ fn zeros(len: usize) -> Box<[AtomicU64]> {
     (0..len).map(|_| AtomicU64::new(0)).collect()
 }
 
+/// Counters before a shard's first: a cache line of padding, so that no other
+/// allocation (another thread's shard, say) shares a line with this shard's counters.
+const PAD: usize = 8;
+
+/// A shard: `len` counters at zero, with a cache line of padding on either side.
+fn padded(len: usize) -> Box<[AtomicU64]> {
+    zeros(PAD + len + PAD)
+}
+
+/// Adds `n` to counter `i` of `shard`, which only this thread writes: a load and a
+/// store, not a read-modify-write.
+#[inline(always)]
+fn bump(shard: &[AtomicU64], i: usize, n: u64) {
+    if i < shard.len().saturating_sub(2 * PAD)
+        && let Some(c) = shard.get(PAD + i)
+    {
+        c.store(c.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+    }
+}
+
 impl ShardedCounters {
     /// `len` counters at zero. Shards are allocated by the threads that count.
     pub fn new(len: usize) -> ShardedCounters {
@@ -154,22 +174,27 @@ impl ShardedCounters {
     /// Adds `n` to counter `i` (ignored when out of range).
     #[inline]
     pub fn add(&self, i: usize, n: u64) {
+        self.add_all([(i, n)]);
+    }
+
+    /// Adds to several counters at once (each `(counter, amount)`; counters out of
+    /// range are ignored), finding this thread's shard once.
+    #[inline]
+    pub fn add_all<const N: usize>(&self, adds: [(usize, u64); N]) {
         let slot = SLOT.with(Cell::get);
         if let Some(shard) = self.shards.get(slot).and_then(OnceLock::get) {
-            if let Some(c) = shard.get(i) {
-                // This thread is the shard's only writer: a load and a store, not a
-                // read-modify-write.
-                c.store(c.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+            for (i, n) in adds {
+                bump(shard, i, n);
             }
             return;
         }
-        self.add_cold(i, n);
+        self.add_cold(&adds);
     }
 
     /// First count of this thread on these counters, or no shard to be had.
     #[cold]
     #[inline(never)]
-    fn add_cold(&self, i: usize, n: u64) {
+    fn add_cold(&self, adds: &[(usize, u64)]) {
         let slot = match SLOT.try_with(Cell::get) {
             Ok(NO_SLOT) => claim_slot(),
             Ok(slot) => Some(slot),
@@ -177,14 +202,16 @@ impl ShardedCounters {
         };
         match slot.and_then(|s| self.shards.get(s)) {
             Some(cell) => {
-                let shard = cell.get_or_init(|| zeros(self.len));
-                if let Some(c) = shard.get(i) {
-                    c.store(c.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+                let shard = cell.get_or_init(|| padded(self.len));
+                for &(i, n) in adds {
+                    bump(shard, i, n);
                 }
             }
             None => {
-                if let Some(c) = self.overflow.get(i) {
-                    c.fetch_add(n, Ordering::Relaxed);
+                for &(i, n) in adds {
+                    if let Some(c) = self.overflow.get(i) {
+                        c.fetch_add(n, Ordering::Relaxed);
+                    }
                 }
             }
         }
@@ -198,7 +225,7 @@ impl ShardedCounters {
             .map(|c| c.load(Ordering::Relaxed))
             .collect();
         for shard in self.shards.iter().filter_map(OnceLock::get) {
-            for (sum, c) in sums.iter_mut().zip(shard.iter()) {
+            for (sum, c) in sums.iter_mut().zip(shard.iter().skip(PAD)) {
                 *sum = sum.wrapping_add(c.load(Ordering::Relaxed));
             }
         }
@@ -224,7 +251,8 @@ impl ShardedCounters {
             .get(i)
             .map_or(0, |c| c.load(Ordering::Relaxed));
         for shard in self.shards.iter().filter_map(OnceLock::get) {
-            sum = sum.wrapping_add(shard.get(i).map_or(0, |c| c.load(Ordering::Relaxed)));
+            let c = (i < self.len).then(|| shard.get(PAD + i)).flatten();
+            sum = sum.wrapping_add(c.map_or(0, |c| c.load(Ordering::Relaxed)));
         }
         let baseline = self.baseline.lock().unwrap_or_else(PoisonError::into_inner);
         let base = baseline.as_deref().and_then(|b| b.get(i)).copied();

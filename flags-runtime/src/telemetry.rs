@@ -57,10 +57,18 @@ impl Counters {
         (base + offset < end).then_some(base + offset)
     }
 
+    /// Counts a read of flag `index` that gave `value`. The value comes from the
+    /// flag's own snapshot or cell, so it is one of the flag's: only the flag is
+    /// range-checked here (a value past the flag's end would count for the next
+    /// flag, never outside the counters).
     #[inline]
     pub(crate) fn count(&self, index: usize, value: Value) {
-        if let Some(i) = self.slot(index, value) {
-            self.cells.add(i, 1);
+        let offset = match value {
+            Value::Bool(b) => usize::from(b),
+            Value::Variant(v) => usize::from(v),
+        };
+        if let Some(base) = self.base.get(index) {
+            self.cells.add(base + offset, 1);
         }
     }
 

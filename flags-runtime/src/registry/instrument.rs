@@ -156,6 +156,7 @@ impl Registry {
     }
 
     /// Whether counting is on.
+    #[inline]
     pub fn is_counting(&self) -> bool {
         self.state().counting.load(Ordering::Relaxed)
     }

@@ -140,6 +140,9 @@ impl Registry {
             if word & (SLOW | COUNTED) == 0 {
                 return decode(word);
             }
+            if word & SLOW == 0 {
+                return self.value_counted(index, word);
+            }
         }
         self.value_slow(index, None)
     }
@@ -151,6 +154,9 @@ impl Registry {
             let word = cell.0.load(Ordering::Acquire);
             if word & (SLOW | COUNTED) == 0 {
                 return decode(word);
+            }
+            if word & SLOW == 0 {
+                return self.value_counted(index, word);
             }
         }
         self.value_slow(index, Some(ctx))
@@ -166,6 +172,9 @@ impl Registry {
             if word & (SLOW | COUNTED) == 0 {
                 // On is a bool word with its low bit set (see `encode`).
                 return word & (VARIANT | 1) == 1;
+            }
+            if word & SLOW == 0 {
+                return self.value_counted(index, word) == Value::Bool(true);
             }
         }
         matches!(self.value_slow(index, ctx), Value::Bool(true))
@@ -218,18 +227,20 @@ impl Registry {
         (self.state().scopes.load(Ordering::Relaxed) > 0).then(|| self.id())
     }
 
+    /// A counted cell's read: the value is in the word; count it. Small, so that it
+    /// costs little more than the call.
+    #[inline(never)]
+    pub(super) fn value_counted(&self, index: usize, word: u32) -> Value {
+        let value = decode(word);
+        if let Some(state) = self.state.get() {
+            state.counters.count(index, value);
+        }
+        value
+    }
+
     #[inline(never)]
     pub(super) fn value_slow(&self, index: usize, ctx: Option<&Context>) -> Value {
         let state = self.state();
-        // A counted fast cell: the value is in the word; count it and return.
-        if let Some(cell) = self.cells.get(index) {
-            let word = cell.0.load(Ordering::Acquire);
-            if word & SLOW == 0 {
-                let value = decode(word);
-                state.counters.count(index, value);
-                return value;
-            }
-        }
         if index >= self.meta.len() {
             return Value::Bool(false);
         }
