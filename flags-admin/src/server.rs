@@ -21,8 +21,8 @@
 //!   ([`AdminBuilder::timeout`](crate::AdminBuilder::timeout), 10 s by default), or
 //!   the answer is 408; each read waits at most for what is left of it;
 //! - the head is at most 16 KiB and 64 headers (431 beyond), the body at most the
-//!   body limit (413, decided from `Content-Length` before reading it); a body must
-//!   come with `Content-Length` (411 for chunked ones);
+//!   body limit (413, decided from `Content-Length` before reading it, or as soon as
+//!   a chunked body passes it); a transfer encoding other than `chunked` is 501;
 //! - each write of the response times out after the same timeout.
 
 use std::io::{self, Read, Write};
@@ -355,11 +355,16 @@ fn read_request(reader: &mut Deadline<'_>, limit: usize) -> Result<Request<Vec<u
     ) -> impl Iterator<Item = &'h (HeaderName, HeaderValue)> {
         head.headers.iter().filter(move |(n, _)| n == name)
     }
-    if header(&head, "transfer-encoding").next().is_some() {
-        return Err(answer(
-            StatusCode::LENGTH_REQUIRED,
-            "chunked request bodies are not accepted; send Content-Length",
-        ));
+    let mut chunked = false;
+    for (_, v) in header(&head, "transfer-encoding") {
+        if v.as_bytes().eq_ignore_ascii_case(b"chunked") && !chunked {
+            chunked = true;
+        } else {
+            return Err(answer(
+                StatusCode::NOT_IMPLEMENTED,
+                "only `Transfer-Encoding: chunked` is accepted",
+            ));
+        }
     }
     let mut length: Option<usize> = None;
     for (_, v) in header(&head, "content-length") {
@@ -379,30 +384,33 @@ fn read_request(reader: &mut Deadline<'_>, limit: usize) -> Result<Request<Vec<u
             (Some(n), _) => length = Some(n),
         }
     }
+    if chunked && length.is_some() {
+        return Err(answer(
+            StatusCode::BAD_REQUEST,
+            "both Content-Length and Transfer-Encoding: the body's length is ambiguous",
+        ));
+    }
     let length = length.unwrap_or(0);
     if length > limit {
         return Err(ReadError::Answer(ApiError::too_large(limit)));
     }
     let expects_continue =
         header(&head, "expect").any(|(_, v)| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-    let mut body: Vec<u8> = buf[head.len..].to_vec();
-    if body.len() < length && expects_continue {
-        let mut stream = reader.stream;
+    let mut input = Input {
+        buf: buf[head.len..].to_vec(),
+        reader,
+    };
+    if expects_continue && (chunked || input.buf.len() < length) {
+        let mut stream = input.reader.stream;
         if stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
             return Err(ReadError::Gone);
         }
     }
-    while body.len() < length {
-        let n = reader.read(&mut chunk)?;
-        if n == 0 {
-            return Err(answer(
-                StatusCode::BAD_REQUEST,
-                "the request body is shorter than its Content-Length",
-            ));
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    body.truncate(length);
+    let body = if chunked {
+        read_chunked(&mut input, limit)?
+    } else {
+        input.take(length)?
+    };
     let mut req = Request::new(body);
     *req.method_mut() = head.method;
     *req.version_mut() = head.version;
@@ -415,6 +423,83 @@ fn read_request(reader: &mut Deadline<'_>, limit: usize) -> Result<Request<Vec<u
         map.append(name, value);
     }
     Ok(req)
+}
+
+/// The bytes after the request head: those already read, then the socket.
+struct Input<'r, 's> {
+    buf: Vec<u8>,
+    reader: &'r mut Deadline<'s>,
+}
+
+/// The longest chunk-size or trailer line read.
+const MAX_LINE: usize = 4096;
+
+impl Input<'_, '_> {
+    fn fill(&mut self) -> Result<(), ReadError> {
+        let mut chunk = [0u8; 4096];
+        let n = self.reader.read(&mut chunk)?;
+        if n == 0 {
+            return Err(answer(
+                StatusCode::BAD_REQUEST,
+                "the request ended inside its body",
+            ));
+        }
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(())
+    }
+
+    /// The next `n` bytes.
+    fn take(&mut self, n: usize) -> Result<Vec<u8>, ReadError> {
+        while self.buf.len() < n {
+            self.fill()?;
+        }
+        let rest = self.buf.split_off(n);
+        Ok(std::mem::replace(&mut self.buf, rest))
+    }
+
+    /// The next line, without its CRLF.
+    fn line(&mut self) -> Result<Vec<u8>, ReadError> {
+        loop {
+            if let Some(at) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let mut line = self.take(at + 2)?;
+                line.truncate(at);
+                return Ok(line);
+            }
+            if self.buf.len() > MAX_LINE {
+                return Err(answer(
+                    StatusCode::BAD_REQUEST,
+                    "a chunk-size line is too long",
+                ));
+            }
+            self.fill()?;
+        }
+    }
+}
+
+/// A chunked body, at most `limit` bytes once decoded (413 beyond).
+fn read_chunked(input: &mut Input<'_, '_>, limit: usize) -> Result<Vec<u8>, ReadError> {
+    let bad = || answer(StatusCode::BAD_REQUEST, "malformed chunked body");
+    let mut body = Vec::new();
+    loop {
+        let line = input.line()?;
+        let size = line.split(|b| *b == b';').next().unwrap_or_default();
+        let size = std::str::from_utf8(size)
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.trim(), 16).ok())
+            .ok_or_else(bad)?;
+        if size == 0 {
+            // Trailers, up to the blank line that ends the body.
+            while !input.line()?.is_empty() {}
+            return Ok(body);
+        }
+        if body.len().saturating_add(size) > limit {
+            return Err(ReadError::Answer(ApiError::too_large(limit)));
+        }
+        body.extend_from_slice(&input.take(size)?);
+        if input.take(2)? != b"\r\n" {
+            return Err(bad());
+        }
+    }
 }
 
 fn write_response(mut stream: &TcpStream, res: &Response<Vec<u8>>) -> io::Result<()> {

@@ -65,9 +65,18 @@ impl RolloutAction {
     }
 }
 
-fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("the request body is not valid: {e}")))
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let bad =
+        |e: serde_json::Error| ApiError::bad_request(format!("the request body is not valid: {e}"));
+    let value: Json = serde_json::from_slice(body).map_err(bad)?;
+    // serde reads a struct from an array too (`[true]`); the API takes objects only.
+    if !value.is_object() {
+        return Err(ApiError::bad_request(format!(
+            "the request body is not valid: a JSON object is expected, not {}",
+            kind_of(&value)
+        )));
+    }
+    serde_json::from_value(value).map_err(bad)
 }
 
 fn parse_reason(body: &[u8]) -> Result<ReasonBody, ApiError> {
