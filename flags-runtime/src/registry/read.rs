@@ -13,7 +13,7 @@ use crate::gate::{Gate, GateCounts};
 use crate::meta::Value;
 use crate::snapshot::{SlotDecision, Snapshot, SnapshotData, View};
 
-use super::cell::{SLOW, VARIANT, decode};
+use super::cell::{COUNTED, SLOW, VARIANT, decode};
 use super::{Registry, State};
 
 /// A per-thread cache of one registry state's current snapshot: `arc_swap`'s own
@@ -137,7 +137,7 @@ impl Registry {
     pub(crate) fn value_at(&self, index: usize) -> Value {
         if let Some(cell) = self.cells.get(index) {
             let word = cell.0.load(Ordering::Acquire);
-            if word & SLOW == 0 {
+            if word & (SLOW | COUNTED) == 0 {
                 return decode(word);
             }
         }
@@ -149,7 +149,7 @@ impl Registry {
     pub(crate) fn value_for_at(&self, index: usize, ctx: &Context) -> Value {
         if let Some(cell) = self.cells.get(index) {
             let word = cell.0.load(Ordering::Acquire);
-            if word & SLOW == 0 {
+            if word & (SLOW | COUNTED) == 0 {
                 return decode(word);
             }
         }
@@ -163,7 +163,7 @@ impl Registry {
     pub(crate) fn is_on(&self, index: usize, ctx: Option<&Context>) -> bool {
         if let Some(cell) = self.cells.get(index) {
             let word = cell.0.load(Ordering::Acquire);
-            if word & SLOW == 0 {
+            if word & (SLOW | COUNTED) == 0 {
                 // On is a bool word with its low bit set (see `encode`).
                 return word & (VARIANT | 1) == 1;
             }
@@ -182,7 +182,7 @@ impl Registry {
     ) -> Value {
         if let Some(cell) = self.cells.get(index) {
             let word = cell.0.load(Ordering::Acquire);
-            if word & SLOW == 0 {
+            if word & (SLOW | COUNTED) == 0 {
                 return decode(word);
             }
         }
@@ -221,11 +221,20 @@ impl Registry {
     #[inline(never)]
     pub(super) fn value_slow(&self, index: usize, ctx: Option<&Context>) -> Value {
         let state = self.state();
+        // A counted fast cell: the value is in the word; count it and return.
+        if let Some(cell) = self.cells.get(index) {
+            let word = cell.0.load(Ordering::Acquire);
+            if word & SLOW == 0 {
+                let value = decode(word);
+                state.counters.count(index, value);
+                return value;
+            }
+        }
         if index >= self.meta.len() {
             return Value::Bool(false);
         }
-        // One load tells whether anything but the rules matters (scopes, counting,
-        // sampling): if not, this is the plain evaluation.
+        // One load tells whether anything but the rules matters (scopes, sampling):
+        // if not, this is the plain evaluation.
         if state.instrumented.load(Ordering::Relaxed) {
             return self.value_instrumented(state, index, ctx);
         }
@@ -241,10 +250,14 @@ impl Registry {
             }
             read_data(state, data, index, ctx)
         });
-        match hit {
+        let value = match hit {
             Some(value) => value,
             None => with_current_refresh(state, &|data| read_data(state, data, index, ctx)),
+        };
+        if state.counting.load(Ordering::Relaxed) {
+            state.counters.count(index, value);
         }
+        value
     }
 
     /// Why flag `index` has its value for `ctx`: value, label, reason and deciding
