@@ -69,7 +69,8 @@ pub struct FlagView {
     /// The layer that decides: `manifest`, `file`, `env`, `remote`, `rollout` or
     /// `override`.
     pub layer: String,
-    /// What each layer with rules for the flag says, lowest first.
+    /// What each layer with rules for the flag says, lowest first (empty: no layer
+    /// has rules, the manifest default decides).
     pub layers: Vec<LayerView>,
     /// The rules declared in the manifest, in a few words (`None`: none).
     pub manifest_rules: Option<String>,
@@ -159,7 +160,9 @@ pub struct SourceView {
     pub last_error: Option<String>,
     /// Updates applied.
     pub updates: u64,
-    /// Whether its last poll failed.
+    /// Failures in all.
+    pub failures: u64,
+    /// Whether its last contact failed.
     pub failing: bool,
 }
 
@@ -226,7 +229,7 @@ pub(crate) fn build(
                 default: meta.label(meta.default).to_owned(),
                 value: uniform.map(|v| meta.label(v).to_owned()),
                 uniform: uniform.is_some(),
-                layers: layers(registry, i, &layer),
+                layers: layers(registry, i),
                 layer,
                 manifest_rules: manifest_rules(manifest, meta),
                 counts: counts
@@ -259,16 +262,35 @@ pub(crate) fn build(
     }
 }
 
-fn layers(_registry: &Registry, _index: usize, deciding: &str) -> Vec<LayerView> {
-    vec![LayerView {
-        layer: deciding.to_owned(),
-        origin: String::new(),
-        rules: String::new(),
-    }]
+fn layers(registry: &Registry, index: usize) -> Vec<LayerView> {
+    registry
+        .layers_of(index)
+        .into_iter()
+        .map(|l| LayerView {
+            layer: l.layer.as_str().to_owned(),
+            origin: l.origin,
+            rules: l.rules,
+        })
+        .collect()
 }
 
-fn sources(_registry: &Registry) -> Vec<SourceView> {
-    Vec::new()
+fn sources(registry: &Registry) -> Vec<SourceView> {
+    registry
+        .source_health()
+        .into_iter()
+        .map(|h| SourceView {
+            failing: h.is_failing(),
+            layer: h.layer.as_str().to_owned(),
+            origin: h.origin,
+            revision: h.revision,
+            last_success: h.last_success.map(time),
+            last_failure: h.last_failure.map(time),
+            consecutive_failures: h.consecutive_failures,
+            last_error: h.last_error,
+            updates: h.updates,
+            failures: h.failures,
+        })
+        .collect()
 }
 
 fn manifest_rules(manifest: Option<&Manifest>, meta: &FlagMeta) -> Option<String> {

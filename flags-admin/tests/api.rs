@@ -63,6 +63,58 @@ fn flags_json_shows_every_flag_with_its_state() {
 }
 
 #[test]
+fn layers_and_sources_say_who_decides_and_how_sources_fare() {
+    let fx = start();
+    common::flaky_remote(fx.registry);
+    let json = fx.flags_json();
+    let beta = &json["flags"][0];
+    assert_eq!(
+        (beta["value"].as_str(), beta["layer"].as_str()),
+        (Some("on"), Some("remote"))
+    );
+    assert_eq!(
+        beta["layers"],
+        serde_json::json!([{"layer": "remote", "origin": "https://flags.example/api", "rules": "on"}])
+    );
+    let sources = json["sources"].as_array().expect("sources");
+    let remote = sources
+        .iter()
+        .find(|s| s["origin"] == "https://flags.example/api")
+        .unwrap_or_else(|| panic!("no remote source in {sources:?}"));
+    assert_eq!(remote["revision"], "rev-7");
+    assert_eq!(remote["failing"], true);
+    assert_eq!(remote["consecutive_failures"], 1);
+    assert_eq!(remote["updates"], 1);
+    assert!(
+        remote["last_error"].as_str().unwrap().contains("HTTP 503"),
+        "{remote}"
+    );
+    assert!(remote["last_success"].as_str().unwrap().ends_with('Z'));
+
+    // An override sits above the remote layer; both are listed, lowest first.
+    let r = send(
+        "POST",
+        &fx.url("/api/flags/beta/override"),
+        Some(ALICE),
+        Some(r#"{"value": false}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let beta = fx.flag("beta");
+    let layers: Vec<&str> = beta["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["layer"].as_str().unwrap())
+        .collect();
+    assert_eq!(layers, ["remote", "override"]);
+    assert_eq!(
+        (beta["value"].as_str(), beta["layer"].as_str()),
+        (Some("off"), Some("override"))
+    );
+    assert_eq!(fx.audit_records()[0].before.as_deref(), Some("on"));
+}
+
+#[test]
 fn counts_follow_evaluations_and_reading_the_view_counts_nothing() {
     let fx = start();
     fx.registry.set_counting(true);

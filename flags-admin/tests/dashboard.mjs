@@ -70,6 +70,9 @@ try {
   await page.waitForSelector('tr[data-flag="checkout_v2"] td.rollout .tag.rolled_back');
   console.log("ok: the rolled-back rollout is marked");
 
+  await page.waitForSelector("#sources tbody tr.failing .tag.failing");
+  check(await page.$$eval("#sources tbody tr.failing", (trs) => trs.length) === 1, "the failing source is marked");
+
   const valueOf = (flag) => page.textContent(`tr[data-flag="${flag}"] td.value`);
   check(await valueOf("beta") === "off", "beta starts off");
 

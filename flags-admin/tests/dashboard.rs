@@ -87,6 +87,14 @@ fn dashboard_in_headless_chromium() {
     );
     assert_eq!(r.status, 200, "{}", r.body);
 
+    // A failing source for the page to mark. Its one good update set beta on; the
+    // page starts from beta off, so the remote layer is emptied again (the source's
+    // health stays on record).
+    common::flaky_remote(fx.registry);
+    fx.registry
+        .clear_layer(flags_runtime::Layer::Remote)
+        .expect("clear remote");
+
     let screenshot = target_dir().join("flags-admin-dashboard.png");
     let _ = std::fs::create_dir_all(target_dir());
     let _ = std::fs::remove_file(&screenshot);

@@ -264,3 +264,46 @@ impl Fixture {
         )
     }
 }
+
+/// A remote source that serves `beta` on, revision `rev-7`, then fails.
+pub struct FlakySource {
+    pub polls: u32,
+}
+
+impl flags_runtime::Source for FlakySource {
+    fn name(&self) -> &str {
+        "https://flags.example/api"
+    }
+
+    fn layer(&self) -> flags_runtime::Layer {
+        flags_runtime::Layer::Remote
+    }
+
+    fn poll(
+        &mut self,
+        _registry: &Registry,
+    ) -> Result<Option<flags_runtime::Update>, flags_runtime::SourceError> {
+        self.polls += 1;
+        if self.polls == 1 {
+            let on = flags_runtime::manifest::Rules {
+                value: Some(flags_runtime::Value::Bool(true)),
+                ..Default::default()
+            };
+            Ok(Some(
+                flags_runtime::Update::new(vec![(0, on)]).with_revision("rev-7"),
+            ))
+        } else {
+            Err(flags_runtime::SourceError::new(
+                "https://flags.example/api",
+                "HTTP 503 from the flag service",
+            ))
+        }
+    }
+}
+
+/// Feeds `registry` one good update from a [`FlakySource`], then one failure.
+pub fn flaky_remote(registry: &'static Registry) {
+    let mut source = FlakySource { polls: 0 };
+    assert_eq!(registry.apply(&mut source), Ok(true));
+    assert!(registry.apply(&mut source).is_err());
+}
