@@ -23,9 +23,37 @@ pub(crate) type MetricsHook = Arc<dyn Fn() -> String + Send + Sync>;
 /// The admin endpoint of one registry: every route, behind [`Admin::handle`]. Cheap to
 /// clone (shared state). Built by [`Admin::builder`].
 ///
-/// Mounted in an existing service, for instance with axum (not a dependency of this
-/// crate; any framework on the `http` crate's types works the same way: collect the
-/// body, call `handle`, send the response):
+/// # Mounting it in a service
+///
+/// Whatever the framework: collect the body into a `Vec<u8>` (at most the body limit),
+/// strip the prefix the admin routes are mounted under, call [`Admin::handle`], send
+/// the response. `handle` does no I/O but the audit log's append, so calling it from
+/// an async handler is fine (or use the runtime's `spawn_blocking` if the log is on a
+/// slow disk). The shape, on the `http` types alone:
+///
+/// ```
+/// use flags_admin::Admin;
+/// # use flags_runtime::__private::{FastCell, FlagMeta, Registry};
+/// # static META: [FlagMeta; 1] = [FlagMeta::bare("beta", 0, &[])];
+/// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+/// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
+/// #     "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
+///
+/// /// The service's route for `/flags-admin/*`, its body already collected.
+/// fn admin_route(admin: &Admin, req: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
+///     let (mut parts, body) = req.into_parts();
+///     let path = parts.uri.path().strip_prefix("/flags-admin").unwrap_or("/");
+///     parts.uri = if path.is_empty() { "/" } else { path }.parse().expect("a path stays a path");
+///     admin.handle(http::Request::from_parts(parts, body))
+/// }
+///
+/// let admin = Admin::builder(&REGISTRY).build()?;
+/// let req = http::Request::get("/flags-admin/flags.json").body(Vec::new()).unwrap();
+/// assert_eq!(admin_route(&admin, req).status(), 200);
+/// # Ok::<(), flags_admin::AdminError>(())
+/// ```
+///
+/// With axum (not a dependency of this crate), the same in its terms:
 ///
 /// ```ignore
 /// let admin = flags_admin::Admin::builder(&flags::REGISTRY)
@@ -38,21 +66,21 @@ pub(crate) type MetricsHook = Arc<dyn Fn() -> String + Send + Sync>;
 ///         let admin = admin.clone();
 ///         async move {
 ///             let (parts, body) = req.into_parts();
-///             // The same limit as the standalone server's; `handle` checks it too.
-///             let Ok(bytes) = axum::body::to_bytes(body, flags_admin::DEFAULT_BODY_LIMIT).await else {
-///                 return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
-///             };
-///             // `handle` is quick (no I/O but the audit log's append): calling it
-///             // inline is fine; use `spawn_blocking` if the log is on a slow disk.
-///             admin.handle(http::Request::from_parts(parts, bytes.to_vec())).map(axum::body::Body::from)
+///             match axum::body::to_bytes(body, flags_admin::DEFAULT_BODY_LIMIT).await {
+///                 Ok(bytes) => admin
+///                     .handle(http::Request::from_parts(parts, bytes.to_vec()))
+///                     .map(axum::body::Body::from),
+///                 Err(_) => http::Response::builder().status(413).body(axum::body::Body::empty()).unwrap(),
+///             }
 ///         }
 ///     }),
 /// );
 /// ```
 ///
-/// Nested under a prefix, the paths `handle` sees are those after it (`/flags.json`);
-/// the dashboard fetches `flags.json` and `api/...` relative to its own address, so it
-/// works under a prefix when served from `/prefix/` (with the trailing slash).
+/// The dashboard fetches `flags.json` and `api/...` relative to its own address, so
+/// under a prefix it works when served from `/prefix/` (with the trailing slash).
+/// The loopback-only `Host` check of the standalone server (see [`AdminServer`](crate::AdminServer)) is
+/// the surrounding service's business when mounted.
 #[derive(Clone)]
 pub struct Admin {
     pub(crate) inner: Arc<Inner>,

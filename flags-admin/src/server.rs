@@ -23,7 +23,10 @@
 //! - the head is at most 16 KiB and 64 headers (431 beyond), the body at most the
 //!   body limit (413, decided from `Content-Length` before reading it, or as soon as
 //!   a chunked body passes it); a transfer encoding other than `chunked` is 501;
-//! - each write of the response times out after the same timeout.
+//! - each write of the response times out after the same timeout;
+//! - bound to loopback (the default), it answers only requests whose `Host` is an IP
+//!   address or `localhost` (403 otherwise), so that a web page cannot read
+//!   `/flags.json` through a domain of its own pointed at 127.0.0.1 (DNS rebinding).
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -164,11 +167,12 @@ fn accept_loop(listener: &TcpListener, admin: &Admin, config: &ServerConfig, sto
         let guard = Active(active.clone());
         let admin = admin.clone();
         let (timeout, limit) = (config.timeout, config.body_limit);
+        let loopback = config.addr.ip().is_loopback();
         let spawned = std::thread::Builder::new()
             .name("flags-admin-conn".to_owned())
             .spawn(move || {
                 let _guard = guard;
-                serve(stream, &admin, timeout, limit);
+                serve(stream, &admin, timeout, limit, loopback);
             });
         if let Err(e) = spawned {
             // The closure, and with it the guard and the stream, were dropped.
@@ -189,7 +193,7 @@ fn answer(status: StatusCode, message: impl Into<String>) -> ReadError {
     ReadError::Answer(ApiError::new(status, message))
 }
 
-fn serve(stream: TcpStream, admin: &Admin, timeout: Duration, limit: usize) {
+fn serve(stream: TcpStream, admin: &Admin, timeout: Duration, limit: usize, loopback: bool) {
     let _ = stream.set_nodelay(true);
     if stream.set_write_timeout(Some(timeout)).is_err() {
         return;
@@ -201,6 +205,12 @@ fn serve(stream: TcpStream, admin: &Admin, timeout: Duration, limit: usize) {
         timeout,
     };
     let res = match read_request(&mut reader, limit) {
+        Ok(req) if loopback && !local_host(&req) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "this admin endpoint listens on loopback and answers only requests addressed \
+             to an IP address or localhost (the Host header)",
+        )
+        .into_response(),
         Ok(req) => admin.handle(req),
         Err(ReadError::Gone) => return,
         Err(ReadError::Answer(e)) => e.into_response(),
@@ -220,6 +230,31 @@ fn serve(stream: TcpStream, admin: &Admin, timeout: Duration, limit: usize) {
             Ok(n) => drained += n,
         }
     }
+}
+
+/// Whether `req` names this machine in its `Host` header: an IP address or
+/// `localhost`. A server on loopback refuses other names: a web page can point a
+/// domain of its own at 127.0.0.1 (DNS rebinding) and read what that domain "serves",
+/// but its requests then carry that domain, never an IP address, as their host.
+fn local_host(req: &Request<Vec<u8>>) -> bool {
+    let Some(host) = req.headers().get(http::header::HOST) else {
+        // HTTP/1.0 clients may send none; only browsers matter here, and they do.
+        return true;
+    };
+    let Ok(host) = host.to_str() else {
+        return false;
+    };
+    let name = match host.rsplit_once(':') {
+        // `[::1]:8080` and `127.0.0.1:8080`; a bare `::1` has no brackets to strip.
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !name.ends_with(':') => {
+            name
+        }
+        _ => host,
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    name.eq_ignore_ascii_case("localhost")
+        || name.to_ascii_lowercase().ends_with(".localhost")
+        || name.parse::<IpAddr>().is_ok()
 }
 
 /// Reads from a socket with an overall deadline: each read waits at most for what is

@@ -60,6 +60,15 @@ fn flags_json_shows_every_flag_with_its_state() {
     assert_eq!(checkout["layer"], "rollout");
     assert_eq!(checkout["uniform"], false);
     assert_eq!(checkout["value"], serde_json::Value::Null);
+    assert_eq!(checkout["manifest_rules"], "keys (2)");
+    let layers: Vec<&str> = checkout["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["layer"].as_str().unwrap())
+        .collect();
+    assert_eq!(layers, ["manifest", "rollout"]);
+    assert_eq!(beta["manifest_rules"], serde_json::Value::Null);
 }
 
 #[test]
@@ -636,7 +645,7 @@ fn bodies_over_the_limit_are_refused_with_413() {
     assert!(r.error().contains("1024 bytes"), "{}", r.body);
     // A huge announced body is refused from its Content-Length, before it is sent.
     let head = format!(
-        "POST /api/flags/beta/override HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ALICE}\r\n\
+        "POST /api/flags/beta/override HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {ALICE}\r\n\
          Content-Length: 10000000000\r\n\r\n"
     );
     let reply = raw(&fx.server.local_addr(), head.as_bytes());
@@ -686,7 +695,7 @@ fn malformed_http_is_answered_not_served() {
     let reply = raw(&addr, b"NOT HTTP AT ALL\r\n\r\n");
     assert!(reply.starts_with("HTTP/1.1 400 "), "{reply}");
     let chunked = format!(
-        "POST /api/flags/beta/kill HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ALICE}\r\n\
+        "POST /api/flags/beta/kill HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {ALICE}\r\n\
          Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
     );
     let reply = raw(&addr, chunked.as_bytes());
@@ -714,12 +723,52 @@ fn malformed_http_is_answered_not_served() {
 }
 
 #[test]
+fn on_loopback_only_requests_for_an_ip_or_localhost_are_answered() {
+    let fx = start();
+    let addr = fx.server.local_addr();
+    let port = addr.port();
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        "localhost".to_owned(),
+        "[::1]:1".to_owned(),
+    ] {
+        let reply = raw(
+            &addr,
+            format!("GET /flags.json HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes(),
+        );
+        assert!(reply.starts_with("HTTP/1.1 200 "), "{host}: {reply}");
+    }
+    let reply = raw(
+        &addr,
+        format!("GET /flags.json HTTP/1.1\r\nHost: evil.example:{port}\r\n\r\n").as_bytes(),
+    );
+    assert!(reply.starts_with("HTTP/1.1 403 "), "{reply}");
+    assert!(reply.contains("Host header"), "{reply}");
+}
+
+#[test]
+fn connections_beyond_the_maximum_are_answered_503() {
+    let fx = start_with(|b| b.max_connections(1));
+    let addr = fx.server.local_addr();
+    // The first connection holds the one slot (it sends nothing; its thread waits
+    // for the request until the timeout); the accept loop counts it before it
+    // accepts the next one.
+    let _held = TcpStream::connect(addr).expect("connect");
+    let reply = raw(
+        &addr,
+        b"GET /flags.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    );
+    assert!(reply.starts_with("HTTP/1.1 503 "), "{reply}");
+}
+
+#[test]
 fn a_request_that_never_completes_times_out_with_408() {
     let fx = start_with(|b| b.timeout(Duration::from_millis(300)));
     // Half a request head, then silence: the server answers 408 and closes.
     let reply = raw(
         &fx.server.local_addr(),
-        b"GET /flags.json HTTP/1.1\r\nHost: x\r\n",
+        b"GET /flags.json HTTP/1.1\r\nHost: 127.0.0.1\r\n",
     );
     assert!(reply.starts_with("HTTP/1.1 408 "), "{reply}");
     // A body that never arrives.

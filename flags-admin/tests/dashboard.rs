@@ -95,8 +95,9 @@ fn dashboard_in_headless_chromium() {
         .clear_layer(flags_runtime::Layer::Remote)
         .expect("clear remote");
 
-    let screenshot = target_dir().join("flags-admin-dashboard.png");
     let _ = std::fs::create_dir_all(target_dir());
+    let target = std::fs::canonicalize(target_dir()).unwrap_or_else(|_| target_dir());
+    let screenshot = target.join("flags-admin-dashboard.png");
     let _ = std::fs::remove_file(&screenshot);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dashboard.mjs");
     let mut child = Command::new("node")

@@ -51,6 +51,9 @@ static = true
 description = "New checkout"
 owner = "payments"
 kind = "ops"
+[[flags.checkout_v2.strategies]]
+type = "keys"
+keys = ["qa-1", "qa-2"]
 "#;
 
 /// A registry of its own: `beta` (on/off, stale, hostile description), `layout`
