@@ -8,11 +8,9 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use flags_rollout::{RolloutController, RolloutState, Transition};
-use flags_runtime::manifest::{Date, Manifest, Settings, UtcMillis};
-use flags_runtime::{FlagMeta, Registry};
+use flags_runtime::manifest::{Date, Settings, UtcMillis};
+use flags_runtime::{FlagMeta, Layer, Registry};
 use serde::{Deserialize, Serialize};
-
-use crate::rules_text;
 
 /// How many of a rollout's latest transitions are shown.
 const TRANSITIONS_SHOWN: usize = 5;
@@ -214,6 +212,13 @@ pub(crate) fn build(
         .enumerate()
         .map(|(i, meta)| {
             let uniform = snapshot.uniform_value(i);
+            let layers = layers(registry, i);
+            // The manifest layer's entry is its declared rules, summarised as the
+            // runtime summarises every layer.
+            let manifest_rules = layers
+                .iter()
+                .find(|l| l.layer == Layer::Manifest.as_str())
+                .map(|l| l.rules.clone());
             let layer = snapshot
                 .layer(i)
                 .map_or_else(|| "manifest".to_owned(), |l| l.as_str().to_owned());
@@ -229,9 +234,9 @@ pub(crate) fn build(
                 default: meta.label(meta.default).to_owned(),
                 value: uniform.map(|v| meta.label(v).to_owned()),
                 uniform: uniform.is_some(),
-                layers: layers(registry, i),
+                layers,
                 layer,
-                manifest_rules: manifest_rules(manifest, meta),
+                manifest_rules,
                 counts: counts
                     .flags
                     .get(i)
@@ -291,11 +296,6 @@ fn sources(registry: &Registry) -> Vec<SourceView> {
             failures: h.failures,
         })
         .collect()
-}
-
-fn manifest_rules(manifest: Option<&Manifest>, meta: &FlagMeta) -> Option<String> {
-    let flag = manifest?.flag(meta.name)?;
-    rules_text::summarize(flag, &flag.rules)
 }
 
 fn expiry(meta: &FlagMeta, settings: &Settings, today: Date) -> Expiry {

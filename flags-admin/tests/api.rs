@@ -60,7 +60,7 @@ fn flags_json_shows_every_flag_with_its_state() {
     assert_eq!(checkout["layer"], "rollout");
     assert_eq!(checkout["uniform"], false);
     assert_eq!(checkout["value"], serde_json::Value::Null);
-    assert_eq!(checkout["manifest_rules"], "keys (2)");
+    assert_eq!(checkout["manifest_rules"], "2 listed keys");
     let layers: Vec<&str> = checkout["layers"]
         .as_array()
         .unwrap()
