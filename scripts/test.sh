@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (a headless
-# browser for the HTML report test; Unleash's client specification, a real Unleash
+# browser for the HTML report and admin dashboard tests, playwright-core to drive it; Unleash's client specification, a real Unleash
 # server with PostgreSQL, on loopback, and Unleash's Python SDK as the referee for the
 # Unleash source), then runs every test.
 #
@@ -18,6 +18,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
+
+echo "==> playwright-core (npm) for the admin dashboard's browser test"
+eval "$(scripts/playwright.sh)"
 
 echo "==> Unleash client specification (npm) and server (npm + PostgreSQL, loopback)"
 eval "$(scripts/unleash-spec.sh)"
