@@ -205,12 +205,17 @@ impl SideMetrics {
     /// squares summing to `latency_sum_squares_us2` µs². `errors` above `samples` is
     /// read as `samples`.
     ///
+    /// The sum of squares is kept in units of 2^24 µs² (about 17 ms², rounded to the
+    /// nearest), so that later sums never have a smaller low part than earlier ones and
+    /// a window between two such snapshots is always a plain difference; no variance of
+    /// a real window notices the rounding.
+    ///
     /// ```
     /// use flags_rollout::SideMetrics;
     /// let side = SideMetrics::from_sums(4, 1, 100_000, 2_600_000_000);
     /// assert_eq!(side.error_rate(), Some(0.25));
     /// assert_eq!(side.mean_latency_ms(), Some(25.0));
-    /// assert_eq!(side.latency_sum_squares_us2(), 2_600_000_000);
+    /// assert_eq!(side.latency_sum_squares_us2(), 155 << 24);
     /// ```
     pub fn from_sums(
         samples: u64,
@@ -218,13 +223,13 @@ impl SideMetrics {
         latency_sum_us: u64,
         latency_sum_squares_us2: u128,
     ) -> SideMetrics {
-        let hi = latency_sum_squares_us2 >> SQ_SPLIT;
+        let units = latency_sum_squares_us2.saturating_add(1 << (SQ_SPLIT - 1)) >> SQ_SPLIT;
         SideMetrics {
             samples,
             errors: errors.min(samples),
             latency_us: latency_sum_us,
-            latency_sq_hi: u64::try_from(hi).unwrap_or(u64::MAX),
-            latency_sq_lo: (latency_sum_squares_us2 as u64) & SQ_LOW_MASK,
+            latency_sq_hi: u64::try_from(units).unwrap_or(u64::MAX),
+            latency_sq_lo: 0,
         }
     }
 
