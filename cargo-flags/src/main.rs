@@ -15,6 +15,7 @@ mod outcome;
 mod refs;
 mod report;
 mod rollout;
+mod rollout_run;
 mod rules_summary;
 mod unleash;
 mod workspace;

@@ -330,7 +330,14 @@ fn a_command_from_another_process_reaches_the_running_controller_at_its_next_tic
     drop(cli);
     assert_eq!(target.percent("f"), Some(5), "not yet applied");
 
-    assert!(running.tick().is_empty(), "taken over, not a conflict");
+    let adopted = running.tick();
+    assert_eq!(
+        adopted.len(),
+        1,
+        "taken over and told, not a conflict: {adopted:?}"
+    );
+    assert!(adopted[0].is_rollback());
+    assert_eq!(adopted[0].actor, "alice");
     assert_eq!(target.percent("f"), Some(0));
     assert_eq!(
         running.state("f").unwrap().position.status,

@@ -201,9 +201,29 @@ impl Exporter {
         *self.body.lock().unwrap_or_else(PoisonError::into_inner) = text;
     }
 
+    /// A handle that sets the text from another thread.
+    pub fn handle(&self) -> ExporterHandle {
+        ExporterHandle {
+            body: self.body.clone(),
+        }
+    }
+
     /// Answers 503 (`true`) or the text again (`false`).
     pub fn down(&self, down: bool) {
         self.down.store(down, Ordering::SeqCst);
+    }
+}
+
+/// Sets an [`Exporter`]'s text from another thread.
+#[derive(Clone)]
+pub struct ExporterHandle {
+    body: Arc<Mutex<String>>,
+}
+
+impl ExporterHandle {
+    /// Serves `text` from now on.
+    pub fn set(&self, text: String) {
+        *self.body.lock().unwrap_or_else(PoisonError::into_inner) = text;
     }
 }
 

@@ -187,6 +187,7 @@ impl ControllerBuilder {
                     flags: BTreeMap::new(),
                     held,
                     dirty: false,
+                    adopted: Vec::new(),
                 }),
             }),
         })

@@ -157,6 +157,8 @@ struct Core {
     held: BTreeMap<String, String>,
     /// The file on disk is behind memory (a save failed); retried every tick.
     dirty: bool,
+    /// Transitions another process saved, taken over but not yet told to the hooks.
+    adopted: Vec<Transition>,
 }
 
 /// What the controller keeps in memory for a registered flag.

@@ -75,6 +75,7 @@ impl RolloutController {
             *audit = AuditLog::open(audit.path())?;
         }
         if let Some(disk) = newer {
+            let seen = core.file.revision;
             for (flag, saved) in &disk.rollouts {
                 let (Some(live), Some(mine)) =
                     (core.flags.get_mut(flag), core.file.rollouts.get(flag))
@@ -102,6 +103,9 @@ impl RolloutController {
                     live.last_look_n = 0;
                 }
                 live.foreign = None;
+                // Hooks (alerts) hear of changes made elsewhere too.
+                core.adopted
+                    .extend(saved.history.iter().filter(|t| t.revision > seen).cloned());
             }
             let environment = core.file.environment.clone();
             core.file = disk;

@@ -21,7 +21,8 @@ pub(super) enum TargetCheck {
 
 impl RolloutController {
     /// Evaluates every running rollout once and acts: advance, complete, roll back or
-    /// pause. Returns the transitions made. Failures to write the state file or the
+    /// pause. Returns the transitions made, after those another process saved in the
+    /// shared state file since the last tick (taken over; hooks hear of both). Failures to write the state file or the
     /// audit log are logged at error level and retried on the next tick. Call it
     /// periodically, or let [`spawn_ticker`](Self::spawn_ticker) do it.
     pub fn tick(&self) -> Vec<Transition> {
@@ -36,6 +37,7 @@ impl RolloutController {
                     return done;
                 }
             };
+            done.append(&mut core.adopted);
             if core.dirty {
                 self.save_or_mark(&mut core);
             }
