@@ -1,0 +1,3 @@
+//! Placeholder: the OpenFeature benchmark comes in the next commit.
+
+fn main() {}

@@ -1,0 +1,332 @@
+//! Flags as an [OpenFeature](https://openfeature.dev) provider: code written against
+//! the `open-feature` SDK's client (`client.get_bool_value("search_v2", ..)`) reads a
+//! flags [`Registry`], so it can move onto flags before its call sites move onto the
+//! typed accessors.
+//!
+//! ```no_run
+//! use flags_openfeature::FlagsProvider;
+//! use open_feature::{EvaluationContext, OpenFeature};
+//!
+//! flags_runtime::flags!("flags.toml");
+//!
+//! # async fn run() {
+//! let mut api = OpenFeature::singleton_mut().await;
+//! api.set_provider(FlagsProvider::new(&flags::REGISTRY)).await;
+//! let client = api.create_client();
+//! drop(api);
+//!
+//! let user = EvaluationContext::default().with_targeting_key("user-42");
+//! let on = client.get_bool_value("search_v2", Some(&user), None).await.unwrap_or(false);
+//! # let _ = on;
+//! # }
+//! ```
+//!
+//! # What each type reads
+//!
+//! | OpenFeature type | from | otherwise |
+//! |---|---|---|
+//! | bool | an on/off flag | a variant flag: `TYPE_MISMATCH` |
+//! | string | a variant flag: the chosen variant's name | an on/off flag: `TYPE_MISMATCH` |
+//! | int, float | the chosen variant's `number` (or `json` number) payload | no such payload: `TYPE_MISMATCH`; text that does not parse: `PARSE_ERROR` |
+//! | struct | the chosen variant's `json` object payload | likewise |
+//!
+//! A name the registry does not know is `FLAG_NOT_FOUND`; a resolution before the
+//! provider is initialised, `PROVIDER_NOT_READY`. Errors come back as the SDK's
+//! `Err`, so the caller's default applies (`.unwrap_or(default)`): the SDK's 0.3
+//! client API takes no default value of its own, the Rust form of the specification's
+//! "return the default on error".
+//!
+//! Every successful resolution carries the variant (`on`/`off` or the variant name),
+//! an OpenFeature reason ([`reason`]) and flag metadata ([`keys`]): owner, kind,
+//! lifecycle, expiry, whether the flag is static, and the layer that decided.
+//!
+//! # Cost and telemetry
+//!
+//! A resolution is one evaluation of the registry's current snapshot
+//! ([`Snapshot::explain`](flags_runtime::Snapshot::explain)): counted once in
+//! [`Registry::counts`] while counting is on, however many OpenFeature hooks run
+//! around it. The runtime emits no exposure event for it: telemetry of OpenFeature
+//! evaluations is the hooks' job, so nothing is reported twice.
+//!
+//! # Lifecycle
+//!
+//! The provider is `NOT_READY` until the SDK initialises it (which `set_provider`
+//! does), and `READY` after: initialising builds the registry's state (manifest rules,
+//! environment). The SDK's 0.3 provider trait has no events, so configuration changes
+//! are not signalled; every resolution reads the snapshot current at that moment, so a
+//! change (a source update, an override) is seen by the next evaluation.
+
+mod context;
+mod details;
+mod payload;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+use flags_runtime::{Detail, FlagMeta, Reason, Registry, Snapshot};
+use open_feature::provider::{
+    FeatureProvider, ProviderMetadata, ProviderStatus, ResolutionDetails,
+};
+use open_feature::{
+    EvaluationContext, EvaluationErrorCode, EvaluationResult, FlagMetadata, Hook, HookWrapper,
+    StructValue,
+};
+
+pub use context::to_context;
+pub use details::{keys, reason};
+
+use payload::error;
+
+/// The provider's name in its metadata (and in OpenTelemetry's
+/// `feature_flag.provider.name`, which the runtime's own events use too).
+pub const PROVIDER_NAME: &str = "flags";
+
+/// An OpenFeature provider over a flags [`Registry`]; see the [crate docs](crate).
+///
+/// # Examples
+///
+/// ```
+/// use flags_openfeature::FlagsProvider;
+/// use open_feature::provider::{FeatureProvider, ProviderStatus};
+/// # use flags_runtime::__private::{FastCell, FlagMeta, Registry};
+/// # static META: [FlagMeta; 1] = [FlagMeta::bare("beta", 0, &[])];
+/// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+/// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
+/// #     "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
+///
+/// // `REGISTRY` is the registry `flags!` generates (`flags::REGISTRY`).
+/// let provider = FlagsProvider::new(&REGISTRY);
+/// assert_eq!(provider.metadata().name, "flags");
+/// assert_eq!(provider.status(), ProviderStatus::NotReady);
+/// ```
+pub struct FlagsProvider {
+    registry: &'static Registry,
+    metadata: ProviderMetadata,
+    ready: bool,
+    /// Flag names to dense indexes.
+    index: HashMap<&'static str, usize>,
+    /// Each flag's metadata that never changes, built once.
+    fixed: Box<[FlagMetadata]>,
+    hooks: Vec<HookWrapper>,
+}
+
+impl std::fmt::Debug for FlagsProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlagsProvider")
+            .field("manifest", &self.registry.manifest_source().0)
+            .field("flags", &self.index.len())
+            .field("ready", &self.ready)
+            .field("hooks", &self.hooks.len())
+            .finish()
+    }
+}
+
+/// What a resolution asks of a flag's shape.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// An on/off flag.
+    Bool,
+    /// A variant flag.
+    Variants,
+}
+
+impl FlagsProvider {
+    /// A provider over `registry`, not ready until initialised (the SDK's
+    /// `set_provider` initialises it).
+    #[must_use]
+    pub fn new(registry: &'static Registry) -> FlagsProvider {
+        let flags = registry.flags();
+        FlagsProvider {
+            registry,
+            metadata: ProviderMetadata::new(PROVIDER_NAME),
+            ready: false,
+            index: flags.iter().map(|m| (m.name, m.index)).collect(),
+            fixed: flags.iter().map(details::fixed_metadata).collect(),
+            hooks: Vec::new(),
+        }
+    }
+
+    /// Adds a provider hook: it runs around every evaluation through this provider,
+    /// after the API's, client's and invocation's `before` hooks and first among the
+    /// `after`, `error` and `finally` ones.
+    #[must_use]
+    pub fn with_hook(mut self, hook: impl Hook) -> FlagsProvider {
+        self.hooks.push(HookWrapper::new(hook));
+        self
+    }
+
+    /// The registry it reads.
+    #[must_use]
+    pub fn registry(&self) -> &'static Registry {
+        self.registry
+    }
+
+    /// Resolves `flag_key` for `ctx`: checks readiness, the name and the flag's
+    /// shape, evaluates once, and reads the value with `read`.
+    fn resolve<T>(
+        &self,
+        flag_key: &str,
+        ctx: &EvaluationContext,
+        shape: Shape,
+        read: impl FnOnce(&Snapshot<'_>, &FlagMeta, &Detail) -> EvaluationResult<T>,
+    ) -> EvaluationResult<ResolutionDetails<T>> {
+        if !self.ready {
+            return Err(error(
+                EvaluationErrorCode::ProviderNotReady,
+                "the flags provider is not initialised yet".to_owned(),
+            ));
+        }
+        let Some(&index) = self.index.get(flag_key) else {
+            return Err(error(
+                EvaluationErrorCode::FlagNotFound,
+                format!(
+                    "no flag `{flag_key}` in {}",
+                    self.registry.manifest_source().0
+                ),
+            ));
+        };
+        let meta = &self.registry.flags()[index];
+        match shape {
+            Shape::Bool if !meta.is_bool() => {
+                return Err(error(
+                    EvaluationErrorCode::TypeMismatch,
+                    format!(
+                        "flag `{flag_key}` has variants ({}): read it as a string",
+                        meta.variants.join(", ")
+                    ),
+                ));
+            }
+            Shape::Variants if meta.is_bool() => {
+                return Err(error(
+                    EvaluationErrorCode::TypeMismatch,
+                    format!("flag `{flag_key}` is an on/off flag: read it as a bool"),
+                ));
+            }
+            _ => {}
+        }
+        let snapshot = self.registry.snapshot();
+        let Some(detail) = snapshot.explain(index, &to_context(ctx)) else {
+            // The index came from the registry's own table.
+            return Err(error(
+                EvaluationErrorCode::FlagNotFound,
+                format!("no flag `{flag_key}` in the registry's snapshot"),
+            ));
+        };
+        if detail.reason == Reason::Error {
+            return Err(error(
+                EvaluationErrorCode::General("GENERAL".to_owned()),
+                format!("flag `{flag_key}`: {}", detail.reason),
+            ));
+        }
+        let value = read(&snapshot, meta, &detail)?;
+        Ok(ResolutionDetails {
+            value,
+            variant: Some(detail.label.to_owned()),
+            reason: Some(reason(meta, detail.reason)),
+            flag_metadata: Some(details::metadata(&self.fixed[index], detail.layer)),
+        })
+    }
+
+    /// Resolves a variant flag's payload with `parse`.
+    fn resolve_payload<T>(
+        &self,
+        flag_key: &str,
+        ctx: &EvaluationContext,
+        wanted: &str,
+        parse: impl FnOnce(&str, &str, &flags_runtime::Payload<'_>) -> EvaluationResult<T>,
+    ) -> EvaluationResult<ResolutionDetails<T>> {
+        self.resolve(
+            flag_key,
+            ctx,
+            Shape::Variants,
+            |snapshot, meta, detail| match snapshot.payload(meta.index, detail) {
+                Some(p) => parse(meta.name, detail.label, &p),
+                None => Err(error(
+                    EvaluationErrorCode::TypeMismatch,
+                    format!(
+                        "flag `{}`: variant `{}` carries no payload to read as {wanted} \
+                         (decided by: {}; layer {})",
+                        meta.name, detail.label, detail.reason, detail.layer
+                    ),
+                )),
+            },
+        )
+    }
+}
+
+#[open_feature::async_trait]
+impl FeatureProvider for FlagsProvider {
+    /// Builds the registry's state (manifest rules, environment) now rather than at
+    /// the first resolution, and marks the provider ready. The global evaluation
+    /// context needs no preparation: contexts are read per evaluation.
+    async fn initialize(&mut self, _context: &EvaluationContext) {
+        self.registry.init();
+        self.ready = true;
+    }
+
+    fn status(&self) -> ProviderStatus {
+        if self.ready {
+            ProviderStatus::Ready
+        } else {
+            ProviderStatus::NotReady
+        }
+    }
+
+    fn metadata(&self) -> &ProviderMetadata {
+        &self.metadata
+    }
+
+    fn hooks(&self) -> &[HookWrapper] {
+        &self.hooks
+    }
+
+    async fn resolve_bool_value(
+        &self,
+        flag_key: &str,
+        evaluation_context: &EvaluationContext,
+    ) -> EvaluationResult<ResolutionDetails<bool>> {
+        self.resolve(flag_key, evaluation_context, Shape::Bool, |_, _, d| {
+            Ok(d.value == flags_runtime::manifest::Value::Bool(true))
+        })
+    }
+
+    async fn resolve_int_value(
+        &self,
+        flag_key: &str,
+        evaluation_context: &EvaluationContext,
+    ) -> EvaluationResult<ResolutionDetails<i64>> {
+        self.resolve_payload(flag_key, evaluation_context, "an integer", payload::int)
+    }
+
+    async fn resolve_float_value(
+        &self,
+        flag_key: &str,
+        evaluation_context: &EvaluationContext,
+    ) -> EvaluationResult<ResolutionDetails<f64>> {
+        self.resolve_payload(flag_key, evaluation_context, "a float", payload::float)
+    }
+
+    async fn resolve_string_value(
+        &self,
+        flag_key: &str,
+        evaluation_context: &EvaluationContext,
+    ) -> EvaluationResult<ResolutionDetails<String>> {
+        self.resolve(flag_key, evaluation_context, Shape::Variants, |_, _, d| {
+            Ok(d.label.to_owned())
+        })
+    }
+
+    async fn resolve_struct_value(
+        &self,
+        flag_key: &str,
+        evaluation_context: &EvaluationContext,
+    ) -> EvaluationResult<ResolutionDetails<StructValue>> {
+        self.resolve_payload(
+            flag_key,
+            evaluation_context,
+            "a structure",
+            payload::structure,
+        )
+    }
+}
