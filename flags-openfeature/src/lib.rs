@@ -7,7 +7,8 @@
 //! use flags_openfeature::FlagsProvider;
 //! use open_feature::{EvaluationContext, OpenFeature};
 //!
-//! flags_runtime::flags!("flags.toml");
+//! // In your crate: `flags_runtime::flags!("flags.toml");`
+//! # flags_runtime::flags!("tests/flags.toml");
 //!
 //! # async fn run() {
 //! let mut api = OpenFeature::singleton_mut().await;
