@@ -15,6 +15,7 @@
 //! 2^53 still compares exactly with `in`; numeric operators see the same number either
 //! way.
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 
 use flags_runtime::{AttrValue, Context};
@@ -51,6 +52,36 @@ pub fn to_context(ctx: &EvaluationContext) -> Context {
         }
     }
     out
+}
+
+thread_local! {
+    /// The last context of a targeting key alone that this thread converted: the
+    /// evaluations of one request usually share it, and a hit costs a reference count
+    /// instead of three allocations.
+    static LAST: RefCell<Context> = const { RefCell::new(Context::anonymous()) };
+}
+
+/// [`to_context`], reusing this thread's last conversion when `ctx` is the same
+/// targeting key with no custom fields.
+pub(crate) fn convert(ctx: &EvaluationContext) -> Context {
+    if !ctx.custom_fields.is_empty() {
+        return to_context(ctx);
+    }
+    let Some(key) = ctx.targeting_key.as_deref() else {
+        return Context::anonymous();
+    };
+    let cached = LAST.try_with(|last| {
+        let mut last = last.try_borrow_mut().ok()?;
+        if last.targeting_key() != Some(key) {
+            *last = Context::with_key(key);
+        }
+        Some(last.clone())
+    });
+    match cached {
+        Ok(Some(c)) => c,
+        // Thread-locals torn down, or a re-entrant call: convert afresh.
+        _ => Context::with_key(key),
+    }
 }
 
 /// One custom field as an attribute value; `None` for what no operator can read.

@@ -67,9 +67,11 @@ pub mod keys {
     pub const LAYER: &str = "layer";
 }
 
-/// The metadata of `meta` that never changes: owner, kind, lifecycle, expiry, static.
-pub(crate) fn fixed_metadata(meta: &FlagMeta) -> FlagMetadata {
+/// The metadata of `meta` when `layer` decides, built once per flag and layer so
+/// that a resolution only clones it.
+pub(crate) fn metadata(meta: &FlagMeta, layer: Layer) -> FlagMetadata {
     let mut m = FlagMetadata::default()
+        .with_value(keys::LAYER, layer.as_str())
         .with_value(keys::KIND, meta.kind.as_str())
         .with_value(keys::LIFECYCLE, meta.lifecycle.as_str())
         .with_value(keys::STATIC, meta.is_static);
@@ -82,7 +84,7 @@ pub(crate) fn fixed_metadata(meta: &FlagMeta) -> FlagMetadata {
     m
 }
 
-/// The flag's fixed metadata with the deciding layer added.
-pub(crate) fn metadata(fixed: &FlagMetadata, layer: Layer) -> FlagMetadata {
-    fixed.clone().with_value(keys::LAYER, layer.as_str())
+/// Where `layer`'s metadata sits in a flag's row (the order of [`Layer::ALL`]).
+pub(crate) fn slot(layer: Layer) -> usize {
+    Layer::ALL.iter().position(|l| *l == layer).unwrap_or(0)
 }

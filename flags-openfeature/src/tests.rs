@@ -576,3 +576,38 @@ fn one_resolution_counts_one_evaluation() {
         ("three_col", Some(EvaluationReason::Static))
     );
 }
+
+#[test]
+fn contexts_of_a_key_alone_are_reused_per_thread_without_mixing_users() {
+    let (a, b) = (user("reuse-a"), user("reuse-b"));
+    let first = context::convert(&a);
+    assert_eq!(first.targeting_key(), Some("reuse-a"));
+    assert_eq!(context::convert(&a).targeting_key(), Some("reuse-a"));
+    assert_eq!(context::convert(&b).targeting_key(), Some("reuse-b"));
+    assert_eq!(context::convert(&a).targeting_key(), Some("reuse-a"));
+    // Custom fields are never served from the key-only cache.
+    let with_field = user("reuse-a").with_custom_field("country", "NZ");
+    assert_eq!(context::convert(&with_field).get("country"), Some("NZ"));
+    assert_eq!(context::convert(&a).get("country"), None);
+    assert!(context::convert(&EvaluationContext::default()).is_anonymous());
+    // The answers follow the user, whatever was converted last.
+    let p = provider();
+    let (inside, outside) = rollout_keys(&p);
+    for _ in 0..3 {
+        assert!(ok(now(p.resolve_bool_value("beta_rollout", &user(&inside)))).value);
+        assert!(!ok(now(p.resolve_bool_value("beta_rollout", &user(&outside)))).value);
+    }
+}
+
+#[test]
+fn without_flag_metadata_leaves_metadata_out() {
+    let p = ready(&shared::flags::REGISTRY).without_flag_metadata();
+    let d = ok(now(p.resolve_bool_value("search_v2", &user("u"))));
+    assert!(d.flag_metadata.is_none());
+    assert_eq!(d.reason, Some(EvaluationReason::Default));
+    assert!(
+        ok(now(provider().resolve_bool_value("search_v2", &user("u"))))
+            .flag_metadata
+            .is_some()
+    );
+}
