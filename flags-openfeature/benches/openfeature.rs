@@ -14,6 +14,9 @@
 //!   provider can do: what the SDK itself costs on the success path.
 //!
 //! Our share is `c / d`; `d - f` is what our provider adds to the SDK's own cost.
+//! `c1`–`c3` break `c` down (context conversion, evaluation, resolution details), and
+//! `r` reads four flags for one user, as one request does, directly and through the
+//! client.
 //!
 //! Contexts carry one of 1,024 UUID targeting keys (36 characters, made at start from
 //! a fixed seed), rotating per thread, handed in by divan's input generator outside
@@ -305,6 +308,31 @@ fn d_client_with_flags_lean(bencher: Bencher) {
     });
 }
 
+/// The on/off flags one request reads for one user (`r` cases).
+const REQUEST: [&str; 4] = ["beta_rollout", "search_v2", "nz_only", "killed"];
+
+/// A request's four flags for one user, through our provider directly: the context
+/// of the first is reused by the other three.
+#[divan::bench(threads = [1, 2], sample_size = 16)]
+fn r_provider_request_of_4(bencher: Bencher) {
+    let set = &keys().openfeature;
+    let provider = &clients().provider;
+    bencher.with_inputs(|| next(set)).bench_values(|ctx| {
+        REQUEST.map(|flag| block_on(provider.resolve_bool_value(black_box(flag), ctx)).is_ok())
+    });
+}
+
+/// The same request through the SDK's client.
+#[divan::bench(threads = [1, 2], sample_size = 16)]
+fn r_client_request_of_4(bencher: Bencher) {
+    let set = &keys().openfeature;
+    let client = &clients().flags;
+    bencher.with_inputs(|| next(set)).bench_values(|ctx| {
+        REQUEST
+            .map(|flag| block_on(client.get_bool_value(black_box(flag), Some(ctx), None)).is_ok())
+    });
+}
+
 /// The SDK's client with the SDK's `NoOpProvider` (an error for every flag).
 #[divan::bench(threads = [1, 2], sample_size = 64)]
 fn e_client_with_sdk_noop(bencher: Bencher) {
@@ -325,13 +353,13 @@ fn f_client_with_constant(bencher: Bencher) {
     });
 }
 
-/// Breakdown of `c`: the context conversion alone.
+/// Breakdown of `c`: the context conversion alone, for a key not seen last.
 #[divan::bench(sample_size = 64)]
 fn c1_part_context(bencher: Bencher) {
     let set = &keys().openfeature;
     bencher
         .with_inputs(|| next(set))
-        .bench_values(|ctx| flags_openfeature::to_context(ctx));
+        .bench_values(flags_openfeature::to_context);
 }
 
 /// Breakdown of `c`: snapshot and explain with a ready flags context.
