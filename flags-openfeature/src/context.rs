@@ -73,7 +73,9 @@ pub(crate) fn convert(ctx: &EvaluationContext) -> Context {
     let cached = LAST.try_with(|last| {
         let mut last = last.try_borrow_mut().ok()?;
         if last.targeting_key() != Some(key) {
-            *last = Context::with_key(key);
+            // In place: once the previous resolution dropped its clone, the context
+            // is not shared, so its allocation is reused.
+            last.set_key(key);
         }
         Some(last.clone())
     });

@@ -247,7 +247,15 @@ impl FlagsProvider {
             _ => {}
         }
         let snapshot = self.registry.snapshot();
-        let Some(detail) = snapshot.explain(index, &context::convert(ctx)) else {
+        // A flag with one value for everyone is explained without the context, so
+        // the context is not converted for it.
+        static ANONYMOUS: flags_runtime::Context = flags_runtime::Context::anonymous();
+        let explained = if snapshot.uniform_value(index).is_some() {
+            snapshot.explain(index, &ANONYMOUS)
+        } else {
+            snapshot.explain(index, &context::convert(ctx))
+        };
+        let Some(detail) = explained else {
             // The index came from the registry's own table.
             return Err(error(
                 EvaluationErrorCode::FlagNotFound,
