@@ -344,6 +344,14 @@ fn req_2_2_7_abnormal_execution_is_an_error_with_a_code() {
     );
     assert!(reg.clear_layer(Layer::Remote).is_ok());
     assert_eq!(ok(now(p.resolve_int_value("page_size", &ctx))).value, 50);
+    // An evaluation that cannot complete (the runtime's `Reason::Error`): GENERAL.
+    let p = ready(&cycle::REGISTRY);
+    let e = err(now(p.resolve_bool_value("chicken", &ctx)));
+    assert_eq!(e.code, EvaluationErrorCode::General("GENERAL".to_owned()));
+    assert!(
+        e.message
+            .is_some_and(|m| m.contains("chicken") && m.contains("error"))
+    );
 }
 
 #[test]
@@ -609,5 +617,31 @@ fn without_flag_metadata_leaves_metadata_out() {
         ok(now(provider().resolve_bool_value("search_v2", &user("u"))))
             .flag_metadata
             .is_some()
+    );
+}
+
+/// Two flags that require each other: rules from outside a checked manifest (the
+/// `flags!` macro refuses the cycle), the one way evaluation ends in an error.
+mod cycle {
+    use flags_runtime::__private::{FastCell, FlagMeta, Registry};
+    use flags_runtime::Requirement;
+
+    static META: [FlagMeta; 2] = [
+        FlagMeta {
+            requires: &[Requirement::on(1)],
+            ..FlagMeta::bare("chicken", 0, &[])
+        },
+        FlagMeta {
+            requires: &[Requirement::on(0)],
+            ..FlagMeta::bare("egg", 1, &[])
+        },
+    ];
+    static CELLS: [FastCell; 2] = [const { FastCell::new() }; 2];
+    pub(super) static REGISTRY: Registry = Registry::new(
+        &META,
+        &CELLS,
+        "[flags.chicken]\ndescription = \"c\"\nowner = \"o\"\nkind = \"ops\"\n\
+         [flags.egg]\ndescription = \"e\"\nowner = \"o\"\nkind = \"ops\"\n",
+        "cycle.toml",
     );
 }
