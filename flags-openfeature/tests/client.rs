@@ -1,5 +1,6 @@
 //! End to end through the OpenFeature SDK's client API: flags as the global provider,
-//! every value type, every error code the provider gives, contexts built from
+//! every value type, every error code the provider gives (not-ready aside: the SDK
+//! initialises a provider when it is set, so that one is a unit test), contexts built from
 //! OpenFeature's types (invocation, client and global), hooks at every level around
 //! our evaluations, counting that sees one evaluation per OpenFeature evaluation, and
 //! an override seen by the next evaluation.
@@ -19,6 +20,32 @@ use open_feature::{
 use tokio::sync::OnceCell;
 
 flags_runtime::flags!(mod flags = "tests/flags.toml");
+
+/// Two flags that require each other, which only a hand-built registry can hold (the
+/// `flags!` macro refuses the cycle): their evaluation ends in an error.
+mod cycle {
+    use flags_runtime::__private::{FastCell, FlagMeta, Registry};
+    use flags_runtime::Requirement;
+
+    static META: [FlagMeta; 2] = [
+        FlagMeta {
+            requires: &[Requirement::on(1)],
+            ..FlagMeta::bare("chicken", 0, &[])
+        },
+        FlagMeta {
+            requires: &[Requirement::on(0)],
+            ..FlagMeta::bare("egg", 1, &[])
+        },
+    ];
+    static CELLS: [FastCell; 2] = [const { FastCell::new() }; 2];
+    pub static REGISTRY: Registry = Registry::new(
+        &META,
+        &CELLS,
+        "[flags.chicken]\ndescription = \"c\"\nowner = \"o\"\nkind = \"ops\"\n\
+         [flags.egg]\ndescription = \"e\"\nowner = \"o\"\nkind = \"ops\"\n",
+        "cycle.toml",
+    );
+}
 
 /// What the hooks saw, in order: `(hook, stage, flag)`.
 type Log = Arc<Mutex<Vec<(&'static str, &'static str, String)>>>;
@@ -94,6 +121,8 @@ async fn setup() {
         flags::REGISTRY.set_counting(true);
         let mut api = OpenFeature::singleton_mut().await;
         api.set_provider(FlagsProvider::new(&flags::REGISTRY).with_hook(recorder("provider")))
+            .await;
+        api.set_named_provider("cycle", FlagsProvider::new(&cycle::REGISTRY))
             .await;
         api.add_hook(recorder("api")).await;
         api.set_evaluation_context(EvaluationContext::default().with_custom_field("country", "NZ"))
@@ -294,6 +323,17 @@ async fn every_error_code_comes_back_with_the_callers_default() {
     let r = client.get_float_value("bad_payload", ctx, None).await;
     assert_eq!(code(r.clone()), EvaluationErrorCode::ParseError);
     assert!((r.unwrap_or(0.5) - 0.5).abs() < f64::EPSILON);
+
+    // GENERAL: an evaluation that cannot complete (a named client on the cycle).
+    let cyclic = client_named("cycle").await;
+    let r = cyclic.get_bool_value("chicken", ctx, None).await;
+    assert_eq!(code(r), EvaluationErrorCode::General("GENERAL".to_owned()));
+    assert!(
+        !cyclic
+            .get_bool_value("egg", ctx, None)
+            .await
+            .unwrap_or(false)
+    );
 }
 
 #[tokio::test]
