@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (a headless
-# browser for the HTML report test; Prometheus, which the fleet metrics test starts on
-# loopback; Unleash's client specification, a real Unleash server with PostgreSQL, on
-# loopback, and Unleash's Python SDK as the referee for the Unleash source), then runs
-# every test.
+# browser for the HTML report and admin dashboard tests, playwright-core to drive it;
+# Prometheus, which the fleet metrics test starts on loopback; Unleash's client
+# specification, a real Unleash server with PostgreSQL, on loopback, and Unleash's
+# Python SDK as the referee for the Unleash source), then runs every test.
 #
 # A plain `cargo test` skips the tests whose service is absent and says so; here every
 # service is provided and TEST_REQUIRE_SERVICES=1 turns any such skip into a failure.
@@ -22,6 +22,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 # Started by the test itself, on loopback, with a scratch storage directory.
 export TEST_PROMETHEUS=/usr/bin/prometheus
+
+echo "==> playwright-core (npm) for the admin dashboard's browser test"
+eval "$(scripts/playwright.sh)"
 
 echo "==> Unleash client specification (npm) and server (npm + PostgreSQL, loopback)"
 eval "$(scripts/unleash-spec.sh)"

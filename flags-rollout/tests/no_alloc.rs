@@ -1,6 +1,7 @@
 //! Recording an outcome allocates nothing, on a recorder and routed through a registry
-//! to its attached recorder: counted with a global allocator that tallies the
-//! allocations of the current thread while counting is switched on.
+//! to its attached recorder (after a thread's first outcome, which sets up its own
+//! counters): counted with a global allocator that tallies the allocations of the
+//! current thread while counting is switched on.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -47,6 +48,8 @@ fn recording_does_not_allocate() {
     assert_eq!(ALLOCATIONS.with(|n| n.replace(0)), 1);
     drop(v);
 
+    // The thread's first outcome allocates its counters.
+    recorder.record(Side::Control, Outcome::ok(Duration::ZERO));
     COUNTING.with(|c| c.set(true));
     for i in 0..10_000u64 {
         let latency = Duration::from_micros(i * 997 % 3_000_000);
@@ -57,12 +60,12 @@ fn recording_does_not_allocate() {
         };
         recorder.record(Side::from_bool(i % 3 == 0), outcome);
     }
-    let snapshot = recorder.snapshot();
     COUNTING.with(|c| c.set(false));
     assert_eq!(ALLOCATIONS.with(Cell::get), 0);
+    let snapshot = recorder.snapshot();
     assert_eq!(
         snapshot.treatment.samples() + snapshot.control.samples(),
-        10_000
+        10_001
     );
 }
 
@@ -88,7 +91,10 @@ fn routed_recording_does_not_allocate() {
     };
     let recorder = controller.register("beta", plan).unwrap();
     controller.attach(&REGISTRY);
-    // The first load of a thread may set up arc-swap's per-thread state.
+    // The registry's own outcome counts too.
+    REGISTRY.set_counting(true);
+    // The first load of a thread may set up arc-swap's per-thread state, and the
+    // first outcome the thread's counters.
     REGISTRY.record_outcome(0, Side::Control, Outcome::ok(Duration::ZERO));
 
     COUNTING.with(|c| c.set(true));
@@ -100,4 +106,10 @@ fn routed_recording_does_not_allocate() {
     assert_eq!(ALLOCATIONS.with(Cell::get), 0);
     let m = recorder.snapshot();
     assert_eq!(m.treatment.samples() + m.control.samples(), 10_001);
+    let own = REGISTRY.outcome_counts();
+    let beta = own.flag("beta").unwrap();
+    assert_eq!(
+        (beta.treatment.total(), beta.control.total()),
+        (5_000, 5_001)
+    );
 }

@@ -1,6 +1,6 @@
 //! Evaluation cost, side by side in one run: the floor (one atomic load), a flag with
 //! no rules, a sticky 50% rollout with an explicit and with an ambient context,
-//! weighted variants, constraints, counting on, an override scope, and the official
+//! weighted variants, constraints, counting on (reads and outcomes), an override scope, and the official
 //! Unleash SDK (Yggdrasil engine) on the same `flexibleRollout`.
 //!
 //! Keys rotate through realistic sets made at start from a fixed seed: 1,024 UUIDs
@@ -270,13 +270,13 @@ fn next<T>(items: &[T]) -> &T {
 static FLOOR: AtomicBool = AtomicBool::new(false);
 
 /// The floor: one load of an atomic bool.
-#[divan::bench(threads = [1, 2])]
+#[divan::bench(threads = [1, 2], sample_size = 1024)]
 fn a_floor_atomic_bool_load() -> bool {
     black_box(&FLOOR).load(Ordering::Relaxed)
 }
 
 /// A flag with no rules: its fast cell.
-#[divan::bench(threads = [1, 2])]
+#[divan::bench(threads = [1, 2], sample_size = 1024)]
 fn b_flag_without_rules() -> bool {
     black_box(reg::SEARCH_V2).get()
 }
@@ -355,19 +355,40 @@ fn g_constraints(bencher: Bencher) {
     bencher.bench(|| black_box(reg::TARGETED).get_for(black_box(&ctx)));
 }
 
-/// Counting on: the no-rules flag through the slow path plus a counter increment.
-#[divan::bench(threads = [1, 2])]
+/// Counting on: the no-rules flag's value from its cell, counted on this thread's own
+/// counters.
+#[divan::bench(threads = [1, 2], sample_size = 1024)]
 fn h_counters_on_flag_without_rules() -> bool {
     black_box(counted::SEARCH_V2).get()
 }
 
-/// Counting on: the rollout plus a counter increment, UUID keys.
-#[divan::bench(threads = [1, 2])]
+/// Counting on: the rollout plus a count on this thread's own counters, UUID keys.
+#[divan::bench(threads = [1, 2], sample_size = 1024)]
 fn i_counters_on_rollout(bencher: Bencher) {
     let set = &keys().uuid.ctx;
     bencher
         .with_inputs(|| next(set))
         .bench_values(|ctx| black_box(counted::BETA_ROLLOUT).get_for(ctx));
+}
+
+/// Outcome recording with counting off: nothing attached, nothing counted (the floor
+/// of `record_outcome`).
+#[divan::bench(threads = [1, 2], sample_size = 1024)]
+fn n0_outcome_not_counted() {
+    reg::SEARCH_V2.record_outcome(
+        flags_runtime::Side::Treatment,
+        flags_runtime::Outcome::ok(black_box(std::time::Duration::from_micros(1500))),
+    );
+}
+
+/// Outcome recording with counting on: the registry's own per-thread counts (ok or
+/// error, latency sum, histogram bucket).
+#[divan::bench(threads = [1, 2], sample_size = 1024)]
+fn n1_outcome_counted() {
+    counted::SEARCH_V2.record_outcome(
+        flags_runtime::Side::Treatment,
+        flags_runtime::Outcome::ok(black_box(std::time::Duration::from_micros(1500))),
+    );
 }
 
 /// An override scope open on this thread: the no-rules flag is read from the scope.

@@ -188,13 +188,39 @@ pub struct ExposureSampling {
     pub one_in: u32,
     /// The secret that keys the targeting key's hash; `None`: events carry no hash.
     pub key: Option<ExposureKey>,
+    /// Which events: the crate's own exposure events, or OpenTelemetry's.
+    pub format: EventFormat,
+}
+
+/// The shape of sampled evaluation events.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EventFormat {
+    /// `flag exposure` events on [`EXPOSURE_TARGET`](crate::EXPOSURE_TARGET), with
+    /// the fields `flag`, `value`, `reason`, `layer` and `key_hash`.
+    #[default]
+    Exposure,
+    /// `feature_flag.evaluation` events on
+    /// [`OTEL_TARGET`](crate::telemetry::OTEL_TARGET), following OpenTelemetry's
+    /// semantic conventions for feature flags: `feature_flag.key`,
+    /// `feature_flag.result.variant`, `feature_flag.result.reason` (`static`,
+    /// `default`, `targeting_match`, `split`, `disabled` or `error`),
+    /// `feature_flag.provider.name` (`flags`), `feature_flag.set.id` (the manifest's
+    /// path) and, with a key, `feature_flag.context.id` (the keyed hash of the
+    /// targeting key, in hex: never the key itself). With `tracing-opentelemetry`,
+    /// each becomes an event named `feature_flag.evaluation` on the current span.
+    OpenTelemetry,
 }
 
 impl ExposureSampling {
     /// One evaluation in `one_in`, without a key (events carry no key hash).
     #[must_use]
     pub fn new(one_in: u32) -> ExposureSampling {
-        ExposureSampling { one_in, key: None }
+        ExposureSampling {
+            one_in,
+            key: None,
+            format: EventFormat::Exposure,
+        }
     }
 
     /// One evaluation in `one_in`, keyed by [`EXPOSURE_KEY_VAR`] when it is set.
@@ -205,8 +231,8 @@ impl ExposureSampling {
     /// silent fallback to no hash.
     pub fn from_env(one_in: u32) -> Result<ExposureSampling, ExposureKeyError> {
         Ok(ExposureSampling {
-            one_in,
             key: ExposureKey::from_env()?,
+            ..ExposureSampling::new(one_in)
         })
     }
 
@@ -215,6 +241,24 @@ impl ExposureSampling {
     pub fn with_key(self, key: ExposureKey) -> ExposureSampling {
         ExposureSampling {
             key: Some(key),
+            ..self
+        }
+    }
+
+    /// The same sampling, emitting OpenTelemetry's `feature_flag.evaluation` events
+    /// ([`EventFormat::OpenTelemetry`]) instead of exposure events.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use flags_runtime::{EventFormat, ExposureSampling};
+    /// let all = ExposureSampling::new(1).open_telemetry();
+    /// assert_eq!(all.format, EventFormat::OpenTelemetry);
+    /// ```
+    #[must_use]
+    pub fn open_telemetry(self) -> ExposureSampling {
+        ExposureSampling {
+            format: EventFormat::OpenTelemetry,
             ..self
         }
     }

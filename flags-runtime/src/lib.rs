@@ -103,6 +103,7 @@ mod explain;
 mod exposure;
 mod gate;
 mod handle;
+mod measure;
 mod meta;
 mod operator;
 mod outcome;
@@ -111,6 +112,7 @@ pub mod raw;
 mod registry;
 mod rules;
 mod scope;
+pub mod shard;
 mod snapshot;
 mod source;
 mod telemetry;
@@ -118,22 +120,25 @@ mod telemetry;
 pub use context::{AttrValue, Context, ContextGuard, WithContext, with_context};
 pub use eval::{Evaluation, FlagDef, RuleSet, RuleSetError};
 pub use explain::{Detail, Layer, Payload, Reason};
-pub use exposure::{EXPOSURE_KEY_VAR, ExposureKey, ExposureKeyError, ExposureSampling};
+pub use exposure::{
+    EXPOSURE_KEY_VAR, EventFormat, ExposureKey, ExposureKeyError, ExposureSampling,
+};
 pub use flags_macros::{feature_gate, flags};
 pub use flags_manifest as manifest;
 pub use gate::{Gate, GateCounts};
 pub use handle::{BoolFlag, FlagHandle, Variant, VariantFlag};
+pub use measure::{BucketsError, DEFAULT_LATENCY_BUCKETS, FlagOutcomes, OutcomeCounts, SideCounts};
 pub use meta::{FlagMeta, Kind, Lifecycle, Requirement, Value};
 pub use outcome::{Outcome, OutcomeSink, Side, Succeeded};
 pub use overrides::{OverrideGuard, Overrides, WithOverrides};
-pub use registry::{FastCell, Registry, UpdateError};
+pub use registry::{FastCell, LayerRules, Registry, UpdateError};
 pub use rules::RuleError;
 pub use snapshot::Snapshot;
 pub use source::{
     DEFAULT_POLL_INTERVAL, DEFAULT_SETTLE, EnvProblem, EnvSource, FileSource, Source, SourceError,
-    SourceWarning, Update, Watch,
+    SourceHealth, SourceWarning, Update, Watch,
 };
-pub use telemetry::{Counts, EXPOSURE_TARGET, FlagCounts, TARGET};
+pub use telemetry::{Counts, EXPOSURE_TARGET, FlagCounts, OTEL_TARGET, TARGET};
 
 /// Items the generated code refers to; not part of the public API.
 #[doc(hidden)]

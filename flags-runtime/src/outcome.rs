@@ -181,10 +181,15 @@ impl Registry {
     }
 
     /// Records the outcome of one request for flag `index`, on the `side` that
-    /// served it ([`Side::Treatment`] when the flag was on). No lock and no
-    /// allocation; a flag without an attached sink ignores it.
+    /// served it ([`Side::Treatment`] when the flag was on): into the registry's own
+    /// counts while counting is on ([`Registry::outcome_counts`]), and to the sink
+    /// attached to the flag, if any. No lock and no allocation (but the first outcome
+    /// of a flag on a thread, which sets up its counters).
     #[inline]
     pub fn record_outcome(&self, index: usize, side: Side, outcome: Outcome) {
+        if self.is_counting() {
+            self.measure_outcome(index, side, outcome);
+        }
         if let Some(slot) = self.outcome_sinks().0.get(index)
             && let Some(sink) = &*slot.load()
         {

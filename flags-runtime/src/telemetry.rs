@@ -1,81 +1,89 @@
 //! Telemetry: `tracing` events for state changes and rejected updates, per-flag
 //! per-value evaluation counters, and sampled exposure events.
 //!
-//! Counting is opt-in ([`crate::Registry::set_counting`]): a counter is an atomic
-//! read-modify-write on a cache line that every thread evaluating the flag shares,
-//! which costs more than the evaluation it counts (a fast-path read is one plain
-//! load). So while counting is on, every read takes the slow path, where the counter
-//! is bumped with one relaxed `fetch_add`: no lock, no allocation. Reading the
-//! counters ([`Counts`]) takes a copy and never blocks evaluation.
+//! Counting is opt-in ([`crate::Registry::set_counting`]). Counters are sharded per
+//! thread ([`crate::shard::ShardedCounters`]): a count is a plain load and store on the
+//! reading thread's own copy, so threads never share a counter's cache line. While
+//! counting is on, a flag with one value for everyone is still served from its fast
+//! cell, whose word then sends the read through one out-of-line call that counts it.
+//! Reading the counters ([`Counts`]) sums the shards and never blocks evaluation.
 //!
 //! Exposure events carry a keyed hash of the targeting key, never the key itself (see
 //! [`crate::ExposureKey`]).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use crate::explain::{Layer, Reason};
 use crate::meta::{FlagMeta, Value};
+use crate::shard::ShardedCounters;
 
 /// Where `tracing` events of this crate go.
 pub const TARGET: &str = "flags";
 /// The target of exposure events.
 pub const EXPOSURE_TARGET: &str = "flags::exposure";
+/// The target of OpenTelemetry `feature_flag.evaluation` events
+/// ([`EventFormat::OpenTelemetry`](crate::EventFormat::OpenTelemetry)).
+pub const OTEL_TARGET: &str = "flags::otel";
 
-/// Per-flag, per-value evaluation counters.
+/// Per-flag, per-value evaluation counters, sharded per thread.
 #[derive(Debug)]
 pub(crate) struct Counters {
-    /// First counter of each flag.
+    /// First counter of each flag, and one past the last flag's.
     base: Box<[usize]>,
-    cells: Box<[AtomicU64]>,
+    cells: ShardedCounters,
 }
 
 impl Counters {
     pub(crate) fn new(meta: &[FlagMeta]) -> Counters {
-        let mut base = Vec::with_capacity(meta.len());
+        let mut base = Vec::with_capacity(meta.len() + 1);
         let mut total = 0;
         for m in meta {
             base.push(total);
             total += if m.is_bool() { 2 } else { m.variants.len() };
         }
+        base.push(total);
         Counters {
             base: base.into_boxed_slice(),
-            cells: (0..total).map(|_| AtomicU64::new(0)).collect(),
+            cells: ShardedCounters::new(total),
         }
     }
 
-    fn slot(&self, index: usize, value: Value) -> Option<&AtomicU64> {
+    #[inline]
+    fn slot(&self, index: usize, value: Value) -> Option<usize> {
         let offset = match value {
             Value::Bool(b) => usize::from(b),
             Value::Variant(v) => usize::from(v),
         };
         let base = *self.base.get(index)?;
-        let end = self
-            .base
-            .get(index + 1)
-            .copied()
-            .unwrap_or(self.cells.len());
-        (base + offset < end).then(|| &self.cells[base + offset])
+        let end = *self.base.get(index + 1)?;
+        (base + offset < end).then_some(base + offset)
     }
 
+    /// Counts a read of flag `index` that gave `value`. The value comes from the
+    /// flag's own snapshot or cell, so it is one of the flag's: only the flag is
+    /// range-checked here (a value past the flag's end would count for the next
+    /// flag, never outside the counters).
     #[inline]
     pub(crate) fn count(&self, index: usize, value: Value) {
-        if let Some(c) = self.slot(index, value) {
-            c.fetch_add(1, Ordering::Relaxed);
+        let offset = match value {
+            Value::Bool(b) => usize::from(b),
+            Value::Variant(v) => usize::from(v),
+        };
+        if let Some(base) = self.base.get(index) {
+            self.cells.add(base + offset, 1);
         }
-    }
-
-    pub(crate) fn get(&self, index: usize, value: Value) -> u64 {
-        self.slot(index, value)
-            .map_or(0, |c| c.load(Ordering::Relaxed))
     }
 
     pub(crate) fn reset(&self) {
-        for c in self.cells.iter() {
-            c.store(0, Ordering::Relaxed);
-        }
+        self.cells.reset();
     }
 
     pub(crate) fn snapshot(&self, meta: &'static [FlagMeta]) -> Counts {
+        let totals = self.cells.totals();
+        let get = |index: usize, value: Value| {
+            self.slot(index, value)
+                .and_then(|i| totals.get(i))
+                .copied()
+                .unwrap_or(0)
+        };
         let flags = meta
             .iter()
             .enumerate()
@@ -92,7 +100,7 @@ impl Counters {
                     flag: m.name,
                     values: values
                         .into_iter()
-                        .map(|v| (m.label(v), self.get(i, v)))
+                        .map(|v| (m.label(v), get(i, v)))
                         .collect(),
                 }
             })
@@ -168,6 +176,42 @@ pub(crate) fn exposure(
         layer = layer.as_str(),
         key_hash,
         "flag exposure"
+    );
+}
+
+/// OpenTelemetry's `feature_flag.result.reason` for `reason`.
+pub(crate) fn otel_reason(reason: Reason) -> &'static str {
+    match reason {
+        Reason::Fixed | Reason::Override => "static",
+        Reason::Strategy { .. } => "targeting_match",
+        Reason::Rollout { .. } | Reason::Split => "split",
+        Reason::KillSwitch => "disabled",
+        Reason::Error => "error",
+        // No rule matched, or a prerequisite did not hold: the flag's off value.
+        _ => "default",
+    }
+}
+
+/// A `feature_flag.evaluation` event with OpenTelemetry's attribute names, on the
+/// current span.
+pub(crate) fn otel_evaluation(
+    set_id: &str,
+    flag: &'static str,
+    label: &'static str,
+    reason: Reason,
+    key_hash: Option<u64>,
+) {
+    let context_id = key_hash.map(|h| format!("{h:016x}"));
+    tracing::event!(
+        target: OTEL_TARGET,
+        tracing::Level::INFO,
+        feature_flag.key = flag,
+        feature_flag.result.variant = label,
+        feature_flag.result.reason = otel_reason(reason),
+        feature_flag.provider.name = "flags",
+        feature_flag.set.id = set_id,
+        feature_flag.context.id = context_id,
+        "feature_flag.evaluation"
     );
 }
 

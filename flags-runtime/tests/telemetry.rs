@@ -151,10 +151,9 @@ fn counters_per_flag_and_value() {
     assert!(counting::REGISTRY.fast_value(common::SEARCH_V2).is_some());
     counting::REGISTRY.set_counting(true);
     assert!(counting::REGISTRY.is_counting());
-    assert_eq!(
-        counting::REGISTRY.fast_value(common::SEARCH_V2),
-        None,
-        "counting reads take the slow path"
+    assert!(
+        counting::REGISTRY.fast_value(common::SEARCH_V2).is_some(),
+        "a counted flag with one value for everyone keeps its value in its cell"
     );
     for _ in 0..5 {
         let _ = counting::SEARCH_V2.get();

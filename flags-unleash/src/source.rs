@@ -460,6 +460,11 @@ impl UnleashSource {
                 etag.as_deref().unwrap_or("without an ETag")
             );
         }
+        // Shown as the source's revision in the registry's source health.
+        let revision = match &origin {
+            Origin::Server => etag.clone(),
+            Origin::Backup(path) => Some(format!("backup file {}", path.display())),
+        };
         self.shared.update_status(|s| {
             s.origin = Some(origin);
             s.last_update = Some(SystemTime::now());
@@ -470,6 +475,7 @@ impl UnleashSource {
             s.unbindable_reports += unbindable_reports;
         });
         self.loaded = true;
+        update.revision = revision;
         update
     }
 

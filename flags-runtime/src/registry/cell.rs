@@ -14,8 +14,13 @@ pub(super) const SLOW: u32 = 1 << 31;
 /// Bit set in a [`FastCell`] holding a variant index (else it holds a bool).
 pub(super) const VARIANT: u32 = 1 << 30;
 
-/// One flag's fast-path word: its value for everyone, or a mark that evaluation must
-/// take the slow path (rules in force, an override scope, counting on).
+/// Bit set in a [`FastCell`] whose value is good for everyone but whose reads are
+/// counted: the read path leaves its one-test fast path for a counting call.
+pub(super) const COUNTED: u32 = 1 << 29;
+
+/// One flag's fast-path word: its value for everyone (marked when reads are counted),
+/// or a mark that evaluation must take the slow path (rules in force, an override
+/// scope, exposure sampling).
 #[derive(Debug)]
 pub struct FastCell(pub(super) AtomicU32);
 
@@ -50,11 +55,13 @@ pub(super) fn decode(word: u32) -> Value {
     }
 }
 
-/// Stores every cell's word for `data`: the uniform value when `fast`, else SLOW.
-pub(super) fn publish(cells: &[FastCell], data: &SnapshotData, fast: bool) {
+/// Stores every cell's word for `data`: the uniform value when `fast` (marked
+/// COUNTED when `counted`), else SLOW.
+pub(super) fn publish(cells: &[FastCell], data: &SnapshotData, fast: bool, counted: bool) {
+    let mark = if counted { COUNTED } else { 0 };
     for (cell, slot) in cells.iter().zip(data.slots.iter()) {
         let word = match (fast, slot.uniform) {
-            (true, Some(v)) => encode(v),
+            (true, Some(v)) => encode(v) | mark,
             _ => SLOW,
         };
         // Release pairs with the readers' Acquire: a reader that sees a new value, or
@@ -66,10 +73,9 @@ pub(super) fn publish(cells: &[FastCell], data: &SnapshotData, fast: bool) {
 
 impl Registry {
     /// Whether the fast cells may hold values: nothing forces every read to the slow
-    /// path.
+    /// path. (Counting does not: a counted cell holds its value and a mark.)
     pub(super) fn fast_allowed(state: &State) -> bool {
         state.scopes.load(Ordering::Relaxed) == 0
-            && !state.counting.load(Ordering::Relaxed)
             && state.exposure_one_in.load(Ordering::Relaxed) == 0
     }
 
@@ -85,7 +91,12 @@ impl Registry {
     pub(super) fn publish_locked(&self, state: &State, data: &SnapshotData) {
         let fast = Self::fast_allowed(state);
         state.instrumented.store(!fast, Ordering::Relaxed);
-        publish(self.cells, data, fast);
+        publish(
+            self.cells,
+            data,
+            fast,
+            state.counting.load(Ordering::Relaxed),
+        );
     }
 
     /// The value flag `index`'s fast cell serves without evaluating, if it holds one
@@ -106,6 +117,8 @@ impl Registry {
     /// REGISTRY.init();
     /// assert_eq!(REGISTRY.fast_value(0), Some(Value::Bool(false)));
     /// REGISTRY.set_counting(true);
+    /// assert_eq!(REGISTRY.fast_value(0), Some(Value::Bool(false)), "counted, still not evaluated");
+    /// REGISTRY.set_exposure_sampling(Some(flags_runtime::ExposureSampling::new(1)));
     /// assert_eq!(REGISTRY.fast_value(0), None);
     /// ```
     pub(crate) fn fast_value_at(&self, index: usize) -> Option<Value> {
@@ -128,8 +141,9 @@ mod tests {
             Value::Variant(u16::MAX),
         ] {
             let w = encode(v);
-            assert_eq!(w & SLOW, 0);
+            assert_eq!(w & (SLOW | COUNTED), 0);
             assert_eq!(decode(w), v);
+            assert_eq!(decode(w | COUNTED), v);
         }
     }
 }

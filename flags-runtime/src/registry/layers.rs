@@ -11,7 +11,9 @@ use flags_manifest::Rules;
 use crate::explain::Layer;
 use crate::rules::CompiledRules;
 use crate::snapshot::{SlotDecision, SnapshotData};
-use crate::source::{DEFAULT_POLL_INTERVAL, FileSource, Source, Update, Watch};
+use crate::source::{
+    Contact, DEFAULT_POLL_INTERVAL, FileSource, Source, SourceHealth, Update, Watch,
+};
 use crate::telemetry::{self};
 
 use super::report::Report;
@@ -94,13 +96,20 @@ impl Registry {
     pub fn apply(&self, source: &mut dyn Source) -> Result<bool, UpdateError> {
         let layer = source.layer();
         match source.poll(self) {
-            Ok(None) => Ok(false),
+            Ok(None) => {
+                let health = &self.state().health;
+                health.note(layer, source.name(), Contact::Unchanged);
+                Ok(false)
+            }
             Ok(Some(update)) => {
                 let origin = source.name().to_owned();
                 self.apply_update(layer, &origin, update).map(|()| true)
             }
             Err(e) => {
-                self.report_error(layer, &e.origin, &e.detail());
+                let detail = e.detail();
+                let health = &self.state().health;
+                health.note(layer, source.name(), Contact::Failed(&detail));
+                self.report_error(layer, &e.origin, &detail);
                 Err(e.into())
             }
         }
@@ -157,10 +166,15 @@ impl Registry {
         let rules = match compiled {
             Ok(r) => r,
             Err(e) => {
-                self.report_error(layer, origin, &e.to_string());
+                let error = e.to_string();
+                state.health.note(layer, origin, Contact::Failed(&error));
+                self.report_error(layer, origin, &error);
                 return Err(e);
             }
         };
+        state
+            .health
+            .note(layer, origin, Contact::Applied(update.revision));
         let reports = {
             let mut w = state.lock();
             w.layers[layer.slot()] = LayerState {
@@ -246,4 +260,91 @@ impl Registry {
     pub fn watch_file_every(&'static self, path: impl Into<PathBuf>, interval: Duration) -> Watch {
         self.watch(FileSource::new(path), interval)
     }
+
+    /// How every source that fed the registry has fared (polled by
+    /// [`Registry::apply`] or a [`Watch`], or pushed with [`Registry::set_layer`]), in
+    /// the order they were first seen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use flags_runtime::{__private::*, BoolFlag, Layer};
+    /// use flags_runtime::manifest::Rules;
+    /// # static META: [FlagMeta; 1] = [FlagMeta { name: "beta", index: 0, description: "",
+    /// #     owner: "", kind: Kind::Ops, lifecycle: Lifecycle::Active, expires: None,
+    /// #     variants: &[], default: Value::Bool(false), is_static: false, requires: &[],
+    /// #     excludes: &[] }];
+    /// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+    /// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
+    /// #     "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
+    /// let on = Rules { value: Some(Value::Bool(true)), ..Rules::default() };
+    /// REGISTRY.set_layer(Layer::Remote, "https://flags.example", vec![(0, on)])?;
+    /// let bad = Rules { value: Some(Value::Variant(3)), ..Rules::default() };
+    /// assert!(REGISTRY.set_layer(Layer::Remote, "https://flags.example", vec![(0, bad)]).is_err());
+    ///
+    /// let health = REGISTRY.source_health();
+    /// assert_eq!(health[0].origin, "https://flags.example");
+    /// assert_eq!((health[0].updates, health[0].consecutive_failures), (1, 1));
+    /// assert!(health[0].is_failing() && health[0].last_success.is_some());
+    /// # Ok::<(), flags_runtime::UpdateError>(())
+    /// ```
+    pub fn source_health(&self) -> Vec<SourceHealth> {
+        self.state().health.list()
+    }
+
+    /// What each layer says about flag `index`, lowest first: the layers with rules
+    /// for it, with their origin and a short description (the highest one decides,
+    /// as [`Snapshot::explain`](crate::Snapshot) shows). Empty for an index out of
+    /// range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use flags_runtime::{__private::*, BoolFlag, Layer};
+    /// use flags_runtime::manifest::Rules;
+    /// # static META: [FlagMeta; 1] = [FlagMeta { name: "beta", index: 0, description: "",
+    /// #     owner: "", kind: Kind::Ops, lifecycle: Lifecycle::Active, expires: None,
+    /// #     variants: &[], default: Value::Bool(false), is_static: false, requires: &[],
+    /// #     excludes: &[] }];
+    /// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+    /// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
+    /// #     "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
+    /// let on = Rules { value: Some(Value::Bool(true)), ..Rules::default() };
+    /// REGISTRY.set_layer(Layer::Remote, "https://flags.example", vec![(0, on)])?;
+    /// let layers = REGISTRY.layers_of(0);
+    /// assert_eq!(layers.len(), 1);
+    /// assert_eq!((layers[0].layer, layers[0].origin.as_str()), (Layer::Remote, "https://flags.example"));
+    /// assert_eq!(layers[0].rules, "on");
+    /// # Ok::<(), flags_runtime::UpdateError>(())
+    /// ```
+    pub fn layers_of(&self, index: usize) -> Vec<LayerRules> {
+        let Some(meta) = self.meta.get(index) else {
+            return Vec::new();
+        };
+        let w = self.state().lock();
+        Layer::ALL
+            .iter()
+            .filter_map(|&layer| {
+                let state = &w.layers[layer.slot()];
+                let rules = state.rules.get(index)?.as_ref()?;
+                Some(LayerRules {
+                    layer,
+                    origin: state.origin.to_string(),
+                    rules: rules.summary(meta),
+                })
+            })
+            .collect()
+    }
+}
+
+/// What one layer says about one flag (see [`Registry::layers_of`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerRules {
+    /// The layer.
+    pub layer: Layer,
+    /// Where its rules came from (a path, a URL, `env`, `override`).
+    pub origin: String,
+    /// The rules in short: a fixed value (`on`, `off`, a variant), `kill switch`, or
+    /// the shape of the targeting.
+    pub rules: String,
 }

@@ -10,7 +10,8 @@
 //!
 //! The slow path is taken when: the registry is not initialised yet; the flag's rules
 //! (or a prerequisite's) depend on the context; a scoped override exists anywhere for
-//! this registry; counting or exposure sampling is on.
+//! this registry; exposure sampling is on. While counting is on, a cell keeps its
+//! value with a mark that sends reads through one out-of-line call that counts them.
 
 mod cell;
 mod instrument;
@@ -22,6 +23,7 @@ mod set;
 mod start;
 
 pub use cell::FastCell;
+pub use layers::LayerRules;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -95,14 +97,18 @@ pub(crate) struct State {
     writer: Mutex<Writer>,
     /// Live override scopes (guards and wrapped futures) of this registry, anywhere.
     scopes: AtomicUsize,
-    /// Whether any of scopes, counting or sampling is on: set with every publication
-    /// (under the writer lock), read once per slow-path evaluation.
+    /// Whether scopes or sampling are on: set with every publication (under the
+    /// writer lock), read once per slow-path evaluation.
     instrumented: AtomicBool,
     counting: AtomicBool,
     exposure_one_in: AtomicU32,
+    /// Sampled events follow OpenTelemetry's conventions.
+    exposure_otel: AtomicBool,
     exposure_key: arc_swap::ArcSwapOption<ExposureKey>,
     counters: Counters,
     errors: AtomicU64,
+    /// How each source has fared.
+    health: crate::source::HealthBook,
     /// Where each flag's recorded outcomes go (a guarded rollout's recorder).
     outcome_sinks: crate::outcome::Sinks,
 }
@@ -128,6 +134,9 @@ pub struct Registry {
     /// rollout plans); evaluation never needs it for a generated registry.
     parsed: OnceLock<Option<Manifest>>,
     state: OnceLock<State>,
+    /// Outcome counts, with their histogram buckets fixed at the first outcome (or
+    /// by `set_latency_buckets`).
+    outcomes: OnceLock<crate::measure::OutcomeTable>,
 }
 
 /// The rules `flags!` emits for a manifest: `(flag index, rules)` for every flag that
@@ -171,6 +180,7 @@ impl Registry {
             manifest_path,
             parsed: OnceLock::new(),
             state: OnceLock::new(),
+            outcomes: OnceLock::new(),
         }
     }
 
@@ -192,6 +202,7 @@ impl Registry {
             manifest_path,
             parsed: OnceLock::new(),
             state: OnceLock::new(),
+            outcomes: OnceLock::new(),
         }
     }
 
@@ -228,6 +239,11 @@ impl Registry {
     /// Identity used to key scoped overrides.
     pub(crate) fn id(&self) -> usize {
         self as *const Registry as usize
+    }
+
+    #[inline]
+    pub(crate) fn outcome_table_cell(&self) -> &OnceLock<crate::measure::OutcomeTable> {
+        &self.outcomes
     }
 
     #[inline]

@@ -13,7 +13,7 @@ use crate::gate::{Gate, GateCounts};
 use crate::meta::Value;
 use crate::snapshot::{SlotDecision, Snapshot, SnapshotData, View};
 
-use super::cell::{SLOW, VARIANT, decode};
+use super::cell::{COUNTED, SLOW, VARIANT, decode};
 use super::{Registry, State};
 
 /// A per-thread cache of one registry state's current snapshot: `arc_swap`'s own
@@ -137,8 +137,11 @@ impl Registry {
     pub(crate) fn value_at(&self, index: usize) -> Value {
         if let Some(cell) = self.cells.get(index) {
             let word = cell.0.load(Ordering::Acquire);
-            if word & SLOW == 0 {
+            if word & (SLOW | COUNTED) == 0 {
                 return decode(word);
+            }
+            if word & SLOW == 0 {
+                return self.value_counted(index, word);
             }
         }
         self.value_slow(index, None)
@@ -149,8 +152,11 @@ impl Registry {
     pub(crate) fn value_for_at(&self, index: usize, ctx: &Context) -> Value {
         if let Some(cell) = self.cells.get(index) {
             let word = cell.0.load(Ordering::Acquire);
-            if word & SLOW == 0 {
+            if word & (SLOW | COUNTED) == 0 {
                 return decode(word);
+            }
+            if word & SLOW == 0 {
+                return self.value_counted(index, word);
             }
         }
         self.value_slow(index, Some(ctx))
@@ -163,9 +169,12 @@ impl Registry {
     pub(crate) fn is_on(&self, index: usize, ctx: Option<&Context>) -> bool {
         if let Some(cell) = self.cells.get(index) {
             let word = cell.0.load(Ordering::Acquire);
-            if word & SLOW == 0 {
+            if word & (SLOW | COUNTED) == 0 {
                 // On is a bool word with its low bit set (see `encode`).
                 return word & (VARIANT | 1) == 1;
+            }
+            if word & SLOW == 0 {
+                return self.value_counted(index, word) == Value::Bool(true);
             }
         }
         matches!(self.value_slow(index, ctx), Value::Bool(true))
@@ -182,7 +191,7 @@ impl Registry {
     ) -> Value {
         if let Some(cell) = self.cells.get(index) {
             let word = cell.0.load(Ordering::Acquire);
-            if word & SLOW == 0 {
+            if word & (SLOW | COUNTED) == 0 {
                 return decode(word);
             }
         }
@@ -218,14 +227,25 @@ impl Registry {
         (self.state().scopes.load(Ordering::Relaxed) > 0).then(|| self.id())
     }
 
+    /// A counted cell's read: the value is in the word; count it. Small, so that it
+    /// costs little more than the call.
+    #[inline(never)]
+    pub(super) fn value_counted(&self, index: usize, word: u32) -> Value {
+        let value = decode(word);
+        if let Some(state) = self.state.get() {
+            state.counters.count(index, value);
+        }
+        value
+    }
+
     #[inline(never)]
     pub(super) fn value_slow(&self, index: usize, ctx: Option<&Context>) -> Value {
         let state = self.state();
         if index >= self.meta.len() {
             return Value::Bool(false);
         }
-        // One load tells whether anything but the rules matters (scopes, counting,
-        // sampling): if not, this is the plain evaluation.
+        // One load tells whether anything but the rules matters (scopes, sampling):
+        // if not, this is the plain evaluation.
         if state.instrumented.load(Ordering::Relaxed) {
             return self.value_instrumented(state, index, ctx);
         }
@@ -241,10 +261,14 @@ impl Registry {
             }
             read_data(state, data, index, ctx)
         });
-        match hit {
+        let value = match hit {
             Some(value) => value,
             None => with_current_refresh(state, &|data| read_data(state, data, index, ctx)),
+        };
+        if state.counting.load(Ordering::Relaxed) {
+            state.counters.count(index, value);
         }
+        value
     }
 
     /// Why flag `index` has its value for `ctx`: value, label, reason and deciding

@@ -143,7 +143,7 @@ impl Registry {
         }
         // Nobody else can see the state yet: publish without the lock. No scope,
         // counting or sampling can be on before the state exists.
-        publish(self.cells, &data, true);
+        publish(self.cells, &data, true, false);
         let errors = reports
             .iter()
             .filter(|r| !matches!(r, Report::Changed { .. }))
@@ -157,9 +157,11 @@ impl Registry {
             instrumented: AtomicBool::new(false),
             counting: AtomicBool::new(false),
             exposure_one_in: AtomicU32::new(0),
+            exposure_otel: AtomicBool::new(false),
             exposure_key: arc_swap::ArcSwapOption::empty(),
             counters: Counters::new(self.meta),
             errors: AtomicU64::new(errors),
+            health: crate::source::HealthBook::default(),
             outcome_sinks: crate::outcome::Sinks::new(self.meta.len()),
         };
         (state, reports)

@@ -399,6 +399,43 @@ impl CompiledRules {
         true
     }
 
+    /// The rules in a few words, for people: a fixed value, a kill switch, or the
+    /// strategies with their rollout percentages.
+    pub(crate) fn summary(&self, meta: &crate::meta::FlagMeta) -> String {
+        if self.kill {
+            return "kill switch".to_owned();
+        }
+        if let Some(v) = self.fixed {
+            return meta.label(v).to_owned();
+        }
+        let mut parts: Vec<String> = self
+            .strategies
+            .iter()
+            .map(|s| {
+                let kind = match &s.kind {
+                    CKind::All => "everyone".to_owned(),
+                    CKind::Keys(keys) => format!("{} listed keys", keys.len()),
+                    CKind::Rollout { percent, .. } => format!("{percent}% rollout"),
+                };
+                match s.constraints.len() {
+                    0 => kind,
+                    1 => format!("{kind} if 1 constraint"),
+                    n => format!("{kind} if {n} constraints"),
+                }
+            })
+            .collect();
+        if !self.prerequisites.is_empty() {
+            parts.push(format!("{} prerequisites", self.prerequisites.len()));
+        }
+        if self.split.is_some() || self.strategies.iter().any(|s| s.split.is_some()) {
+            parts.push("weighted variants".to_owned());
+        }
+        if parts.is_empty() {
+            return "no strategy: off".to_owned();
+        }
+        parts.join("; ")
+    }
+
     /// Short description for telemetry: the fixed value or the rule shape.
     pub(crate) fn describe(&self) -> RulesSummary {
         RulesSummary {

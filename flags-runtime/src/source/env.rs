@@ -295,6 +295,7 @@ impl Source for EnvSource {
                 })
                 .map(|p| SourceWarning::new(p.to_string()))
                 .collect(),
+            revision: None,
         }))
     }
 }

@@ -4,10 +4,13 @@
 
 mod env;
 mod file;
+mod health;
 mod watch;
 
 pub use env::{EnvProblem, EnvSource};
 pub use file::{DEFAULT_SETTLE, FileSource};
+pub use health::SourceHealth;
+pub(crate) use health::{Contact, HealthBook};
 pub use watch::{DEFAULT_POLL_INTERVAL, Watch};
 
 use std::fmt;
@@ -78,6 +81,9 @@ pub struct Update {
     pub rules: Vec<(usize, Rules)>,
     /// Parts of the input that were ignored.
     pub warnings: Vec<SourceWarning>,
+    /// The source's name for this state (an ETag, a version, a file's digest), shown
+    /// in [`SourceHealth::revision`]; `None` when it has none.
+    pub revision: Option<String>,
 }
 
 impl Update {
@@ -94,7 +100,22 @@ impl Update {
         Update {
             rules,
             warnings: Vec::new(),
+            revision: None,
         }
+    }
+
+    /// The same update, naming its revision (see [`Update::revision`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let update = flags_runtime::Update::new(vec![]).with_revision("W/\"42\"");
+    /// assert_eq!(update.revision.as_deref(), Some("W/\"42\""));
+    /// ```
+    #[must_use]
+    pub fn with_revision(mut self, revision: impl Into<String>) -> Update {
+        self.revision = Some(revision.into());
+        self
     }
 }
 
