@@ -9,11 +9,16 @@ use flags_runtime::Registry;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::DescriptorEncoder;
 
-use crate::{registry, rollout};
+use crate::{outcomes, registry, rollout, sources};
 
 /// The `Content-Type` of [`FlagMetrics::encode`]'s text: OpenMetrics 1.0.0, which
 /// Prometheus asks for first.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The `Content-Type` of [`FlagMetrics::encode_prometheus_text`]'s text: Prometheus's
+/// classic text format, version 0.0.4.
+pub const PROMETHEUS_TEXT_CONTENT_TYPE: &str =
+    prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
 /// Exports a flags registry's numbers (and, with [`FlagMetrics::with_controller`], its
 /// guarded rollouts) as Prometheus metrics. Nothing runs between scrapes: every
@@ -131,19 +136,54 @@ impl FlagMetrics {
     /// ```
     #[must_use]
     pub fn encode(&self) -> String {
-        let mut metrics = prometheus_client::registry::Registry::default();
-        metrics.register_collector(Box::new(self.clone()));
         let mut text = String::new();
         // Writing into a String never fails, and the collector fails only when its
         // writer does: there is no error to report.
-        let _ = prometheus_client::encoding::text::encode(&mut text, &metrics);
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.alone());
         text
+    }
+
+    /// These metrics alone in Prometheus's classic text format (0.0.4), served with
+    /// [`PROMETHEUS_TEXT_CONTENT_TYPE`]: for an endpoint whose content type is fixed to
+    /// it (such as `flags-admin`'s `/metrics` hook). Info metrics become gauges of
+    /// value 1 under the same names; the samples are those of [`FlagMetrics::encode`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use flags_observe::FlagMetrics;
+    /// use flags_runtime::FlagMeta;
+    /// use flags_runtime::__private::{FastCell, Registry};
+    ///
+    /// # static META: [FlagMeta; 1] = [FlagMeta::bare("beta", 0, &[])];
+    /// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+    /// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
+    /// #    "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
+    /// let text = FlagMetrics::new(&REGISTRY).encode_prometheus_text();
+    /// assert!(text.contains("# TYPE flags_update_errors_total counter\n"));
+    /// assert!(!text.contains("# EOF"));
+    /// ```
+    #[must_use]
+    pub fn encode_prometheus_text(&self) -> String {
+        let mut text = String::new();
+        // As in `encode`: nothing here can fail.
+        let _ = prometheus_client::encoding::prometheus_text::encode(&mut text, &self.alone());
+        text
+    }
+
+    /// A prometheus-client registry holding these metrics alone.
+    fn alone(&self) -> prometheus_client::registry::Registry {
+        let mut metrics = prometheus_client::registry::Registry::default();
+        metrics.register_collector(Box::new(self.clone()));
+        metrics
     }
 }
 
 impl Collector for FlagMetrics {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> fmt::Result {
         registry::encode(self.registry, &mut encoder)?;
+        outcomes::encode(self.registry, &mut encoder)?;
+        sources::encode(self.registry, &mut encoder)?;
         if let Some(controller) = &self.controller {
             rollout::encode(controller, &mut encoder)?;
         }

@@ -7,13 +7,14 @@
 //! it reads the registry (and, optionally, a `flags-rollout` controller) at every
 //! scrape and keeps nothing in between, so no thread runs for it. Register it into an
 //! application's existing registry with [`FlagMetrics::register`], or serve
-//! [`FlagMetrics::encode`] as a `/metrics` response. The runtime does not depend on
+//! [`FlagMetrics::encode`] (OpenMetrics) or [`FlagMetrics::encode_prometheus_text`]
+//! (the classic text format) as a `/metrics` response. The runtime does not depend on
 //! this crate: a service that exports nothing links none of it.
 //!
 //! Evaluations and outcomes are counted only while counting is on
-//! (`REGISTRY.set_counting(true)`): counting sends every read down the slow path, so
-//! it is off by default. `flags_counting_enabled` tells a dashboard whether a zero
-//! means "never happened" or "not counted".
+//! (`REGISTRY.set_counting(true)`, off by default; a counted read costs a few
+//! nanoseconds more). `flags_counting_enabled` tells a dashboard whether a zero means
+//! "never happened" or "not counted".
 //!
 //! # Metrics
 //!
@@ -26,14 +27,15 @@
 //! | `flags_evaluations_total` | counter | `flag`, `value` | evaluations that gave `value` (`on`, `off` or a variant) |
 //! | `flags_counting_enabled` | gauge | | 1 while counting is on |
 //! | `flags_update_errors_total` | counter | | refused updates and skipped values, all sources together |
-//! | `flags_outcomes_total` | counter | `flag`, `side`, `result` | recorded request outcomes; `side` is `treatment` (flag on: the new code) or `control`, `result` is `ok` or `error` |
-//! | `flags_outcome_duration_seconds` | histogram | `flag`, `side` | latency of those requests, in the registry's buckets |
+//! | `flags_outcomes_total` | counter | `flag`, `side`, `result` | recorded request outcomes; `side` is `treatment` (flag on: the new code) or `control`, `result` is `ok` or `error`; only flags that recorded one |
+//! | `flags_outcome_duration_seconds` | histogram | `flag`, `side` | latency of those requests, in the registry's buckets (`Registry::set_latency_buckets`) |
 //! | `flags_rollout_percent` | gauge | `flag` | a guarded rollout's exposure in percent |
 //! | `flags_rollout_stage` | gauge | `flag` | its stage, from 1 (after a rollback: the stage rolled back from) |
 //! | `flags_rollout_status` | gauge | `flag`, `status` | 1 for the current status (`running`, `paused`, `rolled_back`, `completed`), 0 for the other three |
 //! | `flags_rollout_changed_timestamp_seconds` | gauge | `flag` | when the current stage, pause, rollback or completion began |
 //! | `flags_rollout_held` | gauge | `flag` | 1 while the controller holds the rollout because its saved state is invalid |
 //! | `flags_source_updates_total` | counter | `layer`, `origin` | updates the source applied |
+//! | `flags_source_failures_total` | counter | `layer`, `origin` | its failed polls and refused updates |
 //! | `flags_source_consecutive_failures` | gauge | `layer`, `origin` | failures since its last success (0 when healthy) |
 //! | `flags_source_last_success_timestamp_seconds` | gauge | `layer`, `origin` | its last successful update (absent until one) |
 //! | `flags_source_last_failure_timestamp_seconds` | gauge | `layer`, `origin` | its last failure (absent until one) |
@@ -76,10 +78,12 @@
 
 mod exporter;
 mod family;
+mod outcomes;
 mod registry;
 mod rollout;
+mod sources;
 
-pub use exporter::{CONTENT_TYPE, FlagMetrics};
+pub use exporter::{CONTENT_TYPE, FlagMetrics, PROMETHEUS_TEXT_CONTENT_TYPE};
 /// The prometheus-client this crate builds on, so that an application registers into
 /// a registry of the same version.
 pub use prometheus_client;

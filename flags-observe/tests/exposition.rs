@@ -3,15 +3,15 @@
 //! Each test has a registry of its own, so that counters do not mix.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use flags_observe::FlagMetrics;
 use flags_observe::prometheus_client;
 use flags_rollout::{Attribution, ManualClock, MemoryExposure, RolloutController, Timestamp};
 use flags_runtime::__private::{Date, FastCell, Kind, Lifecycle, Registry};
-use flags_runtime::manifest::{Criteria, RolloutPlan};
+use flags_runtime::manifest::{Criteria, RolloutPlan, Rules};
 use flags_runtime::raw::IndexAccess;
-use flags_runtime::{BoolFlag, FlagMeta, Value};
+use flags_runtime::{BoolFlag, FlagMeta, Layer, Outcome, Side, Source, SourceError, Update, Value};
 
 const MANIFEST: &str = r#"
 [flags.new_search]
@@ -207,4 +207,158 @@ fn registered_metrics_take_the_applications_prefix_and_labels() {
         "{text}"
     );
     assert!(text.ends_with("# EOF\n"), "{text}");
+}
+
+#[test]
+fn outcomes_by_side_with_their_latency_histogram() {
+    static META: [FlagMeta; 2] = [NEW_SEARCH, LAYOUT];
+    static CELLS: [FastCell; 2] = [const { FastCell::new() }; 2];
+    static REGISTRY: Registry = Registry::new(&META, &CELLS, MANIFEST, "flags.toml");
+    const SEARCH: BoolFlag = BoolFlag::new(&REGISTRY, 0);
+
+    let ms = Duration::from_millis;
+    REGISTRY.set_latency_buckets(&[ms(10), ms(100)]).unwrap();
+    let metrics = FlagMetrics::new(&REGISTRY);
+    // Not counted while counting is off.
+    SEARCH.record_outcome(Side::Treatment, Outcome::ok(ms(1)));
+    assert!(!metrics.encode().contains("flags_outcome"));
+
+    REGISTRY.set_counting(true);
+    SEARCH.record_outcome(Side::Treatment, Outcome::ok(ms(5)));
+    SEARCH.record_outcome(Side::Treatment, Outcome::ok(ms(10)));
+    SEARCH.record_outcome(Side::Treatment, Outcome::error(ms(50)));
+    SEARCH.record_outcome(Side::Treatment, Outcome::error(ms(2500)));
+    SEARCH.record_outcome(Side::Control, Outcome::ok(ms(250)));
+
+    let text = metrics.encode();
+    let outcomes: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("# HELP flags_outcomes"))
+        .take_while(|l| !l.starts_with("# EOF"))
+        .collect();
+    // Only `new_search` recorded: `layout` has no series. Bucket counts are
+    // cumulative, `le` is "at most" (10 ms falls in the 0.01 bucket).
+    assert_eq!(
+        outcomes.join("\n"),
+        "\
+# HELP flags_outcomes Recorded request outcomes by side (treatment: the flag was on; control: off) and result (ok or error).
+# TYPE flags_outcomes counter
+flags_outcomes_total{flag=\"new_search\",side=\"treatment\",result=\"ok\"} 2
+flags_outcomes_total{flag=\"new_search\",side=\"treatment\",result=\"error\"} 2
+flags_outcomes_total{flag=\"new_search\",side=\"control\",result=\"ok\"} 1
+flags_outcomes_total{flag=\"new_search\",side=\"control\",result=\"error\"} 0
+# HELP flags_outcome_duration_seconds Latency of the recorded requests by side, in seconds.
+# TYPE flags_outcome_duration_seconds histogram
+# UNIT flags_outcome_duration_seconds seconds
+flags_outcome_duration_seconds_sum{flag=\"new_search\",side=\"treatment\"} 2.565
+flags_outcome_duration_seconds_count{flag=\"new_search\",side=\"treatment\"} 4
+flags_outcome_duration_seconds_bucket{le=\"0.01\",flag=\"new_search\",side=\"treatment\"} 2
+flags_outcome_duration_seconds_bucket{le=\"0.1\",flag=\"new_search\",side=\"treatment\"} 3
+flags_outcome_duration_seconds_bucket{le=\"+Inf\",flag=\"new_search\",side=\"treatment\"} 4
+flags_outcome_duration_seconds_sum{flag=\"new_search\",side=\"control\"} 0.25
+flags_outcome_duration_seconds_count{flag=\"new_search\",side=\"control\"} 1
+flags_outcome_duration_seconds_bucket{le=\"0.01\",flag=\"new_search\",side=\"control\"} 0
+flags_outcome_duration_seconds_bucket{le=\"0.1\",flag=\"new_search\",side=\"control\"} 0
+flags_outcome_duration_seconds_bucket{le=\"+Inf\",flag=\"new_search\",side=\"control\"} 1"
+    );
+
+    // The classic text format carries the same samples.
+    let classic = metrics.encode_prometheus_text();
+    for line in [
+        "# TYPE flags_outcomes_total counter",
+        "flags_outcomes_total{flag=\"new_search\",side=\"treatment\",result=\"error\"} 2",
+        "flags_outcome_duration_seconds_bucket{flag=\"new_search\",side=\"control\",le=\"+Inf\"} 1",
+        "# TYPE flags_info gauge",
+    ] {
+        assert!(
+            classic.lines().any(|l| l == line),
+            "no {line:?} in\n{classic}"
+        );
+    }
+}
+
+/// A remote source that serves the queued answers, one per poll.
+struct Scripted(Vec<Result<Option<Update>, SourceError>>);
+
+impl Source for Scripted {
+    fn name(&self) -> &str {
+        "https://flags.example/api"
+    }
+    fn layer(&self) -> Layer {
+        Layer::Remote
+    }
+    fn poll(&mut self, _: &Registry) -> Result<Option<Update>, SourceError> {
+        self.0.remove(0)
+    }
+}
+
+#[test]
+fn each_source_reports_its_health() {
+    static META: [FlagMeta; 2] = [NEW_SEARCH, LAYOUT];
+    static CELLS: [FastCell; 2] = [const { FastCell::new() }; 2];
+    static REGISTRY: Registry = Registry::new(&META, &CELLS, MANIFEST, "flags.toml");
+
+    let metrics = FlagMetrics::new(&REGISTRY);
+    assert!(!metrics.encode().contains("flags_source"));
+
+    let on = Rules {
+        value: Some(Value::Bool(true)),
+        ..Rules::default()
+    };
+    let before = SystemTime::now();
+    let mut source = Scripted(vec![
+        Ok(Some(Update::new(vec![(0, on)]).with_revision("\"etag-7\""))),
+        Ok(None),
+        Err(SourceError::new("https://flags.example/api", "HTTP 503")),
+        Err(SourceError::new("https://flags.example/api", "HTTP 503")),
+    ]);
+    for _ in 0..4 {
+        let _ = REGISTRY.apply(&mut source);
+    }
+    let after = SystemTime::now();
+
+    let text = metrics.encode();
+    let labels = "{layer=\"remote\",origin=\"https://flags.example/api\"}";
+    assert_eq!(
+        samples(&text, "flags_source_updates_total"),
+        [format!("flags_source_updates_total{labels} 1")]
+    );
+    assert_eq!(
+        samples(&text, "flags_source_failures_total"),
+        [format!("flags_source_failures_total{labels} 2")]
+    );
+    assert_eq!(
+        samples(&text, "flags_source_consecutive_failures"),
+        [format!("flags_source_consecutive_failures{labels} 2")]
+    );
+    // The ETag's quotes are escaped in the label value.
+    assert_eq!(
+        samples(&text, "flags_source_revision_info"),
+        [
+            "flags_source_revision_info{layer=\"remote\",origin=\"https://flags.example/api\",revision=\"\\\"etag-7\\\"\"} 1"
+        ]
+    );
+    assert_eq!(
+        samples(&text, "flags_update_errors_total"),
+        ["flags_update_errors_total 2"]
+    );
+    let epoch = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+    for family in [
+        "flags_source_last_success_timestamp_seconds",
+        "flags_source_last_failure_timestamp_seconds",
+    ] {
+        let lines = samples(&text, family);
+        assert_eq!(lines.len(), 1, "{text}");
+        let (series, value) = lines[0].rsplit_once(' ').unwrap();
+        assert_eq!(series, format!("{family}{labels}"));
+        let at: f64 = value.parse().unwrap();
+        assert!(
+            (epoch(before) - 0.001..=epoch(after) + 0.001).contains(&at),
+            "{family}: {at} not between {before:?} and {after:?}"
+        );
+    }
+    assert!(text.contains(
+        "# TYPE flags_source_last_success_timestamp_seconds gauge\n\
+         # UNIT flags_source_last_success_timestamp_seconds seconds\n"
+    ));
 }

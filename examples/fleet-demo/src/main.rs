@@ -2,8 +2,9 @@
 //!
 //! It turns counting on, records the request outcomes given on its command line for
 //! `new_checkout` (so many successes and errors with the flag on, the treatment, and
-//! off, the control), then serves its flag metrics at `/metrics` on 127.0.0.1 until
-//! it is stopped. The first line it prints is the address Prometheus should scrape.
+//! off, the control), then serves the registry through `flags-admin` on 127.0.0.1
+//! until it is stopped: `/metrics` (flags-observe's metrics), `/flags.json` and the
+//! dashboard at `/`. The first line it prints is the address Prometheus should scrape.
 //!
 //! ```text
 //! fleet-demo --treatment-ok 90 --treatment-errors 10 --control-ok 95 --control-errors 5
@@ -19,7 +20,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use flags_observe::{CONTENT_TYPE, FlagMetrics};
+use flags_admin::Admin;
+use flags_observe::FlagMetrics;
 use flags_runtime::{Outcome, Side};
 
 flags_runtime::flags!("flags.toml");
@@ -57,35 +59,32 @@ fn main() -> ExitCode {
     flags::REGISTRY.set_counting(true);
     record(&args);
 
-    let server = match tiny_http::Server::http(("127.0.0.1", args.port)) {
+    let metrics = FlagMetrics::new(&flags::REGISTRY);
+    let server = Admin::builder(&flags::REGISTRY)
+        // The admin endpoint serves its hook as Prometheus's classic text format.
+        .metrics(move || metrics.encode_prometheus_text())
+        .bind(format!("127.0.0.1:{}", args.port))
+        .start();
+    let server = match server {
         Ok(server) => server,
         Err(e) => {
-            eprintln!("fleet-demo: cannot listen on 127.0.0.1:{}: {e}", args.port);
+            eprintln!("fleet-demo: cannot serve on 127.0.0.1:{}: {e}", args.port);
             return ExitCode::FAILURE;
         }
     };
-    let Some(addr) = server.server_addr().to_ip() else {
-        eprintln!("fleet-demo: the server has no IP address");
-        return ExitCode::FAILURE;
-    };
     // The first line is for whoever started this process: where to scrape.
-    println!("http://{addr}/metrics");
+    println!("http://{}/metrics", server.local_addr());
     let _ = std::io::stdout().flush();
 
     if args.exit_on_stdin_close {
-        std::thread::spawn(|| {
-            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
-            std::process::exit(0);
-        });
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        server.stop();
+        return ExitCode::SUCCESS;
     }
-
-    let metrics = FlagMetrics::new(&flags::REGISTRY);
-    for request in server.incoming_requests() {
-        let response = respond(&metrics, request.method(), request.url());
-        // A client that hung up is no reason to stop serving the others.
-        let _ = request.respond(response);
+    // The server runs on threads of its own; this one only keeps the process alive.
+    loop {
+        std::thread::park();
     }
-    ExitCode::SUCCESS
 }
 
 /// Records the outcomes the command line asks for, as the request path would.
@@ -105,55 +104,5 @@ fn record(args: &Args) {
         for _ in 0..n {
             flags::NEW_CHECKOUT.record_outcome(side, outcome);
         }
-    }
-}
-
-/// `GET /metrics` is the exposition; any other path is 404, any other method 405.
-fn respond(
-    metrics: &FlagMetrics,
-    method: &tiny_http::Method,
-    url: &str,
-) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
-    let path = url.split('?').next().unwrap_or_default();
-    let (status, body, content_type) = match (method, path) {
-        (tiny_http::Method::Get, "/metrics") => (200, metrics.encode(), CONTENT_TYPE),
-        (_, "/metrics") => (
-            405,
-            "only GET is served here\n".to_owned(),
-            "text/plain; charset=utf-8",
-        ),
-        _ => (
-            404,
-            "not found: metrics are at /metrics\n".to_owned(),
-            "text/plain; charset=utf-8",
-        ),
-    };
-    let mut response = tiny_http::Response::from_string(body).with_status_code(status);
-    if let Ok(header) = tiny_http::Header::from_bytes("Content-Type", content_type) {
-        response = response.with_header(header);
-    }
-    response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Read;
-
-    #[test]
-    fn only_get_metrics_is_served() {
-        let metrics = FlagMetrics::new(&flags::REGISTRY);
-        let status = |m: tiny_http::Method, url: &str| respond(&metrics, &m, url).status_code().0;
-        assert_eq!(status(tiny_http::Method::Get, "/metrics"), 200);
-        assert_eq!(status(tiny_http::Method::Get, "/metrics?x=1"), 200);
-        assert_eq!(status(tiny_http::Method::Post, "/metrics"), 405);
-        assert_eq!(status(tiny_http::Method::Get, "/"), 404);
-        let mut body = String::new();
-        respond(&metrics, &tiny_http::Method::Get, "/metrics")
-            .into_reader()
-            .read_to_string(&mut body)
-            .unwrap();
-        assert!(body.contains("flags_info{flag=\"new_checkout\""), "{body}");
-        assert!(body.ends_with("# EOF\n"), "{body}");
     }
 }
