@@ -1,20 +1,28 @@
 //! The demo service as a fleet would run it: scraped over HTTP on its own, and two
-//! instances scraped by a real Prometheus whose query API sums them by side.
+//! instances scraped by a real Prometheus whose query API sums them by side. The two
+//! serve through flags-admin, in Prometheus's classic text format; a third instance,
+//! inside this test, serves flags-observe's OpenMetrics text, so that Prometheus
+//! parses both formats.
 //!
 //! The Prometheus test needs Prometheus (`apt-get install -y prometheus`) named by
 //! `TEST_PROMETHEUS` (the binary, `/usr/bin/prometheus` from Debian's package). Without
 //! it the test prints "skipped: ..." and passes, unless `TEST_REQUIRE_SERVICES=1` (set
 //! by `scripts/test.sh`, which installs Prometheus) makes it mandatory.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use flags_observe::FlagMetrics;
+use flags_runtime::{Outcome, Side};
 use flags_test_support::scratch::ScratchDir;
 use flags_test_support::{service, wait};
+
+// The demo's manifest, for the instance this test serves itself.
+flags_runtime::flags!("../flags.toml");
 
 /// Outcomes one instance records: (ok, errors) with the flag on, then off.
 #[derive(Clone, Copy, Debug)]
@@ -184,6 +192,54 @@ fn log_tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(30)..].join("\n")
 }
 
+/// Records `load` into this process's registry and serves its metrics as OpenMetrics
+/// text on a free loopback port, from a thread that lives as long as the test binary;
+/// returns `host:port`.
+fn serve_openmetrics(load: Load) -> String {
+    flags::REGISTRY.set_counting(true);
+    let latency = Duration::from_millis(5);
+    let batches = [
+        (Side::Treatment, Outcome::ok(latency), load.treatment.0),
+        (Side::Treatment, Outcome::error(latency), load.treatment.1),
+        (Side::Control, Outcome::ok(latency), load.control.0),
+        (Side::Control, Outcome::error(latency), load.control.1),
+    ];
+    for (side, outcome, n) in batches {
+        for _ in 0..n {
+            flags::NEW_CHECKOUT.record_outcome(side, outcome);
+        }
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            answer_scrape(stream);
+        }
+    });
+    addr.to_string()
+}
+
+/// Answers one scrape (whatever the request) with the metrics and closes: a fixture
+/// just large enough for Prometheus's scraper, not a server.
+fn answer_scrape(mut stream: TcpStream) {
+    let _ = stream.set_read_timeout(Some(wait::patience()));
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let body = FlagMetrics::new(&flags::REGISTRY).encode();
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        flags_observe::CONTENT_TYPE,
+        body.len()
+    );
+}
+
 #[test]
 fn prometheus_sums_the_fleet_by_side() {
     let Some(prometheus) = service::from_env(
@@ -206,9 +262,14 @@ fn prometheus_sums_the_fleet_by_side() {
             treatment: (30, 20),
             control: (97, 3),
         },
+        // This test's own instance, in OpenMetrics.
+        Load {
+            treatment: (25, 5),
+            control: (94, 6),
+        },
     ];
-    let demos: Vec<(Running, String)> = loads.iter().map(|l| start_demo(*l)).collect();
-    let targets: Vec<String> = demos
+    let demos: Vec<(Running, String)> = loads[..2].iter().map(|l| start_demo(*l)).collect();
+    let mut targets: Vec<String> = demos
         .iter()
         .map(|(_, url)| {
             let host = url
@@ -217,6 +278,7 @@ fn prometheus_sums_the_fleet_by_side() {
             format!("'{host}'")
         })
         .collect();
+    targets.push(format!("'{}'", serve_openmetrics(loads[2])));
 
     let dir = ScratchDir::new("prometheus");
     let config = dir.join("prometheus.yml");
@@ -257,7 +319,7 @@ fn prometheus_sums_the_fleet_by_side() {
     // (not rate(): totals give exact ratios).
     let ratio = "sum by (side) (flags_outcomes_total{flag=\"new_checkout\",result=\"error\"}) \
                  / sum by (side) (flags_outcomes_total{flag=\"new_checkout\"})";
-    // Both instances are in the sums only once each has been scraped.
+    // Every instance is in the sums only once each has been scraped.
     let scraped = "count by (side) (flags_outcomes_total{flag=\"new_checkout\",result=\"error\"})";
 
     let limit = wait::scaled(Duration::from_secs(60));
@@ -265,7 +327,7 @@ fn prometheus_sums_the_fleet_by_side() {
     let mut last;
     let found = loop {
         let both_scraped = query(&agent, &base, scraped, "side")
-            .map(|v| v.len() == 2 && v.iter().all(|(_, n)| *n == 2.0));
+            .map(|v| v.len() == 2 && v.iter().all(|(_, n)| *n == 3.0));
         match both_scraped {
             Ok(true) => match query(&agent, &base, ratio, "side") {
                 Ok(v) if v.len() == 2 => break v,
@@ -287,7 +349,7 @@ fn prometheus_sums_the_fleet_by_side() {
         std::thread::sleep(Duration::from_millis(200));
     };
     eprintln!(
-        "Prometheus had both instances after {:?}",
+        "Prometheus had all three instances after {:?}",
         started.elapsed()
     );
 
@@ -303,10 +365,10 @@ fn prometheus_sums_the_fleet_by_side() {
             .map(|(_, v)| *v)
             .unwrap_or_else(|| panic!("no {side} in {found:?}"))
     };
-    // 30 / 150 and 7 / 300: the same IEEE division on both ends, so exactly equal.
+    // 35 / 180 and 13 / 400: the same IEEE division on both ends, so exactly equal.
     assert_eq!(got("treatment"), expected(|l| l.treatment), "{found:?}");
     assert_eq!(got("control"), expected(|l| l.control), "{found:?}");
-    assert_eq!(got("treatment"), 0.2);
+    assert_eq!(got("control"), 0.0325);
 
     // Each instance's own totals arrived as recorded, side by side.
     let per_instance = query(
@@ -318,5 +380,33 @@ fn prometheus_sums_the_fleet_by_side() {
     .expect("per-instance query");
     let mut errors: Vec<f64> = per_instance.iter().map(|(_, v)| *v).collect();
     errors.sort_by(f64::total_cmp);
-    assert_eq!(errors, [10.0, 20.0], "{per_instance:?}");
+    assert_eq!(errors, [5.0, 10.0, 20.0], "{per_instance:?}");
+
+    // Both formats' info metric and histogram arrived: one flag per instance, and
+    // every treatment request within the 5 ms bucket.
+    let info = query(
+        &agent,
+        &base,
+        "count(flags_info{flag=\"new_checkout\",owner=\"checkout-team\"})",
+        "",
+    )
+    .expect("flags_info query");
+    assert_eq!(
+        info.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+        [3.0],
+        "{info:?}"
+    );
+    let within = query(
+        &agent,
+        &base,
+        "sum(flags_outcome_duration_seconds_bucket{flag=\"new_checkout\",side=\"treatment\",le=\"0.005\"})",
+        "",
+    )
+    .expect("histogram query");
+    let treatment_total: u64 = loads.iter().map(|l| l.treatment.0 + l.treatment.1).sum();
+    assert_eq!(
+        within.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+        [treatment_total as f64],
+        "{within:?}"
+    );
 }
