@@ -37,7 +37,7 @@
 //! | `flags_source_updates_total` | counter | `layer`, `origin` | updates the source applied |
 //! | `flags_source_failures_total` | counter | `layer`, `origin` | its failed polls and refused updates |
 //! | `flags_source_consecutive_failures` | gauge | `layer`, `origin` | failures since its last success (0 when healthy) |
-//! | `flags_source_last_success_timestamp_seconds` | gauge | `layer`, `origin` | its last successful update (absent until one) |
+//! | `flags_source_last_success_timestamp_seconds` | gauge | `layer`, `origin` | its last success: an update applied, or nothing new (absent until one) |
 //! | `flags_source_last_failure_timestamp_seconds` | gauge | `layer`, `origin` | its last failure (absent until one) |
 //! | `flags_source_revision_info` | info | `layer`, `origin`, `revision` | the revision (an ETag) in force, when the source has one |
 //!

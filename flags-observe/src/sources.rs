@@ -25,7 +25,7 @@ pub(crate) const CONSECUTIVE_FAILURES: Descriptor = Descriptor::new(
 );
 pub(crate) const LAST_SUCCESS: Descriptor = Descriptor::seconds(
     "flags_source_last_success_timestamp",
-    "When the source last updated successfully, in seconds since the Unix epoch.",
+    "When the source last succeeded (an update applied, or nothing new), in seconds since the Unix epoch.",
 );
 pub(crate) const LAST_FAILURE: Descriptor = Descriptor::seconds(
     "flags_source_last_failure_timestamp",
