@@ -208,7 +208,16 @@ impl Registry {
         ctx: Option<&Context>,
         gate: &'static Gate,
     ) -> Value {
-        let value = self.value_slow(index, ctx);
+        // A counted cell holds the value: no evaluation needed.
+        let counted = self
+            .cells
+            .get(index)
+            .map(|cell| cell.0.load(Ordering::Acquire))
+            .filter(|word| word & SLOW == 0);
+        let value = match counted {
+            Some(word) => self.value_counted(index, word),
+            None => self.value_slow(index, ctx),
+        };
         if self.state().counting.load(Ordering::Relaxed) {
             gate.record(self, index, value);
         }
