@@ -21,7 +21,6 @@ use std::time::Duration;
 
 use clap::Parser;
 use flags_admin::Admin;
-use flags_observe::FlagMetrics;
 use flags_runtime::{Outcome, Side};
 
 flags_runtime::flags!("flags.toml");
@@ -59,10 +58,8 @@ fn main() -> ExitCode {
     flags::REGISTRY.set_counting(true);
     record(&args);
 
-    let metrics = FlagMetrics::new(&flags::REGISTRY);
+    // The admin endpoint serves the registry's metrics (flags-observe) at /metrics.
     let server = Admin::builder(&flags::REGISTRY)
-        // The admin endpoint serves its hook as Prometheus's classic text format.
-        .metrics(move || metrics.encode_prometheus_text())
         .bind(format!("127.0.0.1:{}", args.port))
         .start();
     let server = match server {
