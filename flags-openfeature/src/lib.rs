@@ -56,6 +56,34 @@
 //! environment). The SDK's 0.3 provider trait has no events, so configuration changes
 //! are not signalled; every resolution reads the snapshot current at that moment, so a
 //! change (a source update, an override) is seen by the next evaluation.
+//!
+//! # The specification's provider requirements
+//!
+//! Section 2 ("Provider") of the OpenFeature specification, as the SDK's 0.3 trait
+//! lets a provider meet it; the unit tests are named after the requirements.
+//!
+//! | requirement | |
+//! |---|---|
+//! | 2.1.1 metadata with a name | met: `flags` |
+//! | 2.2.1 resolution by key, default and context | met as the SDK defines it: key and context in, resolution details out; the default stays with the caller |
+//! | 2.2.2.1 typed resolution | met: bool, int, float, string, structure |
+//! | 2.2.3 value | met |
+//! | 2.2.4 variant | met: `on`/`off` or the variant's name |
+//! | 2.2.5 reason | met: see [`reason`] |
+//! | 2.2.6 no error code on success | met (a success has no error field) |
+//! | 2.2.7 errors with a code and a message | met: `FLAG_NOT_FOUND`, `TYPE_MISMATCH`, `PARSE_ERROR`, `PROVIDER_NOT_READY`, `GENERAL` |
+//! | 2.2.8.1 generic resolution details | met (the SDK's `ResolutionDetails<T>`) |
+//! | 2.2.9, 2.2.10 flag metadata of bools, strings, numbers | met: see [`keys`] |
+//! | 2.3.1 provider hooks | met: [`FlagsProvider::with_hook`] |
+//! | 2.3.2 no error message on success | met (a success has no message field) |
+//! | 2.3.3 error messages | met: each says which flag and what was wrong |
+//! | 2.4.1 initialize with the global context | met |
+//! | 2.4.2.1 failing initialization terminates abnormally | not applicable: initializing cannot fail (bad sources are reported and skipped, the last good state kept), and the SDK's `initialize` returns nothing |
+//! | status READY after initialize, error before (2.4.3, 2.4.5 of the revision the SDK's trait quotes) | met |
+//! | 2.5.1, 2.5.2 shutdown | not applicable: the SDK's trait has no shutdown; the provider holds no resource but a `&'static` registry |
+//! | 2.6.1 on context changed | not applicable: not in the SDK's trait, and contexts are read per evaluation |
+//! | 2.7.1 tracking | not applicable: not in the SDK's 0.3 trait |
+//! | 5.x provider events | not applicable: not in the SDK's 0.3 trait |
 
 mod context;
 mod details;

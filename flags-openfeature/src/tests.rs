@@ -1,7 +1,7 @@
 //! The provider requirements of the OpenFeature specification (section 2, "Provider"),
 //! one test each, named after the requirement. Requirements that the SDK's 0.3
 //! provider trait has no place for (shutdown, context reconciliation, tracking,
-//! events) are listed in the crate's README section instead of faked here.
+//! events) are listed in the crate docs as not applicable instead of faked here.
 //!
 //! The resolve methods are called directly: their futures are ready at once (the
 //! provider never waits), so one poll with a no-op waker runs them, without a runtime.
