@@ -39,7 +39,7 @@ mod unleash;
 mod webhook;
 
 pub use http::ConfigError;
-pub use prometheus::{METRIC_DURATION, METRIC_OUTCOMES, PrometheusSource};
+pub use prometheus::{FleetTotals, METRIC_DURATION, METRIC_OUTCOMES, PrometheusSource};
 pub use rule_file::RuleFileTarget;
 pub use unleash::UnleashTarget;
 pub use webhook::Webhook;

@@ -66,11 +66,36 @@ struct Last {
     value: f64,
 }
 
+/// The fleet-wide totals of one flag, built from successive query answers: what
+/// [`PrometheusSource`] keeps per flag, public so that a simulation can feed it answers
+/// shaped like Prometheus's (a `matrix` result: series with `metric` labels and
+/// `values` pairs of time and value as text) and get the same sums.
+///
+/// ```
+/// use flags_fleet::FleetTotals;
+/// use serde_json::json;
+///
+/// let series = |instance: &str, t: f64, v: u64| json!({
+///     "metric": {"__name__": "flags_outcomes_total", "flag": "f", "side": "treatment",
+///                "result": "ok", "instance": instance},
+///     "values": [[t, v.to_string()]]});
+/// let mut totals = FleetTotals::default();
+/// totals.absorb(&[series("a", 1.0, 100), series("b", 1.0, 40)]);
+/// // `a` restarts and has served 5 since; `b` grows by 10.
+/// totals.absorb(&[series("a", 2.0, 5), series("b", 2.0, 50)]);
+/// assert_eq!(totals.metrics().treatment.samples(), 155);
+/// ```
+#[derive(Debug, Default)]
+pub struct FleetTotals {
+    series: HashMap<String, Last>,
+    totals: BTreeMap<Part, f64>,
+    absorbed: bool,
+}
+
 /// What the source keeps per flag.
 #[derive(Debug, Default)]
 struct Tally {
-    series: HashMap<String, Last>,
-    totals: BTreeMap<Part, f64>,
+    totals: FleetTotals,
     last_read: Option<Instant>,
 }
 
@@ -212,9 +237,12 @@ fn samples(series: &Value) -> Vec<(f64, f64)> {
         .collect()
 }
 
-impl Tally {
-    /// Adds the increases in `result` since the samples last seen.
-    fn absorb(&mut self, result: &[Value], first: bool) {
+impl FleetTotals {
+    /// Adds the increases in `result` (a query answer's `data.result`) since the
+    /// samples last seen; the first answer absorbed sets the starting totals.
+    pub fn absorb(&mut self, result: &[Value]) {
+        let first = !self.absorbed;
+        self.absorbed = true;
         for series in result {
             let Some(labels) = series["metric"].as_object() else {
                 continue;
@@ -253,6 +281,14 @@ impl Tally {
             }
             *self.totals.entry(part).or_default() += increase;
             self.series.insert(key, last);
+        }
+    }
+
+    /// The totals as cumulative metrics of both sides.
+    pub fn metrics(&self) -> Metrics {
+        Metrics {
+            treatment: self.side(true),
+            control: self.side(false),
         }
     }
 
@@ -321,13 +357,9 @@ impl MetricsSource for PrometheusSource {
         let result = self.query(flag, range)?;
         let mut tallies = self.tallies.lock().unwrap_or_else(PoisonError::into_inner);
         let tally = tallies.entry(flag.to_owned()).or_default();
-        let first = tally.last_read.is_none();
-        tally.absorb(&result, first);
+        tally.totals.absorb(&result);
         tally.last_read = Some(started);
-        Ok(Metrics {
-            treatment: tally.side(true),
-            control: tally.side(false),
-        })
+        Ok(tally.totals.metrics())
     }
 }
 
@@ -350,35 +382,29 @@ mod tests {
 
     #[test]
     fn increases_survive_restarts_and_departures() {
-        let mut tally = Tally::default();
+        let mut tally = FleetTotals::default();
         let ok = |inst: &str, pts: &[(f64, f64)]| {
             series(METRIC_OUTCOMES, "treatment", ("result", "ok"), inst, pts)
         };
-        tally.absorb(&[ok("a", &[(1.0, 100.0)]), ok("b", &[(1.0, 50.0)])], true);
+        tally.absorb(&[ok("a", &[(1.0, 100.0)]), ok("b", &[(1.0, 50.0)])]);
         assert_eq!(tally.side(true).samples(), 150);
         // a grows then restarts (10 after the restart); b leaves; c arrives at 7.
-        tally.absorb(
-            &[
-                ok("a", &[(1.0, 100.0), (2.0, 120.0), (3.0, 10.0)]),
-                ok("b", &[(1.0, 50.0), (2.0, 55.0)]),
-                ok("c", &[(3.0, 7.0)]),
-            ],
-            false,
-        );
+        tally.absorb(&[
+            ok("a", &[(1.0, 100.0), (2.0, 120.0), (3.0, 10.0)]),
+            ok("b", &[(1.0, 50.0), (2.0, 55.0)]),
+            ok("c", &[(3.0, 7.0)]),
+        ]);
         assert_eq!(tally.side(true).samples(), 150 + 20 + 10 + 5);
-        tally.absorb(
-            &[
-                ok("a", &[(3.0, 10.0), (4.0, 15.0)]),
-                ok("c", &[(3.0, 7.0), (4.0, 9.0)]),
-            ],
-            false,
-        );
+        tally.absorb(&[
+            ok("a", &[(3.0, 10.0), (4.0, 15.0)]),
+            ok("c", &[(3.0, 7.0), (4.0, 9.0)]),
+        ]);
         assert_eq!(tally.side(true).samples(), 185 + 5 + 2);
     }
 
     #[test]
     fn latency_from_sum_and_buckets() {
-        let mut tally = Tally::default();
+        let mut tally = FleetTotals::default();
         let b = |le: &str, v: f64| {
             series(
                 &format!("{METRIC_DURATION}_bucket"),
@@ -388,28 +414,25 @@ mod tests {
                 &[(1.0, v)],
             )
         };
-        tally.absorb(
-            &[
-                series(
-                    METRIC_OUTCOMES,
-                    "control",
-                    ("result", "ok"),
-                    "a",
-                    &[(1.0, 4.0)],
-                ),
-                series(
-                    &format!("{METRIC_DURATION}_sum"),
-                    "control",
-                    ("x", "y"),
-                    "a",
-                    &[(1.0, 0.1)],
-                ),
-                b("0.01", 2.0),
-                b("0.05", 4.0),
-                b("+Inf", 4.0),
-            ],
-            true,
-        );
+        tally.absorb(&[
+            series(
+                METRIC_OUTCOMES,
+                "control",
+                ("result", "ok"),
+                "a",
+                &[(1.0, 4.0)],
+            ),
+            series(
+                &format!("{METRIC_DURATION}_sum"),
+                "control",
+                ("x", "y"),
+                "a",
+                &[(1.0, 0.1)],
+            ),
+            b("0.01", 2.0),
+            b("0.05", 4.0),
+            b("+Inf", 4.0),
+        ]);
         let c = tally.side(false);
         assert_eq!(c.samples(), 4);
         assert_eq!(c.mean_latency_ms(), Some(25.0));
