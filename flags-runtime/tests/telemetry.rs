@@ -78,6 +78,49 @@ impl Subscriber for Capture {
     fn exit(&self, _: &Id) {}
 }
 
+thread_local! {
+    /// Where the events of this thread go while a test captures them.
+    static CAPTURING: std::cell::RefCell<Option<Capture>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The process-wide subscriber: sends each event to the capture of the thread that
+/// emits it. One global subscriber that is always interested, rather than a scoped one
+/// per test, so that no test thread can cache "never" for a callsite while another
+/// test is installing its subscriber (tracing's per-callsite interest cache).
+struct Router;
+
+impl Subscriber for Router {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        CAPTURING.with(|c| {
+            if let Some(capture) = &*c.borrow() {
+                capture.event(event);
+            }
+        });
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+/// Runs `f` with this thread's events going to `capture`.
+fn capturing<R>(capture: &Capture, f: impl FnOnce() -> R) -> R {
+    static ROUTER: std::sync::Once = std::sync::Once::new();
+    ROUTER.call_once(|| {
+        tracing::subscriber::set_global_default(Router).expect("the only global subscriber");
+    });
+    CAPTURING.with(|c| *c.borrow_mut() = Some(capture.clone()));
+    let out = f();
+    CAPTURING.with(|c| *c.borrow_mut() = None);
+    out
+}
+
 fn fixed(v: Value) -> Rules {
     Rules {
         value: Some(v),
@@ -89,10 +132,7 @@ fn fixed(v: Value) -> Rules {
 fn changes_and_rejections_are_events() {
     changes::REGISTRY.init();
     let capture = Capture::default();
-    tracing::subscriber::with_default(capture.clone(), || {
-        // Another test thread may have hit the same callsites, without a subscriber, while
-        // this one was being installed, and cached "never" for them: recompute.
-        tracing::callsite::rebuild_interest_cache();
+    capturing(&capture, || {
         changes::REGISTRY
             .set_layer(
                 Layer::Remote,
@@ -189,10 +229,7 @@ fn exposure_events_carry_a_keyed_hash_not_the_key() {
     let keyed = ExposureSampling::new(1).with_key(secret.clone());
     let capture = Capture::default();
     let key = "user-secret-42";
-    tracing::subscriber::with_default(capture.clone(), || {
-        // Another test thread may have hit the same callsites, without a subscriber, while
-        // this one was being installed, and cached "never" for them: recompute.
-        tracing::callsite::rebuild_interest_cache();
+    capturing(&capture, || {
         exposure::REGISTRY.set_exposure_sampling(Some(keyed));
         let ctx = Context::with_key(key);
         for _ in 0..40 {
