@@ -85,7 +85,11 @@ impl Lint {
 pub fn run(globals: &Globals, args: &LintArgs) -> Result<Exit, Failure> {
     let file = workspace::locate(globals.manifest.as_deref())?;
     let lint = match workspace::read(&file) {
-        Ok(loaded) => check(&loaded, workspace::today(globals)?),
+        Ok(loaded) => {
+            let mut lint = check(&loaded, workspace::today(globals)?);
+            retirement_candidates(&mut lint, &loaded);
+            lint
+        }
         Err(diagnostics) => invalid(&file.display, diagnostics),
     };
     let exit = lint.exit(args.deny_warnings);
@@ -96,6 +100,37 @@ pub fn run(globals: &Globals, args: &LintArgs) -> Result<Exit, Failure> {
         LintFormat::Github => render::github(&mut out, &lint)?,
     }
     Ok(exit)
+}
+
+/// Notes for flags whose rollout finished at 100% at least a soak time ago, from the
+/// rollout state beside the manifest (`.flags/state.json`). A state file that cannot
+/// be read is `rollout status`'s business, not lint's: it adds nothing here.
+fn retirement_candidates(lint: &mut Lint, loaded: &Loaded) {
+    let path = loaded.file.dir.join(".flags").join("state.json");
+    let Ok(Some(state)) = crate::retire::load_state(&path) else {
+        return;
+    };
+    for c in crate::retire::finished_rollouts(&loaded.manifest, &state) {
+        let Some(flag) = loaded.manifest.flag(&c.flag) else {
+            continue;
+        };
+        lint.findings.push(Finding {
+            diagnostic: Diagnostic {
+                severity: Severity::Note,
+                pos: flag.pos.clone(),
+                key: format!("flags.{}", flag.name),
+                message: format!("flag `{}` is ready to retire: {}", flag.name, c.reason),
+                help: Some(format!(
+                    "cargo flags retire {} --keep {}",
+                    flag.name,
+                    c.keep.as_deref().unwrap_or("on|off")
+                )),
+            },
+            title: "retirement candidate",
+            flag: Some(flag.name.clone()),
+            owner: Some(flag.owner.clone()),
+        });
+    }
 }
 
 fn invalid(file: &str, diagnostics: Vec<Diagnostic>) -> Lint {
@@ -141,14 +176,20 @@ pub fn check(loaded: &Loaded, today: Date) -> Lint {
             ExpiryState::Stale { .. } => (
                 Severity::Warning,
                 "stale flag",
-                "remove it from the code and flags.toml, or move `expires` later".to_owned(),
+                format!(
+                    "remove it from the code and flags.toml (`cargo flags retire {} --keep on|off`), \
+                     or move `expires` later",
+                    flag.name
+                ),
             ),
             ExpiryState::StaleError { .. } => (
                 Severity::Error,
                 "stale flag past its grace period",
-                "under expiry = \"error\" builds now fail: remove it from the code and \
-                 flags.toml, or move `expires` later"
-                    .to_owned(),
+                format!(
+                    "under expiry = \"error\" builds now fail: remove it from the code and \
+                     flags.toml (`cargo flags retire {} --keep on|off`), or move `expires` later",
+                    flag.name
+                ),
             ),
             ExpiryState::ExpiringSoon { .. } => (
                 Severity::Note,
