@@ -206,8 +206,7 @@ impl Rewriter<'_> {
         let mut edits = Vec::new();
         if self.use_removal(&u.tree, &mut Vec::new(), &mut edits) {
             let r = self.r(u);
-            let whole = self.lines.whole_lines(r.start, r.end);
-            self.out.edits.delete(whole);
+            self.delete_item(r);
         } else {
             for e in edits {
                 self.out.edits.delete(e);

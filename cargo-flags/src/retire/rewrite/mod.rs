@@ -677,8 +677,31 @@ impl Rewriter<'_> {
 
     fn binary(&mut self, b: &syn::ExprBinary) -> Option<Value> {
         use syn::BinOp;
-        let l = self.known(&b.left);
-        let r = self.known(&b.right);
+        // A variant path (`flags::Layout::Wide`) is compared, not read.
+        let variant = |s: &Self, e: &Expr| match s.path_item(e) {
+            Some(Item::Variant(i)) => Some(Value::Variant(i)),
+            _ => None,
+        };
+        let (lvar, rvar) = (variant(self, &b.left), variant(self, &b.right));
+        let l = if lvar.is_some() {
+            None
+        } else {
+            self.known(&b.left)
+        };
+        let r = if rvar.is_some() {
+            None
+        } else {
+            self.known(&b.right)
+        };
+        let is_eq = matches!(b.op, BinOp::Eq(_) | BinOp::Ne(_));
+        if !(is_eq && (l.is_some() || r.is_some())) {
+            if lvar.is_some() {
+                self.visit_expr(&b.left);
+            }
+            if rvar.is_some() {
+                self.visit_expr(&b.right);
+            }
+        }
         let (lr, rr) = (self.r(&b.left), self.r(&b.right));
         match b.op {
             BinOp::And(_) | BinOp::Or(_) => {
@@ -716,22 +739,25 @@ impl Rewriter<'_> {
             }
             BinOp::Eq(_) | BinOp::Ne(_) => {
                 let ne = matches!(b.op, BinOp::Ne(_));
-                let other = |s: &Self, e: &Expr| match s.path_item(e) {
-                    Some(Item::Variant(i)) => Some(Value::Variant(i)),
-                    _ => match e {
-                        Expr::Lit(syn::ExprLit {
-                            lit: syn::Lit::Bool(x),
-                            ..
-                        }) => Some(Value::Bool(x.value)),
-                        _ => None,
-                    },
+                let other = |e: &Expr| match e {
+                    Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Bool(x),
+                        ..
+                    }) => Some(Value::Bool(x.value)),
+                    _ => None,
                 };
-                let lv = l.or_else(|| other(self, &b.left));
-                let rv = r.or_else(|| other(self, &b.right));
+                let lv = l.or(lvar).or_else(|| other(&b.left));
+                let rv = r.or(rvar).or_else(|| other(&b.right));
                 if (l.is_some() || r.is_some())
                     && let (Some(x), Some(y)) = (lv, rv)
                 {
                     return Some(Value::Bool((x == y) != ne));
+                }
+                if lvar.is_some() {
+                    self.visit_expr(&b.left);
+                }
+                if rvar.is_some() {
+                    self.visit_expr(&b.right);
                 }
                 if let Some(v) = l {
                     self.emit_value(&b.left, v);
@@ -1211,3 +1237,6 @@ impl<'ast> Visit<'ast> for Rewriter<'_> {
         self.macro_call(m);
     }
 }
+
+#[cfg(test)]
+mod tests;
