@@ -201,6 +201,13 @@ impl Edits {
                     continue;
                 }
                 if edit.range.start < last.range.end {
+                    // Two deletions that overlap delete their union.
+                    if edit.text.is_empty() && last.text.is_empty() {
+                        if let Some(last) = out.last_mut() {
+                            last.range.end = last.range.end.max(edit.range.end);
+                        }
+                        continue;
+                    }
                     return Err((last.range.clone(), edit.range.clone()));
                 }
             }
@@ -238,8 +245,12 @@ mod tests {
         assert_eq!(apply(src, &r), "0167y9");
         let mut e = Edits::default();
         e.delete(2..6);
-        e.delete(5..7);
+        e.replace(5..7, "z");
         assert_eq!(e.resolve(src), Err((2..6, 5..7)));
+        let mut e = Edits::default();
+        e.delete(2..6);
+        e.delete(5..7);
+        assert_eq!(apply(src, &e.resolve(src).unwrap()), "01789");
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub fn remove_flag(text: &str, name: &str) -> Result<(String, Vec<String>), Stri
             .zip(without.bytes())
             .position(|(a, b)| a != b)
             .unwrap_or(without.len());
+        // The table went from the start of a line.
+        let at = without[..at].rfind('\n').map_or(0, |i| i + 1);
         let rest = &without[at..];
         let rest = if heading.ends_with("\n\n") {
             rest.strip_prefix('\n').unwrap_or(rest)
@@ -71,7 +73,10 @@ pub fn remove_flag(text: &str, name: &str) -> Result<(String, Vec<String>), Stri
             }
         }
     }
-    Ok((doc.to_string(), touched))
+    // The file ends as it ended: removing the last table must not leave a blank line.
+    let out = doc.to_string();
+    let ending = &text[text.trim_end_matches('\n').len()..];
+    Ok((format!("{}{ending}", out.trim_end_matches('\n')), touched))
 }
 
 /// Removes the entries of `key` that name `flag` (`"flag"` or `"flag=variant"`), and the
@@ -163,6 +168,13 @@ owner = "o"
             "# Heading.\n\n[flags.gone]\ndescription = \"d\"\n\n[flags.b]\ndescription = \"b\"\n";
         let (out, _) = remove_flag(src, "gone").unwrap();
         assert_eq!(out, "# Heading.\n\n[flags.b]\ndescription = \"b\"\n");
+    }
+
+    #[test]
+    fn the_last_table_goes_without_a_trailing_blank_line() {
+        let src = "[flags.a]\ndescription = \"a\"\n\n[flags.gone]\ndescription = \"d\"\n# end\n";
+        let (out, _) = remove_flag(src, "gone").unwrap();
+        assert_eq!(out, "[flags.a]\ndescription = \"a\"\n# end\n");
     }
 
     #[test]

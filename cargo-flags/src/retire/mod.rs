@@ -30,7 +30,7 @@ use crate::outcome::{Exit, Failure};
 use crate::refs;
 use crate::workspace;
 
-pub use target::{finished_rollouts, load_state};
+pub use target::{Candidate, finished_rollouts, load_state};
 
 /// Exit codes of `retire`.
 pub const RETIRE_EXIT_CODES: &str = "\
@@ -106,7 +106,12 @@ pub fn plan(
     let scanned = refs::scan(manifest, root, scan)?;
     let modules: HashSet<String> = scanned.modules.iter().cloned().collect();
     let t = target::Target::new(flag, keep, modules);
-    let (files, _) = refs::walk::rust_files(root, &scan.excludes, root)?;
+    let manifest_dir = match manifest_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // As `refs` walks: directories with their own flags.toml belong to another manifest.
+    let (files, _) = refs::walk::rust_files(root, &scan.excludes, manifest_dir)?;
     let rel = |path: &Path| {
         let p = path.strip_prefix(root).unwrap_or(path);
         p.components()

@@ -46,8 +46,13 @@ impl Rewriter<'_> {
         };
         let after = &self.src[whole.end..];
         let next_line = after.find('\n').map_or(after.len(), |i| i + 1);
-        if before_blank && after[..next_line].trim().is_empty() && whole.end < self.src.len() {
-            whole.end += next_line;
+        if before_blank && whole.end < self.src.len() {
+            if after[..next_line].trim().is_empty() {
+                whole.end += next_line;
+            } else if whole.start > 0 {
+                // Nothing blank after: the blank line before goes instead.
+                whole.start = l.line_start(whole.start - 1);
+            }
         }
         self.out.edits.delete(whole);
     }

@@ -60,7 +60,11 @@ enum Item {
 enum Ctx {
     /// An expression statement; `range` includes its `;`, `tail` when it is the
     /// block's value.
-    Stmt { range: Range<usize>, tail: bool },
+    Stmt {
+        range: Range<usize>,
+        tail: bool,
+        last: bool,
+    },
     /// The initialiser of a `let`.
     Let,
     /// Any other expression position.
@@ -522,7 +526,6 @@ impl Rewriter<'_> {
                     syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated,
                 ) && args.len() == 2
                     && let Some(scrutinee) = args.first()
-                    && let Some(Expr::Path(_) | Expr::Lit(_)) = args.last()
                 {
                     // `matches!(x, A | B)` parses the pattern as an expression here.
                     let pat_text = args.last().map(|a| self.lines.text(self.r(a)));
@@ -790,6 +793,7 @@ impl Rewriter<'_> {
                 let ctx = Ctx::Stmt {
                     range: range.clone(),
                     tail: last && semi.is_none(),
+                    last,
                 };
                 match e {
                     Expr::If(i) => self.if_expr(i, ctx),
@@ -972,12 +976,13 @@ impl Rewriter<'_> {
             s.out.edits.delete(close.end..outer.end);
         };
         match ctx {
-            Ctx::Stmt { range, tail } => {
+            Ctx::Stmt { range, tail, last } => {
                 if content_start >= content_end {
                     self.delete_stmt(range);
                     return;
                 }
-                if !splice_ok(block) {
+                // The last statement's names shadow nothing after it.
+                if !last && !splice_ok(block) {
                     as_block(self, range);
                     return;
                 }
@@ -1063,7 +1068,7 @@ impl Rewriter<'_> {
                 self.visit_expr(body);
                 let b = self.r(body);
                 match ctx {
-                    Ctx::Stmt { range, tail } => {
+                    Ctx::Stmt { range, tail, .. } => {
                         self.out.edits.delete(range.start..b.start);
                         let end = if tail || block_like(body) { "" } else { ";" };
                         self.out.edits.replace(b.end..range.end, end);

@@ -124,7 +124,7 @@ fn match_keeps_the_arm_or_the_wildcard() {
     );
     assert_eq!(
         clean(src, "checkout_layout", "one-page"),
-        "fn f() -> u8 {\n    {\n            let x = 2;\n            x\n        }\n}\n"
+        "fn f() -> u8 {\n    let x = 2;\n    x\n}\n"
     );
     let src = "use crate::flags::CheckoutLayout;\nfn f() -> u8 {\n    let n = match flags::checkout_layout() {\n        CheckoutLayout::TwoCol => 2,\n        _ => 0,\n    };\n    n\n}\n";
     assert_eq!(

@@ -1,0 +1,173 @@
+//! `cargo flags retire` on the shop fixture: the diff, the written files, the default
+//! side from a rollout state, "needs a human" and exit codes.
+
+use std::collections::BTreeMap;
+
+use flags_rollout::{Position, RolloutState, StateFile, StateStore, Status, Timestamp};
+
+use crate::common::{TempDir, run};
+
+#[test]
+fn dry_run_prints_a_diff_and_changes_nothing() {
+    let shop = TempDir::fixture("shop");
+    let before = shop.read("src/main.rs");
+    let r = run(
+        &shop.path,
+        &["flags", "retire", "search_v2", "--keep", "on", "--dry-run"],
+    );
+    // examples/wip.rs does not parse, but it does not use search_v2.
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains(
+            "--- a/src/main.rs\n+++ b/src/main.rs\n@@ -7,11 +7,9 @@\n fn main() {\n     // flags::payments_kill() is mentioned in a comment only: not a reference.\n     let note = \"flags::payments_kill()\";\n-    if flags::search_v2() {\n-        println!(\"{note}\");\n-    }\n+    println!(\"{note}\");\n     let ctx = ();\n-    let _ = flags::SEARCH_V2.get_for(&ctx);\n+    let _ = true;\n"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("-[flags.search_v2]\n"), "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("retire search_v2: keeping on (--keep); 2 files would change"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(shop.read("src/main.rs"), before);
+}
+
+#[test]
+fn writing_removes_the_flag_and_its_requires() {
+    let shop = TempDir::fixture("shop");
+    let r = run(
+        &shop.path,
+        &["flags", "retire", "new_index", "--keep", "on", "--no-check"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let manifest = shop.read("flags.toml");
+    assert!(!manifest.contains("[flags.new_index]"), "{manifest}");
+    assert!(!manifest.contains("requires"), "{manifest}");
+    // Comments and the other flags are untouched.
+    assert!(manifest.starts_with("# Fixture manifest. Tests run with --today 2026-06-01"));
+    assert!(manifest.contains(
+        "[flags.payments_kill]\ndescription = \"Kill switch for the payment provider\"\n"
+    ));
+    assert!(
+        shop.read("src/main.rs")
+            .contains("    assert!(true, \"the new index must be on\");\n")
+    );
+    assert!(
+        r.stderr
+            .contains("flag `search_v2` no longer requires/excludes `new_index`"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn uses_it_cannot_rewrite_are_listed_with_their_place() {
+    let shop = TempDir::fixture("shop");
+    shop.write(
+        "src/extra.rs",
+        "pub fn f() -> bool {\n    my_macro!(crate::flags::payments_kill())\n}\npub fn g() -> fn() -> bool {\n    crate::flags::payments_kill\n}\n",
+    );
+    let r = run(
+        &shop.path,
+        &[
+            "flags",
+            "retire",
+            "payments_kill",
+            "--keep",
+            "off",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("needs a human (3):\n"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("  examples/wip.rs:1:1: the file does not parse, so it was not rewritten\n"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("  src/extra.rs:2:15: the flag is read inside `my_macro!`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("  src/extra.rs:5:5: the accessor is named without a call"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn the_side_kept_by_default_is_what_production_runs() {
+    let shop = TempDir::fixture("shop");
+    let r = run(&shop.path, &["flags", "retire", "search_v2", "--dry-run"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("pass --keep on|off"), "{}", r.stderr);
+
+    let rollout = RolloutState {
+        flag: "search_v2".to_owned(),
+        stages: vec![10, 100],
+        position: Position {
+            stage: 1,
+            percent: 100,
+            status: Status::Completed,
+        },
+        since: Timestamp::from_millis(1_700_000_000_000),
+        reason: "every stage passed".to_owned(),
+        looks: 0,
+        history: Vec::new(),
+    };
+    let state = StateFile {
+        version: 1,
+        revision: 1,
+        audit_head: None,
+        rollouts: BTreeMap::from([("search_v2".to_owned(), rollout)]),
+    };
+    std::fs::create_dir_all(shop.join(".flags")).unwrap();
+    StateStore::new(shop.join(".flags/state.json"))
+        .save(&state)
+        .unwrap();
+    let r = run(&shop.path, &["flags", "retire", "search_v2", "--dry-run"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("keeping on (its rollout is at 100% (completed) since 2023-11-14"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.contains("+    let _ = true;\n"), "{}", r.stdout);
+    let lint = run(&shop.path, &["flags", "lint", "--today", "2026-06-01"]);
+    assert!(
+        lint.stdout
+            .contains("flag `search_v2` is ready to retire: rolled out to 100% for"),
+        "{}",
+        lint.stdout
+    );
+}
+
+#[test]
+fn unknown_flags_and_keeps_are_refused() {
+    let shop = TempDir::fixture("shop");
+    let r = run(&shop.path, &["flags", "retire", "serch_v2", "--keep", "on"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("did you mean `search_v2`?"),
+        "{}",
+        r.stderr
+    );
+    let r = run(
+        &shop.path,
+        &["flags", "retire", "checkout_layout", "--keep", "on"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("has the variants classic, two-col"),
+        "{}",
+        r.stderr
+    );
+}
