@@ -105,7 +105,8 @@ fn corpus() -> Vec<(String, String)> {
             .replace("__B__", &f.to_uppercase())
             .replace("__G__", &g)
             .replace("__H__", &g.to_uppercase())
-            .replace("__T__", &format!("Ranker{i}"));
+            .replace("__T__", &format!("Ranker{i}"))
+            .replace("__N__", &i.to_string());
         files.push((format!("src/{f}.rs"), text));
     }
     for i in 0..VARIANT_FLAGS {

@@ -78,7 +78,7 @@ struct Gate {
     indent: String,
     /// Each side's value and the path of its implementation (`None`: the annotated
     /// function itself).
-    sides: Vec<(Value, Option<syn::Path>)>,
+    sides: Vec<Side>,
     problem: Option<String>,
 }
 
@@ -268,12 +268,13 @@ pub fn path_text(path: &syn::Path) -> String {
         .join("::")
 }
 
+/// One side of a gate: its value and the path of its implementation (`None`: the
+/// annotated function itself).
+pub type Side = (Value, Option<syn::Path>);
+
 /// The flag and sides of a `#[feature_gate(..)]` attribute on the retired flag, or
 /// `None` when it gates another flag.
-pub fn gate_sides(
-    attr: &syn::Attribute,
-    target: &Target,
-) -> Option<Result<Vec<(Value, Option<syn::Path>)>, String>> {
+pub fn gate_sides(attr: &syn::Attribute, target: &Target) -> Option<Result<Vec<Side>, String>> {
     if attr.path().segments.last()?.ident != "feature_gate" {
         return None;
     }
@@ -300,7 +301,7 @@ pub fn gate_sides(
     if !target.is_named(&name) {
         return None;
     }
-    let mut sides: Vec<(Value, Option<syn::Path>)> = Vec::new();
+    let mut sides: Vec<Side> = Vec::new();
     let mut annotated: Option<Value> = None;
     for arg in &args[1..] {
         let (key, value) = match arg.as_slice() {
