@@ -189,6 +189,13 @@ fn regions(text: &str, flag: &str) -> Vec<(usize, usize)> {
             out.push((start, i));
         }
     }
+    // The blank line that sets a region off goes with it.
+    let lines: Vec<&str> = text.lines().collect();
+    for (start, _) in &mut out {
+        if *start > 0 && lines[*start - 1].trim().is_empty() {
+            *start -= 1;
+        }
+    }
     out
 }
 

@@ -184,6 +184,22 @@ pub fn plan(
     }
     let (new_manifest, touched) =
         manifest::remove_flag(manifest_text, &flag.name).map_err(Failure::msg)?;
+    // Another flag's rules may name this one (a prerequisite): the manifest must still
+    // be valid, or the change is a person's to finish.
+    let display = workspace::display_of(manifest_path);
+    if let Err(e) = flags_manifest::parse_str(&new_manifest, &display) {
+        for d in e.diagnostics {
+            out.humans.push(HumanAt {
+                file: display.clone(),
+                line: d.pos.line,
+                col: d.pos.col,
+                reason: format!(
+                    "without the flag, the manifest no longer validates: {}",
+                    d.message
+                ),
+            });
+        }
+    }
     out.files.push((
         manifest_path.to_path_buf(),
         manifest_text.to_owned(),

@@ -29,6 +29,8 @@ pub struct Target {
     pub keep: Value,
     /// Names the generated module goes by.
     pub modules: HashSet<String>,
+    /// A static flag: its handle const is its value.
+    pub is_static: bool,
 }
 
 impl Target {
@@ -44,6 +46,7 @@ impl Target {
             variant_names,
             keep,
             modules,
+            is_static: flag.is_static,
         }
     }
 

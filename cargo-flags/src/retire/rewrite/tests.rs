@@ -19,6 +19,13 @@ owner = "o"
 kind = "ops"
 variants = ["classic", "two-col", "one-page"]
 default = "classic"
+
+[flags.fast_path]
+description = "d"
+owner = "o"
+kind = "ops"
+static = true
+default = true
 "#;
 
 /// The file after retiring `flag` keeping `keep`, and the reasons left for a human.
@@ -188,5 +195,14 @@ fn imports_of_the_flag_go() {
     assert_eq!(
         clean(src, "search_v2", "on"),
         "use crate::flags::{self, CheckoutLayout};\nfn f() -> bool { true }\n"
+    );
+}
+
+#[test]
+fn a_static_flag_handle_is_its_value() {
+    let src = "const ON: bool = flags::FAST_PATH;\nfn f() -> bool { flags::fast_path() }\n";
+    assert_eq!(
+        clean(src, "fast_path", "on"),
+        "const ON: bool = true;\nfn f() -> bool { true }\n"
     );
 }

@@ -109,6 +109,10 @@ impl Rewriter<'_> {
                 {
                     return b.value;
                 }
+                // A static flag's handle is a const holding its value.
+                if self.target.is_static && self.classify(&p.path) == Some(Item::Handle) {
+                    return Some(keep);
+                }
                 visit::visit_expr(self, e);
                 None
             }
