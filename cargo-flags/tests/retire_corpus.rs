@@ -153,6 +153,13 @@ fn target_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("retire-corpus-target")
 }
 
+/// Compiler warnings in a build's output (not the "generated N warnings" summaries).
+fn warnings(text: &str) -> usize {
+    text.lines()
+        .filter(|l| l.starts_with("warning: ") && !l.contains(" generated "))
+        .count()
+}
+
 /// `cargo test` in the corpus: (compiled, tests passed, output).
 fn cargo_test(dir: &Path) -> (bool, bool, String) {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -160,6 +167,9 @@ fn cargo_test(dir: &Path) -> (bool, bool, String) {
         .args(["test", "--quiet"])
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target_dir())
+        // Warnings are counted, not made errors by the caller's flags.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("FLAGS")
         .output()
         .unwrap();
@@ -230,6 +240,7 @@ struct CaseResult {
     compiled: bool,
     passed: bool,
     spans_ok: bool,
+    warnings: usize,
     detail: String,
 }
 
@@ -280,6 +291,7 @@ fn run_case(files: &[(String, String)], flag: &str, keep: &str) -> CaseResult {
         compiled,
         passed,
         spans_ok,
+        warnings: warnings(&text),
         detail: format!("{report}{detail}"),
     }
 }
@@ -320,6 +332,11 @@ fn retiring_every_flag_of_the_corpus() {
     write_corpus(&base.path, &files);
     let (_, passed, text) = cargo_test(&base.path);
     assert!(passed, "the corpus fails before any retirement:\n{text}");
+    assert_eq!(
+        warnings(&text),
+        0,
+        "the corpus warns before any retirement:\n{text}"
+    );
 
     let mut cases: Vec<(String, String)> = Vec::new();
     if full {
@@ -346,18 +363,23 @@ fn retiring_every_flag_of_the_corpus() {
     let compiled = results.iter().filter(|r| r.compiled).count();
     let spans = results.iter().filter(|r| r.spans_ok).count();
     let clean = results.iter().filter(|r| r.exit == 0).count();
+    let quiet = results
+        .iter()
+        .filter(|r| r.compiled && r.warnings == 0)
+        .count();
     let mut table = String::new();
     for r in &results {
         writeln!(
             table,
-            "  {:>8} keep {:<5} exit {} humans {:>2} compiled {:<5} tests {:<5} spans {}",
+            "  {:>8} keep {:<5} exit {} humans {:>2} compiled {:<5} tests {:<5} spans {:<7} warnings {}",
             r.flag,
             r.keep,
             r.exit,
             r.humans,
             r.compiled,
             r.passed,
-            if r.spans_ok { "ok" } else { "OUTSIDE" }
+            if r.spans_ok { "ok" } else { "OUTSIDE" },
+            r.warnings
         )
         .unwrap();
     }
@@ -367,6 +389,7 @@ fn retiring_every_flag_of_the_corpus() {
          compiled without hand edits: {compiled}/{n} ({:.1}%)\n\
          compiled and tests passed:   {ok}/{n} ({:.1}%)\n\
          diff only in expected spans:  {spans}/{n} ({:.1}%)\n\
+         compiled without a warning:   {quiet}/{n}\n\
          clean exit (nothing for a human): {clean}/{n}",
         if full {
             "full"

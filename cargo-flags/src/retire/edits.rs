@@ -85,6 +85,27 @@ impl<'s> Lines<'s> {
         }
     }
 
+    /// The lines of an item to delete (see [`Lines::whole_lines`]), with one of the
+    /// blank lines around it, so removing it leaves no doubled blank line.
+    pub fn item_lines(&self, start: usize, end: usize) -> Range<usize> {
+        let mut whole = self.whole_lines(start, end);
+        let before_blank = whole.start == 0 || {
+            let prev = self.line_start(whole.start.saturating_sub(1));
+            self.src[prev..whole.start].trim().is_empty()
+        };
+        let after = &self.src[whole.end..];
+        let next_line = after.find('\n').map_or(after.len(), |i| i + 1);
+        if before_blank && whole.end < self.src.len() {
+            if after[..next_line].trim().is_empty() {
+                whole.end += next_line;
+            } else if whole.start > 0 {
+                // Nothing blank after: the blank line before goes instead.
+                whole.start = self.line_start(whole.start - 1);
+            }
+        }
+        whole
+    }
+
     /// The 1-based line and column (characters) of an offset.
     pub fn line_col(&self, at: usize) -> (usize, usize) {
         let line = self.starts.partition_point(|&s| s <= at).max(1);

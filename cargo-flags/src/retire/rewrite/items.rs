@@ -38,22 +38,7 @@ const EXPR_MACROS: &[&str] = &[
 impl Rewriter<'_> {
     /// Deletes an item with its attributes, and a blank line it leaves doubled.
     fn delete_item(&mut self, item: Range<usize>) {
-        let l = self.lines;
-        let mut whole = l.whole_lines(item.start, item.end);
-        let before_blank = whole.start == 0 || {
-            let prev = l.line_start(whole.start.saturating_sub(1));
-            self.src[prev..whole.start].trim().is_empty()
-        };
-        let after = &self.src[whole.end..];
-        let next_line = after.find('\n').map_or(after.len(), |i| i + 1);
-        if before_blank && whole.end < self.src.len() {
-            if after[..next_line].trim().is_empty() {
-                whole.end += next_line;
-            } else if whole.start > 0 {
-                // Nothing blank after: the blank line before goes instead.
-                whole.start = l.line_start(whole.start - 1);
-            }
-        }
+        let whole = self.lines.item_lines(item.start, item.end);
         self.out.edits.delete(whole);
     }
 

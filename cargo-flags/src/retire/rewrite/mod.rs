@@ -11,6 +11,7 @@
 
 mod flow;
 mod items;
+mod tidy;
 mod value;
 
 use std::collections::HashMap;
@@ -111,6 +112,25 @@ pub fn rewrite_file(
     r.prepare(ast);
     r.visit_file(ast);
     r.pop_scope();
+    // Names only the removed code used: tidied so the result builds without warnings.
+    // A tidied name can leave another unused (a snapshot's `let`, then the import):
+    // a few rounds until nothing changes.
+    for _ in 0..3 {
+        let Ok(list) = r.out.edits.resolve(src) else {
+            break;
+        };
+        if list.is_empty() {
+            break;
+        }
+        let more = tidy::tidy(src, ast, &list, target);
+        let before = list.len();
+        for e in more {
+            r.out.edits.replace(e.range, e.text);
+        }
+        if r.out.edits.resolve(src).map_or(true, |l| l.len() == before) {
+            break;
+        }
+    }
     r.out.humans.sort();
     r.out.humans.dedup();
     r.out

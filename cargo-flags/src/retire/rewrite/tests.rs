@@ -72,7 +72,7 @@ fn negation_and_other_operands() {
     let src = "fn f(x: bool) {\n    if !flags::search_v2() && x {\n        b();\n    }\n    if flags::SEARCH_V2.get() || x {\n        c();\n    }\n}\n";
     assert_eq!(
         clean(src, "search_v2", "on"),
-        "fn f(x: bool) {\n    c();\n}\n"
+        "fn f(_x: bool) {\n    c();\n}\n"
     );
     assert_eq!(
         clean(src, "search_v2", "off"),
@@ -109,7 +109,7 @@ fn values_in_expressions_and_lets() {
     let src = "fn f(u: &Context) -> u32 {\n    let on = flags::search_v2();\n    let n = if on { 2 } else { 1 };\n    let d = flags::SEARCH_V2.explain(u).value;\n    g(flags::SEARCH_V2.get_for(u), d);\n    n\n}\n";
     assert_eq!(
         clean(src, "search_v2", "on"),
-        "fn f(u: &Context) -> u32 {\n    let n = 2;\n    g(true, true);\n    n\n}\n"
+        "fn f(_u: &Context) -> u32 {\n    let n = 2;\n    g(true, true);\n    n\n}\n"
     );
 }
 
@@ -205,4 +205,35 @@ fn a_static_flag_handle_is_its_value() {
         clean(src, "fast_path", "on"),
         "const ON: bool = true;\nfn f() -> bool { true }\n"
     );
+}
+
+#[test]
+fn names_only_the_removed_code_used_are_tidied() {
+    let src = "use crate::flags;\n\npub fn f(x: u32, big: bool) -> u32 {\n    let ctx = flags_runtime::Context::with_key(\"k\");\n    if flags::search_v2() && big {\n        return flags::SEARCH_V2.get_for(&ctx) as u32;\n    }\n    x\n}\n";
+    assert_eq!(
+        clean(src, "search_v2", "off"),
+        "pub fn f(x: u32, _big: bool) -> u32 {\n    x\n}\n"
+    );
+}
+
+#[test]
+fn an_import_left_unused_after_a_tidied_let_goes_too() {
+    let src = "use crate::flags;\n\npub fn s() -> bool {\n    let s = flags::REGISTRY.snapshot();\n    s.get(flags::SEARCH_V2)\n}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n    use crate::flags;\n\n    #[test]\n    fn t() {\n        let _g = flags::REGISTRY.scoped_overrides();\n        assert!(s() || !flags::search_v2());\n    }\n}\n";
+    let out = clean(src, "search_v2", "on");
+    assert!(
+        out.starts_with("pub fn s() -> bool {\n    true\n}\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_mut_only_the_removed_branch_needed_goes() {
+    let src = "fn f(x: u32) -> u32 {\n    let mut out = x;\n    if flags::search_v2() {\n        out += 10;\n    }\n    out\n}\n";
+    assert_eq!(
+        clean(src, "search_v2", "off"),
+        "fn f(x: u32) -> u32 {\n    let out = x;\n    out\n}\n"
+    );
+    // Still changed by a method: kept.
+    let src = "fn f() -> Vec<u8> {\n    let mut v = Vec::new();\n    if flags::search_v2() {\n        v.push(1);\n    }\n    v.push(2);\n    v\n}\n";
+    assert!(clean(src, "search_v2", "off").contains("let mut v"));
 }
