@@ -47,10 +47,10 @@ pub fn remove_flag(text: &str, name: &str) -> Result<(String, Vec<String>), Stri
         without = format!("{}{heading}{rest}", &without[..at]);
     }
     let mut doc = parse(&without)?;
-    let flags = doc
-        .get_mut("flags")
-        .and_then(Item::as_table_like_mut)
-        .ok_or("flags.toml has no [flags] table")?;
+    // The last flag gone: nothing left to prune.
+    let Some(flags) = doc.get_mut("flags").and_then(Item::as_table_like_mut) else {
+        return Ok((same_ends(text, &without), Vec::new()));
+    };
     let mut touched = Vec::new();
     for (other, item) in flags.iter_mut() {
         // In an inline table the space before `}` belongs to the last value: keep it
@@ -74,9 +74,20 @@ pub fn remove_flag(text: &str, name: &str) -> Result<(String, Vec<String>), Stri
         }
     }
     // The file ends as it ended: removing the last table must not leave a blank line.
-    let out = doc.to_string();
-    let ending = &text[text.trim_end_matches('\n').len()..];
-    Ok((format!("{}{ending}", out.trim_end_matches('\n')), touched))
+    Ok((same_ends(text, &doc.to_string()), touched))
+}
+
+/// `new` starting and ending as `old` does: removing the first or last table must not
+/// leave a blank line at either end.
+fn same_ends(old: &str, new: &str) -> String {
+    let body = new.trim_end_matches('\n');
+    let body = if old.starts_with('\n') {
+        body
+    } else {
+        body.trim_start_matches('\n')
+    };
+    let ending = &old[old.trim_end_matches('\n').len()..];
+    format!("{body}{ending}")
 }
 
 /// Removes the entries of `key` that name `flag` (`"flag"` or `"flag=variant"`), and the

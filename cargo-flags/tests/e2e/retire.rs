@@ -171,3 +171,48 @@ fn unknown_flags_and_keeps_are_refused() {
         r.stderr
     );
 }
+
+#[test]
+fn without_dry_run_the_files_are_written_and_cargo_check_judges_them() {
+    let dir = TempDir::new("retire-check");
+    dir.write(
+        "Cargo.toml",
+        "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[workspace]\n",
+    );
+    dir.write(
+        "flags.toml",
+        "[flags.fast]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n\n[flags.other]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n",
+    );
+    // A stand-in for the generated module, so the check needs no dependency.
+    dir.write(
+        "src/main.rs",
+        "mod flags {\n    pub fn fast() -> bool {\n        false\n    }\n}\n\nfn main() {\n    if flags::fast() {\n        println!(\"new\");\n    } else {\n        println!(\"old\");\n    }\n}\n",
+    );
+    let r = run(&dir.path, &["flags", "retire", "fast", "--keep", "on"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("cargo check --workspace --all-targets: ok"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        dir.read("src/main.rs")
+            .contains("fn main() {\n    println!(\"new\");\n}\n")
+    );
+    assert_eq!(
+        dir.read("flags.toml"),
+        "[flags.other]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n"
+    );
+    // The last flag cannot go: a manifest without flags is not valid.
+    let r = run(
+        &dir.path,
+        &["flags", "retire", "other", "--keep", "off", "--dry-run"],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("flags.toml:1:1: without the flag, the manifest no longer validates: the manifest declares no flags"),
+        "{}",
+        r.stderr
+    );
+}
