@@ -48,6 +48,8 @@ pub enum GateAction {
         body: String,
         /// The function called.
         callee: String,
+        /// Why its body was not moved instead.
+        why: String,
     },
     /// Left alone.
     Human(String),
@@ -129,6 +131,16 @@ impl Gathered {
             Some([one]) => Some(one),
             _ => None,
         };
+        // How many gates keep each implementation: one kept by several gates stays
+        // (they call it), and one kept anywhere is never removed as another side.
+        let mut kept_by: HashMap<String, usize> = HashMap::new();
+        for g in &self.gates {
+            if g.problem.is_none()
+                && let Some((_, Some(path))) = g.sides.iter().find(|(v, _)| *v == keep)
+            {
+                *kept_by.entry(last_ident(path)).or_default() += 1;
+            }
+        }
         for g in &self.gates {
             let key = (g.file, g.attr);
             if let Some(problem) = &g.problem {
@@ -153,6 +165,7 @@ impl Gathered {
                 let name = last_ident(path);
                 if let Some(def) = sole_def(&name)
                     && !referenced(&name)
+                    && !kept_by.contains_key(&name)
                 {
                     plan.remove.insert((def.file, def.item.start));
                     plan.removed_names.push(name);
@@ -165,6 +178,7 @@ impl Gathered {
             let name = last_ident(path);
             let movable = sole_def(&name).filter(|d| {
                 !referenced(&name)
+                    && kept_by.get(&name) == Some(&1)
                     && d.file == g.file
                     && d.params == g.params
                     && d.is_async == g.is_async
@@ -182,6 +196,15 @@ impl Gathered {
                 );
                 continue;
             }
+            let why = match sole_def(&name) {
+                None => "it is defined more than once, or not in the scanned files",
+                Some(_) if referenced(&name) => "it is still called elsewhere",
+                Some(_) if kept_by.get(&name).is_some_and(|n| *n > 1) => "other gates keep it too",
+                Some(d) if d.file != g.file => "it is defined in another file",
+                Some(d) if d.is_async != g.is_async => "one of the two is async",
+                Some(_) => "its parameters are written differently",
+            }
+            .to_owned();
             let Some(args) = &g.args else {
                 plan.gates.insert(
                     key,
@@ -209,7 +232,8 @@ impl Gathered {
                 all_args.join(", "),
                 g.indent
             );
-            plan.gates.insert(key, GateAction::Call { body, callee });
+            plan.gates
+                .insert(key, GateAction::Call { body, callee, why });
         }
         plan.removed_names.sort();
         plan.removed_names.dedup();
@@ -348,14 +372,8 @@ pub fn gate_sides(attr: &syn::Attribute, target: &Target) -> Option<Result<Vec<S
     if target.enum_ty.is_none() {
         sides.push((Value::Bool(true), None));
     } else {
-        match annotated {
-            Some(v) => sides.push((v, None)),
-            None => {
-                return Some(Err(
-                    "a gate on a variant flag without `variant = \"..\"`".to_owned()
-                ));
-            }
-        }
+        // Without `variant = ..`, the function's own body is the default variant.
+        sides.push((annotated.unwrap_or(target.default), None));
     }
     Some(Ok(sides))
 }

@@ -31,6 +31,9 @@ pub struct Target {
     pub modules: HashSet<String>,
     /// A static flag: its handle const is its value.
     pub is_static: bool,
+    /// The manifest default (what a variant gate's own body implements unless it
+    /// says `variant = ..`).
+    pub default: Value,
 }
 
 impl Target {
@@ -47,6 +50,7 @@ impl Target {
             keep,
             modules,
             is_static: flag.is_static,
+            default: flag.default,
         }
     }
 

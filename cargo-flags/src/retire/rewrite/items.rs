@@ -81,15 +81,14 @@ impl Rewriter<'_> {
                         );
                         replaced = true;
                     }
-                    Some(GateAction::Call { body, callee }) => {
+                    Some(GateAction::Call { body, callee, why }) => {
                         self.delete_attr(attr);
                         let range = self.r(block);
                         self.out.edits.replace(range, body);
                         self.note(
                             start,
                             format!(
-                                "`{}` now calls `{callee}` (still referenced elsewhere, or its \
-                                 signature differs)",
+                                "`{}` now calls `{callee}` rather than taking its body: {why}",
                                 sig.ident
                             ),
                         );
