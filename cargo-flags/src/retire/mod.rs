@@ -4,7 +4,8 @@
 //! Two passes over every Rust file under the root (found as `refs` finds them): the
 //! first gathers the `#[feature_gate]`s on the flag and the functions their sides
 //! name (`gates`); the second turns each use into byte-span edits (`rewrite`), so
-//! everything outside the changed spans keeps its bytes. `flags.toml` loses the flag
+//! everything outside the changed spans keeps its bytes, then tidies what only the
+//! removed code used (`rewrite::tidy`). `flags.toml` loses the flag
 //! through `toml_edit` (`manifest`). A use that cannot be rewritten safely is left as
 //! written and listed as "needs a human" with its place and reason. `--dry-run` prints
 //! a unified diff (`diff`); otherwise the files are written and
