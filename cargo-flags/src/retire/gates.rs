@@ -28,6 +28,8 @@ pub struct FnDef {
     pub params: String,
     /// Whether it is an `async fn`.
     pub is_async: bool,
+    /// The type of the `impl` block it is in (`Index`), or `trait Name`, if any.
+    pub owner: Option<String>,
 }
 
 /// What the second pass does with one gated function.
@@ -73,8 +75,11 @@ struct Gate {
     attr_tokens: TokenStream,
     fn_name: String,
     in_impl: bool,
+    /// The type of the `impl` block it is in, or `trait Name`, if any.
+    owner: Option<String>,
     receiver: bool,
     is_async: bool,
+    is_unsafe: bool,
     params: String,
     args: Option<Vec<String>>,
     indent: String,
@@ -104,7 +109,7 @@ impl Gathered {
             lines: &lines,
             target,
             out: self,
-            in_impl: false,
+            owner: None,
         };
         walk.visit_file(ast);
     }
@@ -127,9 +132,22 @@ impl Gathered {
             let defs = self.defs.get(name).map_or(0, Vec::len);
             self.idents.get(name).copied().unwrap_or(0) > defs + mentions(name)
         };
-        let sole_def = |name: &str| match self.defs.get(name).map(Vec::as_slice) {
-            Some([one]) => Some(one),
-            _ => None,
+        // The definition a gate's side names: the one function of that name, or for a
+        // method, the one of that name in an `impl` of the same type in the same file.
+        let def_for = |g: &Gate, name: &str| -> Option<&FnDef> {
+            let defs = self.defs.get(name)?;
+            if g.owner.is_some() {
+                let mut same = defs
+                    .iter()
+                    .filter(|d| d.file == g.file && d.owner == g.owner);
+                if let (Some(one), None) = (same.next(), same.next()) {
+                    return Some(one);
+                }
+            }
+            match defs.as_slice() {
+                [one] => Some(one),
+                _ => None,
+            }
         };
         // How many gates keep each implementation: one kept by several gates stays
         // (they call it), and one kept anywhere is never removed as another side.
@@ -163,7 +181,7 @@ impl Gathered {
                     continue;
                 }
                 let name = last_ident(path);
-                if let Some(def) = sole_def(&name)
+                if let Some(def) = def_for(g, &name)
                     && !referenced(&name)
                     && !kept_by.contains_key(&name)
                 {
@@ -176,7 +194,7 @@ impl Gathered {
                 continue;
             };
             let name = last_ident(path);
-            let movable = sole_def(&name).filter(|d| {
+            let movable = def_for(g, &name).filter(|d| {
                 !referenced(&name)
                     && kept_by.get(&name) == Some(&1)
                     && d.file == g.file
@@ -196,7 +214,7 @@ impl Gathered {
                 );
                 continue;
             }
-            let why = match sole_def(&name) {
+            let why = match def_for(g, &name) {
                 None => "it is defined more than once, or not in the scanned files",
                 Some(_) if referenced(&name) => "it is still called elsewhere",
                 Some(_) if kept_by.get(&name).is_some_and(|n| *n > 1) => "other gates keep it too",
@@ -226,12 +244,17 @@ impl Gathered {
                 all_args.insert(0, "self".to_owned());
             }
             let await_ = if g.is_async { ".await" } else { "" };
-            let body = format!(
-                "{{\n{}    {callee}({}){await_}\n{}}}",
-                g.indent,
-                all_args.join(", "),
-                g.indent
-            );
+            let call = format!("{callee}({}){await_}", all_args.join(", "));
+            // In an `unsafe fn` the call of another needs its own `unsafe` block.
+            let call = if g.is_unsafe {
+                format!(
+                    "// SAFETY: the caller upholds `{}`'s contract, which is `{name}`'s.\n{}    unsafe {{ {call} }}",
+                    g.fn_name, g.indent
+                )
+            } else {
+                call
+            };
+            let body = format!("{{\n{}    {call}\n{}}}", g.indent, g.indent);
             plan.gates
                 .insert(key, GateAction::Call { body, callee, why });
         }
@@ -428,7 +451,7 @@ struct Walk<'a> {
     lines: &'a Lines<'a>,
     target: &'a Target,
     out: &'a mut Gathered,
-    in_impl: bool,
+    owner: Option<String>,
 }
 
 impl Walk<'_> {
@@ -447,6 +470,7 @@ impl Walk<'_> {
             body: body.clone(),
             params: params_text(sig, self.lines),
             is_async: sig.asyncness.is_some(),
+            owner: self.owner.clone(),
         });
         for attr in attrs {
             let Some(sides) = gate_sides(attr, self.target) else {
@@ -464,9 +488,11 @@ impl Walk<'_> {
                 attr: self.lines.range(attr.span()).start,
                 attr_tokens: list.tokens.clone(),
                 fn_name: name.clone(),
-                in_impl: self.in_impl,
+                in_impl: self.owner.is_some(),
+                owner: self.owner.clone(),
                 receiver: sig.receiver().is_some(),
                 is_async: sig.asyncness.is_some(),
+                is_unsafe: sig.unsafety.is_some(),
                 params: params_text(sig, self.lines),
                 args: param_names(sig),
                 indent: self.lines.indent(item.start).to_owned(),
@@ -481,9 +507,9 @@ impl<'ast> Visit<'ast> for Walk<'_> {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         let item = self.lines.range(f.span());
         self.function(&f.attrs, &f.sig, &f.block, item);
-        let outer = std::mem::replace(&mut self.in_impl, false);
+        let outer = self.owner.take();
         visit::visit_item_fn(self, f);
-        self.in_impl = outer;
+        self.owner = outer;
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
@@ -501,14 +527,20 @@ impl<'ast> Visit<'ast> for Walk<'_> {
     }
 
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
-        let outer = std::mem::replace(&mut self.in_impl, true);
+        let ty: String = self
+            .lines
+            .text(self.lines.range(i.self_ty.span()))
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let outer = self.owner.replace(ty);
         visit::visit_item_impl(self, i);
-        self.in_impl = outer;
+        self.owner = outer;
     }
 
     fn visit_item_trait(&mut self, i: &'ast syn::ItemTrait) {
-        let outer = std::mem::replace(&mut self.in_impl, true);
+        let outer = self.owner.replace(format!("trait {}", i.ident));
         visit::visit_item_trait(self, i);
-        self.in_impl = outer;
+        self.owner = outer;
     }
 }

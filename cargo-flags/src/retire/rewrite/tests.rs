@@ -237,3 +237,27 @@ fn a_mut_only_the_removed_branch_needed_goes() {
     let src = "fn f() -> Vec<u8> {\n    let mut v = Vec::new();\n    if flags::search_v2() {\n        v.push(1);\n    }\n    v.push(2);\n    v\n}\n";
     assert!(clean(src, "search_v2", "off").contains("let mut v"));
 }
+
+#[test]
+fn a_trait_method_fallback_in_an_inherent_impl_goes_with_the_gate() {
+    let src = "trait D {\n    fn d(&self) -> u8;\n}\n\nstruct S;\n\nimpl D for S {\n    #[feature_gate(search_v2, fallback = Self::d_v1, context = ctx)]\n    fn d(&self) -> u8 {\n        2\n    }\n}\n\nimpl S {\n    fn d_v1(&self) -> u8 {\n        1\n    }\n}\n\nstruct T;\n\nimpl T {\n    fn d_v1(&self) -> u8 {\n        3\n    }\n}\n";
+    let out = clean(src, "search_v2", "on");
+    assert!(
+        out.contains(
+            "impl D for S {\n    fn d(&self) -> u8 {\n        2\n    }\n}\n\nimpl S {\n}\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("impl T {\n    fn d_v1(&self) -> u8 {\n        3\n    }\n}\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_unsafe_gate_calls_its_kept_side_in_an_unsafe_block() {
+    let src = "#[feature_gate(search_v2, fallback = read_v1)]\npub unsafe fn read(p: *const u8) -> u8 {\n    unsafe { *p }.wrapping_mul(2)\n}\n\npub unsafe fn read_v1(p: *const u8) -> u8 {\n    unsafe { *p }\n}\n\npub fn other() -> u8 {\n    unsafe { read_v1(&1) }\n}\n";
+    assert!(clean(src, "search_v2", "off").starts_with(
+        "pub unsafe fn read(p: *const u8) -> u8 {\n    // SAFETY: the caller upholds `read`'s contract, which is `read_v1`'s.\n    unsafe { read_v1(p) }\n}\n"
+    ));
+}

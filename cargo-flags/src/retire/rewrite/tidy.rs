@@ -190,11 +190,25 @@ impl Tidy<'_> {
         Some((o, n))
     }
 
-    fn function(&mut self, sig: &syn::Signature, block: &syn::Block) {
-        let body = self.range(block);
-        let Some((old, new)) = self.counts(body.clone()) else {
-            return;
-        };
+    fn function(&mut self, attrs: &[syn::Attribute], sig: &syn::Signature, block: &syn::Block) {
+        // The body and the attributes: `#[feature_gate(.., context = ctx)]` uses `ctx`.
+        let mut old: HashMap<String, usize> = HashMap::new();
+        let mut new: HashMap<String, usize> = HashMap::new();
+        let ranges = attrs
+            .iter()
+            .map(|a| self.range(a))
+            .chain(std::iter::once(self.range(block)));
+        for r in ranges {
+            let Some((o, n)) = self.counts(r) else {
+                return;
+            };
+            for (k, v) in o {
+                *old.entry(k).or_default() += v;
+            }
+            for (k, v) in n {
+                *new.entry(k).or_default() += v;
+            }
+        }
         if old == new {
             return;
         }
@@ -336,12 +350,12 @@ fn module_import(tree: &syn::UseTree, target: &Target) -> Option<String> {
 
 impl<'ast> Visit<'ast> for Tidy<'_> {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        self.function(&f.sig, &f.block);
+        self.function(&f.attrs, &f.sig, &f.block);
         visit::visit_item_fn(self, f);
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        self.function(&f.sig, &f.block);
+        self.function(&f.attrs, &f.sig, &f.block);
         visit::visit_impl_item_fn(self, f);
     }
 
