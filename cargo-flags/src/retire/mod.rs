@@ -20,6 +20,7 @@ mod target;
 
 use std::collections::HashSet;
 use std::io::Write;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -126,9 +127,12 @@ pub fn plan(
     let mut unleash = false;
     for (i, path) in files.iter().enumerate() {
         let src = std::fs::read_to_string(path).unwrap_or_default();
-        if let Ok(ast) = syn::parse_file(&src) {
-            gathered.add(i, &src, &ast, &t);
-        }
+        // A parser bug on some odd file must not take the whole run down.
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            if let Ok(ast) = syn::parse_file(&src) {
+                gathered.add(i, &src, &ast, &t);
+            }
+        }));
         proc_macro2::extra::invalidate_current_thread_spans();
         unleash |= src.contains("flags_unleash");
         sources.push(src);
@@ -148,8 +152,19 @@ pub fn plan(
             }
             continue;
         };
-        let result = rewrite::rewrite_file(src, &ast, &t, &plan, i);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            rewrite::rewrite_file(src, &ast, &t, &plan, i)
+        }));
         proc_macro2::extra::invalidate_current_thread_spans();
+        let Ok(result) = result else {
+            out.humans.push(HumanAt {
+                file: name,
+                line: 1,
+                col: 1,
+                reason: "the rewrite failed on this file, so it was left as it is".to_owned(),
+            });
+            continue;
+        };
         let lines = edits::Lines::new(src);
         for h in &result.humans {
             let (line, col) = lines.line_col(h.at);
@@ -312,7 +327,7 @@ pub fn run(globals: &Globals, args: &RetireArgs) -> Result<Exit, Failure> {
         }
     } else {
         for (path, _, new) in &outcome.files {
-            std::fs::write(path, new).map_err(|e| Failure::io("write", path, &e))?;
+            write_replacing(path, new.as_bytes()).map_err(|e| Failure::io("write", path, &e))?;
         }
     }
     let mut err = std::io::stderr().lock();
@@ -377,4 +392,19 @@ pub fn run(globals: &Globals, args: &RetireArgs) -> Result<Exit, Failure> {
         }
     }
     Ok(exit)
+}
+
+/// Replaces `path` whole: a temporary file beside it, synced, then renamed over it, so
+/// an editor or a build never reads half a file.
+fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".retire-{}", std::process::id()));
+    let tmp = path.with_file_name(name);
+    let written = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
