@@ -16,6 +16,7 @@ mod refs;
 mod report;
 mod retire;
 mod rollout;
+mod rollout_run;
 mod rules_summary;
 mod unleash;
 mod workspace;

@@ -1,9 +1,10 @@
 //! `cargo flags rollout` and `cargo flags audit`: a guarded rollout's persisted state
-//! and audit log, read and changed from the command line. A manual change here is
-//! written the way the service's own controller writes it (state file saved
-//! atomically, audit entry appended and chained); a running service picks it up when
-//! its controller next starts, so pause or roll back here and restart the service, or
-//! use the controller's API in the service itself.
+//! and audit log, read and changed from the command line, and `rollout run`, the
+//! fleet's controller (see [`crate::rollout_run`]). A manual change here is written the
+//! way a controller writes it (state file saved atomically under its inter-process
+//! lock, audit entry appended and chained); a running controller using the same files
+//! picks it up at its next tick and applies its percentage. With `--target`, the
+//! change is also applied to the target at once.
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,10 @@ pub struct RolloutFiles {
     /// The audit log, if not `DIR/audit.jsonl`.
     #[arg(long)]
     pub audit: Option<PathBuf>,
+    /// The environment the rollouts run in (an Unleash environment): state is kept
+    /// per environment, by default in `.flags/ENV/`.
+    #[arg(long, global = true)]
+    pub environment: Option<String>,
 }
 
 /// Arguments of `cargo flags rollout`.
@@ -55,6 +60,9 @@ pub enum RolloutAction {
     Resume(ManualArgs),
     /// Withdraw a flag to 0% now.
     Rollback(ManualArgs),
+    /// Run the fleet's controller until SIGTERM or ctrl-c: metrics from Prometheus,
+    /// exposure in Unleash or a shared rule file.
+    Run(Box<crate::rollout_run::RunArgs>),
 }
 
 /// Arguments of a manual change.
@@ -68,6 +76,16 @@ pub struct ManualArgs {
     /// Who (default: $USER).
     #[arg(long)]
     pub actor: Option<String>,
+    /// Also apply the change to this target now (`unleash=URL` or `file=PATH`);
+    /// without it a running controller applies it at its next tick.
+    #[arg(long, value_name = "TARGET")]
+    pub target: Option<String>,
+    /// Unleash admin or personal access token, for `--target unleash=URL`.
+    #[arg(long, env = "FLAGS_UNLEASH_ADMIN_TOKEN", hide_env_values = true)]
+    pub unleash_token: Option<String>,
+    /// Unleash project of the toggle.
+    #[arg(long, default_value = "default")]
+    pub unleash_project: String,
 }
 
 /// Arguments of `cargo flags audit`.
@@ -106,9 +124,15 @@ mid-write; the next writer repairs it); 2 tampered, truncated in the middle, or 
 fn paths(globals: &Globals, files: &RolloutFiles) -> Result<(PathBuf, PathBuf), Failure> {
     let dir = match &files.dir {
         Some(d) => d.clone(),
-        None => workspace::locate(globals.manifest.as_deref())?
-            .dir
-            .join(".flags"),
+        None => {
+            let base = workspace::locate(globals.manifest.as_deref())?
+                .dir
+                .join(".flags");
+            match &files.environment {
+                Some(env) => base.join(env),
+                None => base,
+            }
+        }
     };
     Ok((
         files
@@ -139,22 +163,53 @@ pub fn run_rollout(globals: &Globals, args: &RolloutArgs) -> Result<Exit, Failur
                 .map_err(|e| Failure::msg(format!("cannot create {}: {e}", parent.display())))?;
         }
     }
-    // The service applies exposure; here only the persisted state and the log change.
-    let controller = RolloutController::builder(FnExposure(|_: &str, _: u8| {}))
-        .state_file(&state)
-        .audit_log(&audit)
-        .build()
-        .map_err(fail)?;
-    controller
-        .register_manifest(&loaded.manifest)
-        .map_err(fail)?;
     let (m, act): (&ManualArgs, ManualAction) = match &args.action {
         RolloutAction::Status => return status(&state),
+        RolloutAction::Run(run) => {
+            let target = crate::rollout_run::target(
+                &run.target,
+                args.files.environment.as_deref(),
+                run.unleash_token.as_deref(),
+                &run.unleash_project,
+            )?;
+            let mut builder = RolloutController::with_target(target)
+                .state_file(&state)
+                .audit_log(&audit);
+            if let Some(env) = &args.files.environment {
+                builder = builder.environment(env);
+            }
+            return crate::rollout_run::run(builder, &loaded.manifest, run);
+        }
         RolloutAction::Advance(m) => (m, |c, f, by| c.advance(f, by)),
         RolloutAction::Pause(m) => (m, |c, f, by| c.pause(f, by)),
         RolloutAction::Resume(m) => (m, |c, f, by| c.resume(f, by)),
         RolloutAction::Rollback(m) => (m, |c, f, by| c.rollback(f, by)),
     };
+    // Without a target only the persisted state and the log change: a running
+    // controller (or the service's own) applies the percentage at its next tick.
+    let mut builder = match &m.target {
+        Some(spec) => RolloutController::with_target(crate::rollout_run::target(
+            spec,
+            args.files.environment.as_deref(),
+            m.unleash_token.as_deref(),
+            &m.unleash_project,
+        )?),
+        None => RolloutController::builder(FnExposure(|_: &str, _: u8| {})),
+    }
+    .state_file(&state)
+    .audit_log(&audit);
+    if let Some(env) = &args.files.environment {
+        builder = builder.environment(env);
+    }
+    let controller = builder.build().map_err(fail)?;
+    // Only the flag asked about: registering resumes it (and reads its target back).
+    if let Some(plan) = loaded
+        .manifest
+        .flag(&m.flag)
+        .and_then(|f| f.rollout.clone())
+    {
+        controller.register(&m.flag, plan).map_err(fail)?;
+    }
     if loaded
         .manifest
         .flag(&m.flag)

@@ -141,10 +141,21 @@ impl AdminBuilder {
         self
     }
 
-    /// What `GET /metrics` answers (called per request, served as
-    /// `text/plain; version=0.0.4`); without it `/metrics` is 404.
-    pub fn metrics(mut self, render: impl Fn() -> String + Send + Sync + 'static) -> Self {
-        self.metrics = Some(Arc::new(render));
+    /// What `GET /metrics` answers instead of the default: `render`'s text, called per
+    /// request and served as `content_type` (OpenMetrics text, as prometheus-client
+    /// encodes it, must be served as `application/openmetrics-text; version=1.0.0`:
+    /// Prometheus refuses its `info` and `# EOF` under the classic
+    /// `text/plain; version=0.0.4`). For example an application's whole
+    /// prometheus-client registry, with the flags' metrics registered into it
+    /// (`flags_observe::FlagMetrics::register`). Without it, `/metrics` serves
+    /// [`flags_observe::FlagMetrics`] of the registry (and the controller, if set), in
+    /// OpenMetrics text when the scraper asks for it, else Prometheus text 0.0.4.
+    pub fn metrics(
+        mut self,
+        content_type: &'static str,
+        render: impl Fn() -> String + Send + Sync + 'static,
+    ) -> Self {
+        self.metrics = Some((content_type, Arc::new(render)));
         self
     }
 

@@ -18,7 +18,7 @@ use crate::view;
 use crate::write::{FlagAction, RolloutAction};
 
 /// The hook behind `GET /metrics`.
-pub(crate) type MetricsHook = Arc<dyn Fn() -> String + Send + Sync>;
+pub(crate) type MetricsHook = (&'static str, Arc<dyn Fn() -> String + Send + Sync>);
 
 /// The admin endpoint of one registry: every route, behind [`Admin::handle`]. Cheap to
 /// clone (shared state). Built by [`Admin::builder`].
@@ -246,13 +246,21 @@ impl Admin {
                 Ok(ok("application/json", body))
             }
             Route::Metrics => match &inner.metrics {
-                Some(render) => Ok(ok(
-                    "text/plain; version=0.0.4; charset=utf-8",
-                    render().into_bytes(),
-                )),
-                None => Err(ApiError::not_found(
-                    "no metrics renderer is configured on this admin endpoint (AdminBuilder::metrics)",
-                )),
+                Some((content_type, render)) => Ok(ok(content_type, render().into_bytes())),
+                None => {
+                    let mut metrics = flags_observe::FlagMetrics::new(inner.registry);
+                    if let Some(c) = &inner.controller {
+                        metrics = metrics.with_controller(c.clone());
+                    }
+                    Ok(if accepts_openmetrics(req) {
+                        ok(flags_observe::CONTENT_TYPE, metrics.encode().into_bytes())
+                    } else {
+                        ok(
+                            flags_observe::PROMETHEUS_TEXT_CONTENT_TYPE,
+                            metrics.encode_prometheus_text().into_bytes(),
+                        )
+                    })
+                }
             },
             Route::Flag(name, action) => {
                 let body = limited(req, inner.body_limit)?;
@@ -290,4 +298,14 @@ fn ok(content_type: &'static str, body: Vec<u8>) -> Response<Vec<u8>> {
             .header(CACHE_CONTROL, "no-store"),
         body,
     )
+}
+
+/// Whether the scraper asks for OpenMetrics text (Prometheus sends
+/// `Accept: application/openmetrics-text;...` when it can parse it).
+fn accepts_openmetrics<B>(req: &Request<B>) -> bool {
+    req.headers()
+        .get_all(http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/openmetrics-text"))
 }

@@ -47,7 +47,6 @@
 //! let server = Admin::builder(&REGISTRY)
 //!     .token("alice", std::env::var("ADMIN_TOKEN_ALICE")?)
 //!     .audit_log("/var/log/myapp/flags-admin.jsonl")
-//!     .metrics(|| "# no metrics yet\n".to_owned())
 //!     .start()?; // 127.0.0.1:9090 unless `.bind(..)` says otherwise
 //! println!("admin on http://{}", server.local_addr());
 //! // ... the server stops when `server` is dropped.

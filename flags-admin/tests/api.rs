@@ -159,17 +159,52 @@ fn dashboard_is_one_self_contained_page() {
 }
 
 #[test]
-fn metrics_come_from_the_hook_or_are_404() {
+fn metrics_are_the_flags_metrics_or_the_hooks() {
     let fx = start();
     let r = get(&fx.url("/metrics"));
-    assert_eq!(r.status, 404);
-    assert!(r.error().contains("no metrics renderer"), "{}", r.body);
+    assert_eq!(r.status, 200);
+    assert!(
+        r.content_type
+            .as_deref()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"),
+        "{:?}",
+        r.content_type
+    );
+    assert!(r.body.contains("flags_info{"), "{}", r.body);
+    assert!(r.body.contains("flags_counting_enabled"), "{}", r.body);
 
-    let fx = start_with(|b| b.metrics(|| "flags_up 1\n".to_owned()));
+    let fx = start_with(|b| {
+        b.metrics("text/plain; version=0.0.4; charset=utf-8", || {
+            "flags_up 1\n".to_owned()
+        })
+    });
     let r = get(&fx.url("/metrics"));
     assert_eq!(r.status, 200);
     assert_eq!(r.body, "flags_up 1\n");
     assert!(r.content_type.unwrap().starts_with("text/plain"));
+}
+
+#[test]
+fn metrics_are_openmetrics_when_the_scraper_asks() {
+    let admin = Admin::builder(common::registry()).build().unwrap();
+    let req = http::Request::get("/metrics")
+        .header(
+            "accept",
+            "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+        )
+        .body(Vec::new())
+        .unwrap();
+    let resp = admin.handle(req);
+    assert_eq!(resp.status(), 200);
+    let content_type = resp.headers()["content-type"].to_str().unwrap();
+    assert!(
+        content_type.starts_with("application/openmetrics-text"),
+        "{content_type}"
+    );
+    let body = String::from_utf8(resp.into_body()).unwrap();
+    assert!(body.ends_with("# EOF\n"), "{body}");
+    assert!(body.contains("flags_info{"), "{body}");
 }
 
 #[test]

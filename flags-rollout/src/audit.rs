@@ -566,6 +566,12 @@ impl AuditLog {
         })
     }
 
+    /// Whether the file still ends where this log last wrote or read it (another
+    /// process appended nothing since).
+    pub(crate) fn is_current(&self) -> bool {
+        fs::metadata(&self.path).is_ok_and(|m| m.len() == self.len)
+    }
+
     /// The log's path.
     pub fn path(&self) -> &Path {
         &self.path

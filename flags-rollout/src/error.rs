@@ -140,6 +140,35 @@ pub enum RolloutError {
         /// The validation error, naming the file and the field.
         problem: String,
     },
+    /// The metrics source could not answer.
+    #[error("flag `{flag}`: {source}")]
+    Metrics {
+        /// The flag.
+        flag: String,
+        /// What failed.
+        source: crate::source::MetricsError,
+    },
+    /// The state file belongs to another environment.
+    #[error(
+        "rollout state {} is for environment `{found}`, not `{wanted}`; give each environment its own state file",
+        path.display()
+    )]
+    Environment {
+        /// The state file.
+        path: std::path::PathBuf,
+        /// The environment recorded in it.
+        found: String,
+        /// The controller's environment.
+        wanted: String,
+    },
+    /// The inter-process lock on the state file could not be taken.
+    #[error("cannot lock {}: {source}", path.display())]
+    Lock {
+        /// The lock file.
+        path: std::path::PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
     /// The state file failed.
     #[error(transparent)]
     State(#[from] StateError),

@@ -57,18 +57,20 @@ pub mod decision;
 mod error;
 mod metrics;
 mod registry;
+mod source;
 mod state;
 mod stats;
 
 pub use audit::{AuditAnchor, AuditEntry, AuditLog, Problem, Repair, Verification, format_entry};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use controller::{
-    Attribution, CONTROLLER_ACTOR, ControllerBuilder, ControllerConfig, Exposure, FnExposure,
-    MemoryExposure, RolloutController, Ticker,
+    Attribution, CONTROLLER_ACTOR, ControllerBuilder, ControllerConfig, Exposure, ExposureTarget,
+    FnExposure, LocalExposure, MemoryExposure, RolloutController, TargetError, Ticker,
 };
 pub use decision::{Check, Criterion, Evidence, SideSummary, look_alpha, validate_plan};
 pub use error::{AuditError, RolloutError, StateError};
 pub use metrics::{Metrics, Outcome, Recorder, Side, SideMetrics};
+pub use source::{FnMetrics, MetricsError, MetricsSource};
 pub use state::{
     Cause, CheckedState, HISTORY_LIMIT, MAX_REVISION, MAX_STAGES, MAX_TIMESTAMP, Position,
     RolloutState, STATE_VERSION, StateFile, StateStore, Status, Transition,

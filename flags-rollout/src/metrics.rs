@@ -173,6 +173,12 @@ impl Metrics {
         }
     }
 
+    /// Whether a counter of either side is below `earlier`'s (a reset of the source's
+    /// totals; a window between the two would be meaningless).
+    pub(crate) fn went_back(&self, earlier: &Metrics) -> bool {
+        self.treatment.went_back(&earlier.treatment) || self.control.went_back(&earlier.control)
+    }
+
     /// The metrics of `side`.
     pub fn side(&self, side: Side) -> &SideMetrics {
         match side {
@@ -194,6 +200,45 @@ pub struct SideMetrics {
 }
 
 impl SideMetrics {
+    /// Metrics from sums kept elsewhere (a fleet's summed counters): `samples`
+    /// requests, `errors` of them failed, latencies summing to `latency_sum_us` µs with
+    /// squares summing to `latency_sum_squares_us2` µs². `errors` above `samples` is
+    /// read as `samples`.
+    ///
+    /// The sum of squares is kept in units of 2^24 µs² (about 17 ms², rounded to the
+    /// nearest), so that later sums never have a smaller low part than earlier ones and
+    /// a window between two such snapshots is always a plain difference; no variance of
+    /// a real window notices the rounding.
+    ///
+    /// ```
+    /// use flags_rollout::SideMetrics;
+    /// let side = SideMetrics::from_sums(4, 1, 100_000, 2_600_000_000);
+    /// assert_eq!(side.error_rate(), Some(0.25));
+    /// assert_eq!(side.mean_latency_ms(), Some(25.0));
+    /// assert_eq!(side.latency_sum_squares_us2(), 155 << 24);
+    /// ```
+    pub fn from_sums(
+        samples: u64,
+        errors: u64,
+        latency_sum_us: u64,
+        latency_sum_squares_us2: u128,
+    ) -> SideMetrics {
+        let units = latency_sum_squares_us2.saturating_add(1 << (SQ_SPLIT - 1)) >> SQ_SPLIT;
+        SideMetrics {
+            samples,
+            errors: errors.min(samples),
+            latency_us: latency_sum_us,
+            latency_sq_hi: u64::try_from(units).unwrap_or(u64::MAX),
+            latency_sq_lo: 0,
+        }
+    }
+
+    /// Whether a counter is below `earlier`'s: the counters were reset (a source that
+    /// lost its totals), so no window can be taken between the two.
+    pub(crate) fn went_back(&self, earlier: &SideMetrics) -> bool {
+        self.samples < earlier.samples || self.errors < earlier.errors
+    }
+
     fn since(&self, earlier: &SideMetrics) -> SideMetrics {
         SideMetrics {
             samples: self.samples.wrapping_sub(earlier.samples),

@@ -186,6 +186,11 @@ pub struct StateFile {
     /// that lost whole lines at its end no longer reaches it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_head: Option<AuditAnchor>,
+    /// The environment whose rollouts these are (`production`, `staging`), when the
+    /// controller that writes it names one: state is kept per flag and environment,
+    /// one file per environment, and a controller refuses a file of another one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
     /// Every rollout, by flag name.
     pub rollouts: BTreeMap<String, RolloutState>,
 }
@@ -199,6 +204,7 @@ impl Default for StateFile {
             version: STATE_VERSION,
             revision: 0,
             audit_head: None,
+            environment: None,
             rollouts: BTreeMap::new(),
         }
     }
@@ -551,6 +557,7 @@ mod tests {
             version: STATE_VERSION,
             revision: 3,
             audit_head: None,
+            environment: None,
             rollouts,
         }
     }

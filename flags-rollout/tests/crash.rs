@@ -253,7 +253,8 @@ fn sigkill_at_random_moments() {
             .collect();
         for n in &names {
             match n.as_str() {
-                "rollouts.json" | "audit.jsonl" => {}
+                // The lock file of the shared state lives beside it for good.
+                "rollouts.json" | "audit.jsonl" | "rollouts.json.lock" => {}
                 "rollouts.json.tmp" => tally.temp_left += 1,
                 other => panic!("kill {kill}: unexpected file {other}"),
             }

@@ -481,6 +481,21 @@ fn count(spec: &str) {
         "bucket_uuid" => counted_loop(n, &uuid.text, |k| {
             black_box(&group).rollout_bucket(k).is_in_rollout(50)
         }),
+        "outcome" => counted_loop(n, &uuid.ctx, |_| {
+            reg::SEARCH_V2.record_outcome(
+                flags_runtime::Side::Treatment,
+                flags_runtime::Outcome::ok(black_box(std::time::Duration::from_micros(1500))),
+            );
+            true
+        }),
+        "outcome_counted" => counted_loop(n, &uuid.ctx, |_| {
+            counted::SEARCH_V2.record_outcome(
+                flags_runtime::Side::Treatment,
+                flags_runtime::Outcome::ok(black_box(std::time::Duration::from_micros(1500))),
+            );
+            true
+        }),
+        "counted_no_rules" => counted_loop(n, &uuid.ctx, |_| black_box(counted::SEARCH_V2).get()),
         "unleash_uuid" => counted_loop(n, &uuid.unleash, |c| {
             keys.unleash
                 .is_enabled(black_box(Feature("beta_rollout")), Some(c), false)
@@ -492,7 +507,8 @@ fn count(spec: &str) {
         _ => {
             eprintln!(
                 "unknown case {case:?}; known: floor no_rules rollout_uuid rollout_email \
-                 ambient_uuid enter_only rule_set_uuid bucket_uuid unleash_uuid unleash_email"
+                 ambient_uuid enter_only rule_set_uuid bucket_uuid outcome outcome_counted \
+                 counted_no_rules unleash_uuid unleash_email"
             );
             std::process::exit(2);
         }

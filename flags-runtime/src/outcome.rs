@@ -187,10 +187,11 @@ impl Registry {
     /// of a flag on a thread, which sets up its counters).
     #[inline]
     pub fn record_outcome(&self, index: usize, side: Side, outcome: Outcome) {
-        if self.is_counting() {
+        let (sinks, counting) = self.outcome_route();
+        if counting {
             self.measure_outcome(index, side, outcome);
         }
-        if let Some(slot) = self.outcome_sinks().0.get(index)
+        if let Some(slot) = sinks.0.get(index)
             && let Some(sink) = &*slot.load()
         {
             sink.0.record(side, outcome);

@@ -140,12 +140,11 @@ fn padded(len: usize) -> Box<[AtomicU64]> {
 }
 
 /// Adds `n` to counter `i` of `shard`, which only this thread writes: a load and a
-/// store, not a read-modify-write.
+/// store, not a read-modify-write. An `i` past the counters lands in the padding (or
+/// nowhere), which readers skip: one bounds check instead of two.
 #[inline(always)]
 fn bump(shard: &[AtomicU64], i: usize, n: u64) {
-    if i < shard.len().saturating_sub(2 * PAD)
-        && let Some(c) = shard.get(PAD + i)
-    {
+    if let Some(c) = shard.get(i.wrapping_add(PAD)) {
         c.store(c.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
     }
 }

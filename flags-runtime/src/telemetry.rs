@@ -67,6 +67,13 @@ impl Counters {
             Value::Bool(b) => usize::from(b),
             Value::Variant(v) => usize::from(v),
         };
+        self.count_offset(index, offset);
+    }
+
+    /// Counts a read of flag `index` whose value is the flag's `offset`-th (0 off, 1
+    /// on, or the variant's index).
+    #[inline]
+    pub(crate) fn count_offset(&self, index: usize, offset: usize) {
         if let Some(base) = self.base.get(index) {
             self.cells.add(base + offset, 1);
         }

@@ -7,12 +7,14 @@
 //!   client specification, a headless browser) skip when it is absent, unless
 //!   `TEST_REQUIRE_SERVICES=1` (set by `scripts/test.sh`) makes them mandatory;
 //! - [`fixtures`]: small manifests several crates' tests build on;
-//! - [`scratch`]: temporary directories removed when dropped.
+//! - [`scratch`]: temporary directories removed when dropped;
+//! - [`prometheus`]: a real Prometheus on loopback and fake instances for it to scrape.
 //!
 //! A dev-dependency only: nothing here is part of a published crate.
 
 pub mod alloc;
 pub mod fixtures;
+pub mod prometheus;
 pub mod scratch;
 pub mod service;
 pub mod wait;

@@ -4,12 +4,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use super::exposure::Exposure;
+use super::exposure::{Exposure, ExposureTarget, LocalExposure};
 use super::recovery::reconcile;
 use super::{Core, Hook, Inner, RolloutController};
 use crate::audit::AuditLog;
 use crate::clock::{Clock, SystemClock};
 use crate::error::RolloutError;
+use crate::source::MetricsSource;
 use crate::state::{StateStore, Transition};
 
 /// Tuning of the controller beyond what a plan says.
@@ -47,7 +48,10 @@ impl Default for ControllerConfig {
 /// # Ok::<(), flags_rollout::RolloutError>(())
 /// ```
 pub struct ControllerBuilder {
-    exposure: Arc<dyn Exposure>,
+    target: Arc<dyn ExposureTarget>,
+    metrics: Option<Arc<dyn MetricsSource>>,
+    environment: Option<String>,
+    shared: bool,
     clock: Arc<dyn Clock>,
     state_file: Option<PathBuf>,
     audit_log: Option<PathBuf>,
@@ -73,6 +77,29 @@ impl ControllerBuilder {
     /// Records every transition in the audit log at `path` (default: no log).
     pub fn audit_log(mut self, path: impl Into<PathBuf>) -> Self {
         self.audit_log = Some(path.into());
+        self
+    }
+
+    /// Reads outcomes from `source` (for example Prometheus, summed over a fleet)
+    /// instead of the registered flags' own recorders.
+    pub fn metrics(mut self, source: impl MetricsSource + 'static) -> Self {
+        self.metrics = Some(Arc::new(source));
+        self
+    }
+
+    /// Names the environment the rollouts run in: recorded in the state file, and a
+    /// state file of another environment is refused. Default: none named.
+    pub fn environment(mut self, environment: impl Into<String>) -> Self {
+        self.environment = Some(environment.into());
+        self
+    }
+
+    /// Whether the state file is shared with other processes (default `true`): each
+    /// tick and command then takes an inter-process lock on `STATE.lock` and picks up
+    /// changes saved by others (`cargo flags rollout pause`, for instance). `false`
+    /// suits a state file this controller alone ever touches.
+    pub fn shared(mut self, shared: bool) -> Self {
+        self.shared = shared;
         self
     }
 
@@ -102,11 +129,30 @@ impl ControllerBuilder {
     /// driven, its exposure left alone, until it is rolled back (which resets it).
     pub fn build(self) -> Result<RolloutController, RolloutError> {
         let store = self.state_file.map(StateStore::new);
+        let shared = self.shared && store.is_some();
+        let _lock = match &store {
+            Some(s) if shared => Some(super::shared::lock_file(s)?),
+            _ => None,
+        };
         let (mut file, invalid) = match &store {
             Some(s) => s.load_checked()?,
             None => None,
         }
         .unwrap_or_default();
+        match (&file.environment, &self.environment) {
+            (Some(found), Some(wanted)) if found != wanted => {
+                return Err(RolloutError::Environment {
+                    path: store
+                        .as_ref()
+                        .map(|s| s.path().to_path_buf())
+                        .unwrap_or_default(),
+                    found: found.clone(),
+                    wanted: wanted.clone(),
+                });
+            }
+            (None, Some(wanted)) => file.environment = Some(wanted.clone()),
+            _ => {}
+        }
         let mut held = BTreeMap::new();
         for (flag, e) in invalid {
             tracing::error!(
@@ -127,7 +173,9 @@ impl ControllerBuilder {
         }
         Ok(RolloutController {
             inner: Arc::new(Inner {
-                exposure: self.exposure,
+                target: self.target,
+                metrics: self.metrics,
+                shared,
                 clock: self.clock,
                 config: self.config,
                 store,
@@ -139,6 +187,7 @@ impl ControllerBuilder {
                     flags: BTreeMap::new(),
                     held,
                     dirty: false,
+                    adopted: Vec::new(),
                 }),
             }),
         })
@@ -146,10 +195,28 @@ impl ControllerBuilder {
 }
 
 impl RolloutController {
-    /// Starts building a controller that applies exposure through `exposure`.
+    /// Starts building a controller that applies exposure through `exposure`, this
+    /// process's own (wrapped in a [`LocalExposure`]).
     pub fn builder(exposure: impl Exposure + 'static) -> ControllerBuilder {
+        RolloutController::with_target(LocalExposure::new(exposure))
+    }
+
+    /// Starts building a controller that sets exposure where a fleet reads it (a
+    /// shared rule file, a control plane) and reads it back before each write.
+    ///
+    /// ```
+    /// use flags_rollout::{MemoryExposure, RolloutController};
+    /// use std::sync::Arc;
+    /// let target = Arc::new(MemoryExposure::default());
+    /// let controller = RolloutController::with_target(target.clone()).build()?;
+    /// # Ok::<(), flags_rollout::RolloutError>(())
+    /// ```
+    pub fn with_target(target: impl ExposureTarget + 'static) -> ControllerBuilder {
         ControllerBuilder {
-            exposure: Arc::new(exposure),
+            target: Arc::new(target),
+            metrics: None,
+            environment: None,
+            shared: true,
             clock: Arc::new(SystemClock),
             state_file: None,
             audit_log: None,

@@ -115,6 +115,7 @@ impl RolloutController {
     ) -> Result<Transition, RolloutError> {
         let t = {
             let mut core = lock(&self.inner.core);
+            let guard = self.enter(&mut core)?;
             let unknown = || RolloutError::UnknownFlag {
                 flag: flag.to_owned(),
             };
@@ -128,6 +129,8 @@ impl RolloutController {
                 .stages
                 .clone();
             if core.held.contains_key(flag) {
+                // The file lock is not reentrant (another open of the lock file waits).
+                drop(guard);
                 drop(core);
                 return self.reset_held(flag, action, by, stages);
             }
@@ -214,7 +217,10 @@ impl RolloutController {
     ) -> Result<Transition, RolloutError> {
         let t = {
             let mut core = lock(&self.inner.core);
+            let guard = self.enter(&mut core)?;
             let Some(problem) = core.held.get(flag).cloned() else {
+                // The file lock is not reentrant (another open of the lock file waits).
+                drop(guard);
                 drop(core);
                 return self.manual(flag, action, by);
             };

@@ -1,8 +1,37 @@
 //! The rollout controller: takes each registered flag through its plan's stages,
 //! advancing when a stage passes, rolling back to 0% when a check is breached, and
 //! accepting manual advance, pause, resume and rollback. It owns the persisted state
-//! and the audit log, and applies exposure through an [`Exposure`] the runtime
-//! implements.
+//! and the audit log, reads outcomes from a [`MetricsSource`] (its own recorders by
+//! default) and applies exposure through an [`ExposureTarget`] (the runtime's
+//! [`Exposure`] by default).
+//!
+//! # One writer
+//!
+//! Before each tick's decisions the controller reads every running flag's percentage
+//! back from the target. A value other than the one the state says is in force (or,
+//! while a write of its own has not landed, the one before it) was set by someone else:
+//! a person in a control plane's UI, or a second controller. The flag is then paused at
+//! the percentage found, with an audit entry and an alert, and nothing is written.
+//! Manual commands are a person's decision and are applied as asked. A target offers
+//! no compare-and-set, so a change made between the read-back and the write of the
+//! same tick (milliseconds apart) is not noticed.
+//!
+//! # Missing data
+//!
+//! While the metrics source fails, a running stage is held: no look, no advance, no
+//! rollback, no pause for lack of traffic. The outage is logged (`warn` when it starts,
+//! `info` when it ends) and reported by [`RolloutController::outages`]. Because reads
+//! are cumulative, the window taken when data returns covers the outage too. The same
+//! holds while the target cannot be read.
+//!
+//! # Shared state
+//!
+//! With a state file, every tick and manual command locks `STATE.lock` (an
+//! inter-process lock), reloads the state file if another process saved a newer
+//! revision (and reopens the audit log), acts, saves and unlocks. So `cargo flags
+//! rollout pause` in another process reaches a running controller at its next tick:
+//! the controller sees the new position and, if the command did not write the target
+//! itself, applies its percentage.
 //!
 //! # Order of effects
 //!
@@ -35,12 +64,15 @@ mod exposure;
 mod manual;
 mod recovery;
 mod registration;
+mod shared;
 mod tick;
 mod ticker;
 mod transition;
 
 pub use builder::{ControllerBuilder, ControllerConfig};
-pub use exposure::{Exposure, FnExposure, MemoryExposure};
+pub use exposure::{
+    Exposure, ExposureTarget, FnExposure, LocalExposure, MemoryExposure, TargetError,
+};
 pub use manual::Attribution;
 pub use ticker::Ticker;
 
@@ -54,6 +86,7 @@ use crate::clock::Clock;
 use crate::decision::{Evidence, evaluate};
 use crate::error::RolloutError;
 use crate::metrics::{Metrics, Recorder};
+use crate::source::{MetricsError, MetricsSource};
 use crate::state::{RolloutState, StateFile, StateStore, Transition};
 
 /// The actor named on automatic changes.
@@ -102,7 +135,11 @@ pub struct RolloutController {
 }
 
 struct Inner {
-    exposure: Arc<dyn Exposure>,
+    target: Arc<dyn ExposureTarget>,
+    /// `None`: the registered flags' own recorders.
+    metrics: Option<Arc<dyn MetricsSource>>,
+    /// Lock other processes' state changes out while acting (see the module docs).
+    shared: bool,
     clock: Arc<dyn Clock>,
     config: ControllerConfig,
     store: Option<StateStore>,
@@ -120,16 +157,44 @@ struct Core {
     held: BTreeMap<String, String>,
     /// The file on disk is behind memory (a save failed); retried every tick.
     dirty: bool,
+    /// Transitions another process saved, taken over but not yet told to the hooks.
+    adopted: Vec<Transition>,
 }
 
 /// What the controller keeps in memory for a registered flag.
 struct Live {
     plan: RolloutPlan,
     recorder: Arc<Recorder>,
-    /// Counters at the start of the current window.
-    baseline: Metrics,
+    /// Counters at the start of the current window; `None` until the metrics source
+    /// answers after the window began.
+    baseline: Option<Metrics>,
     /// The smaller side's sample count at the last look of this window (0: none yet).
     last_look_n: u64,
+    /// The percentage in force before a write of ours that has not landed (failed, or
+    /// cut short by a crash, or left to this process by a command in another): finding
+    /// it at the target is not someone else's change.
+    pending_from: Option<u8>,
+    /// The metrics source's error, while it fails.
+    metrics_outage: Option<String>,
+    /// The target's error, while it fails.
+    target_outage: Option<String>,
+    /// A foreign percentage already reported for a flag the controller does not drive.
+    foreign: Option<Option<u8>>,
+}
+
+impl Live {
+    fn new(plan: RolloutPlan, recorder: Arc<Recorder>) -> Live {
+        Live {
+            plan,
+            recorder,
+            baseline: None,
+            last_look_n: 0,
+            pending_from: None,
+            metrics_outage: None,
+            target_outage: None,
+            foreign: None,
+        }
+    }
 }
 
 impl RolloutController {
@@ -168,13 +233,47 @@ impl RolloutController {
             return Err(held_error(flag, problem));
         }
         let state = core.file.rollouts.get(flag).ok_or_else(unknown)?;
-        let window = live.recorder.snapshot().since(&live.baseline);
+        let now = self
+            .read_metrics(flag, live)
+            .map_err(|e| RolloutError::Metrics {
+                flag: flag.to_owned(),
+                source: e,
+            })?;
+        let window = match live.baseline {
+            Some(base) if !now.went_back(&base) => now.since(&base),
+            _ => Metrics::default(),
+        };
         Ok(evaluate(
             &live.plan,
             state.position.stage,
             &window,
             state.looks + 1,
         ))
+    }
+
+    /// The flags whose metrics source or exposure target is failing, each with the
+    /// error: their rollouts are held until it answers again.
+    pub fn outages(&self) -> BTreeMap<String, String> {
+        lock(&self.inner.core)
+            .flags
+            .iter()
+            .filter_map(|(flag, live)| {
+                let both: Vec<&str> = [&live.metrics_outage, &live.target_outage]
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str)
+                    .collect();
+                (!both.is_empty()).then(|| (flag.clone(), both.join("; ")))
+            })
+            .collect()
+    }
+
+    /// Reads `flag`'s cumulative metrics from the configured source, or its recorder.
+    fn read_metrics(&self, flag: &str, live: &Live) -> Result<Metrics, MetricsError> {
+        match &self.inner.metrics {
+            Some(source) => source.metrics(flag),
+            None => Ok(live.recorder.snapshot()),
+        }
     }
 
     /// The rollouts held because their saved state is invalid, with the error naming

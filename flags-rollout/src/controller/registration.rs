@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use flags_manifest::{Manifest, RolloutPlan};
 
+use super::tick::TargetCheck;
 use super::{Core, Live, RolloutController, lock};
 use crate::decision::validate_plan;
 use crate::error::RolloutError;
@@ -32,17 +33,11 @@ impl RolloutController {
                 .flags
                 .get(flag)
                 .map_or_else(|| Arc::new(Recorder::new()), |l| l.recorder.clone());
-            let baseline = recorder.snapshot();
+            let _lock = self.enter(&mut core)?;
             let stages = plan.stages.clone();
-            core.flags.insert(
-                flag.to_owned(),
-                Live {
-                    plan,
-                    recorder: recorder.clone(),
-                    baseline,
-                    last_look_n: 0,
-                },
-            );
+            let mut live = Live::new(plan, recorder.clone());
+            live.baseline = self.read_metrics(flag, &live).ok();
+            core.flags.insert(flag.to_owned(), live);
             if let Some(problem) = core.held.get(flag) {
                 tracing::error!(
                     target: "flags::rollout",
@@ -94,9 +89,18 @@ impl RolloutController {
                     }
                 }
                 Some(saved) if saved.stages == stages => {
-                    self.inner
-                        .exposure
-                        .set_exposure(flag, saved.position.percent);
+                    // A crash between saving a change and writing it leaves the
+                    // target at the percentage before it.
+                    if let (Some(live), Some(last)) =
+                        (core.flags.get_mut(flag), saved.history.last())
+                        && last.to == saved.position
+                        && let Some(before) = last.from
+                    {
+                        live.pending_from = Some(before.percent);
+                    }
+                    if let TargetCheck::Conflict(t) = self.check_target(&mut core, flag)? {
+                        done.push(*t);
+                    }
                     tracing::info!(
                         target: "flags::rollout",
                         flag,
@@ -193,9 +197,12 @@ impl RolloutController {
             }
             _ => {
                 set_stages(core);
-                self.inner.exposure.set_exposure(flag, from.percent);
+                let checked = self.check_target(core, flag)?;
                 self.save_or_mark(core);
-                Ok(None)
+                Ok(match checked {
+                    TargetCheck::Conflict(t) => Some(*t),
+                    _ => None,
+                })
             }
         }
     }

@@ -9,15 +9,35 @@ use crate::decision::evaluate;
 use crate::error::RolloutError;
 use crate::state::{Position, Status, Transition};
 
+/// What reading a flag's percentage back from the target found.
+pub(super) enum TargetCheck {
+    /// The percentage the state says (written now if it had not landed).
+    InForce,
+    /// The target cannot be read or written: hold the flag.
+    Hold,
+    /// Someone else changed it: the flag was paused by this transition.
+    Conflict(Box<Transition>),
+}
+
 impl RolloutController {
     /// Evaluates every running rollout once and acts: advance, complete, roll back or
-    /// pause. Returns the transitions made. Failures to write the state file or the
+    /// pause. Returns the transitions made, after those another process saved in the
+    /// shared state file since the last tick (taken over; hooks hear of both). Failures to write the state file or the
     /// audit log are logged at error level and retried on the next tick. Call it
     /// periodically, or let [`spawn_ticker`](Self::spawn_ticker) do it.
     pub fn tick(&self) -> Vec<Transition> {
         let mut done = Vec::new();
         {
             let mut core = lock(&self.inner.core);
+            let _lock = match self.enter(&mut core) {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::error!(target: "flags::rollout", error = %e,
+                        "shared rollout state unavailable; skipping this tick");
+                    return done;
+                }
+            };
+            done.append(&mut core.adopted);
             if core.dirty {
                 self.save_or_mark(&mut core);
             }
@@ -54,18 +74,31 @@ impl RolloutController {
         if core.held.contains_key(flag) {
             return Ok(None);
         }
+        let (Some(live), Some(state)) = (core.flags.get(flag), core.file.rollouts.get(flag)) else {
+            return Ok(None);
+        };
+        let running = state.position.status == Status::Running;
+        if running || live.pending_from.is_some() {
+            match self.check_target(core, flag)? {
+                TargetCheck::InForce => {}
+                TargetCheck::Hold => return Ok(None),
+                TargetCheck::Conflict(t) => return Ok(Some(*t)),
+            }
+        }
+        if !running {
+            return Ok(None);
+        }
+        let Some(window) = self.window(core, flag) else {
+            return Ok(None);
+        };
         let (Some(live), Some(state)) =
             (core.flags.get_mut(flag), core.file.rollouts.get_mut(flag))
         else {
             return Ok(None);
         };
-        if state.position.status != Status::Running {
-            return Ok(None);
-        }
         let plan = &live.plan;
         let from = state.position;
         let stage = from.stage;
-        let window = live.recorder.snapshot().since(&live.baseline);
         let with_control = from.percent < 100;
         let (nt, nc) = (window.treatment.samples(), window.control.samples());
         let min = plan.min_samples.max(1);
@@ -153,6 +186,129 @@ impl RolloutController {
         };
         self.automatic(core, flag, Some(from), to, reason, Some(evidence))
             .map(Some)
+    }
+}
+
+impl RolloutController {
+    /// The current window of `flag`'s metrics, or `None` while the source fails (the
+    /// stage is held) or while a window is only starting.
+    fn window(&self, core: &mut Core, flag: &str) -> Option<crate::metrics::Metrics> {
+        let live = core.flags.get(flag)?;
+        let read = self.read_metrics(flag, live);
+        let live = core.flags.get_mut(flag)?;
+        let now = match read {
+            Ok(m) => {
+                if let Some(was) = live.metrics_outage.take() {
+                    tracing::info!(target: "flags::rollout", flag, outage = %was,
+                        "metrics source answers again; the stage resumes");
+                }
+                m
+            }
+            Err(e) => {
+                let message = e.to_string();
+                if live.metrics_outage.is_none() {
+                    tracing::warn!(target: "flags::rollout", flag, error = %message,
+                        "metrics source unavailable: the stage is held (no advance, no rollback) until it answers");
+                }
+                live.metrics_outage = Some(message);
+                return None;
+            }
+        };
+        let Some(base) = live.baseline else {
+            live.baseline = Some(now);
+            return None;
+        };
+        if now.went_back(&base) {
+            tracing::warn!(target: "flags::rollout", flag,
+                "the metrics source's totals went back (reset); the window starts again");
+            live.baseline = Some(now);
+            live.last_look_n = 0;
+            return None;
+        }
+        Some(now.since(&base))
+    }
+
+    /// Reads `flag`'s percentage back from the target and compares it with the state's
+    /// (see "One writer" in the module docs). A write of ours that has not landed is
+    /// made now; someone else's change pauses a running flag without writing.
+    pub(super) fn check_target(
+        &self,
+        core: &mut Core,
+        flag: &str,
+    ) -> Result<TargetCheck, RolloutError> {
+        let (Some(live), Some(state)) = (core.flags.get(flag), core.file.rollouts.get(flag)) else {
+            return Ok(TargetCheck::InForce);
+        };
+        let from = state.position;
+        let want = from.percent;
+        let pending = live.pending_from;
+        let target = &self.inner.target;
+        let current = match target.read_exposure(flag) {
+            Ok(c) => c,
+            Err(e) => {
+                if let Some(live) = core.flags.get_mut(flag) {
+                    if live.target_outage.is_none() {
+                        tracing::warn!(target: "flags::rollout", flag, error = %e,
+                            "exposure target unavailable: the flag is held until it answers");
+                    }
+                    live.target_outage = Some(e.to_string());
+                }
+                return Ok(TargetCheck::Hold);
+            }
+        };
+        if current == Some(want) {
+            if let Some(live) = core.flags.get_mut(flag) {
+                live.pending_from = None;
+                live.foreign = None;
+                if live.target_outage.take().is_some() {
+                    tracing::info!(target: "flags::rollout", flag,
+                        target = %target.describe(), "exposure target answers again");
+                }
+            }
+            return Ok(TargetCheck::InForce);
+        }
+        if current.is_none() || (pending.is_some() && current == pending) {
+            self.apply(core, flag, pending.or(current), want);
+            let failed = core
+                .flags
+                .get(flag)
+                .is_some_and(|l| l.target_outage.is_some());
+            return Ok(if failed {
+                TargetCheck::Hold
+            } else {
+                TargetCheck::InForce
+            });
+        }
+        // `current` is `Some` here: `None` was handled above.
+        let found = current.unwrap_or(0);
+        if from.status != Status::Running {
+            if let Some(live) = core.flags.get_mut(flag)
+                && live.foreign != Some(current)
+            {
+                tracing::warn!(target: "flags::rollout", flag, found, expected = want,
+                    target = %target.describe(),
+                    "exposure changed outside the controller; the rollout is {}, so it is left alone",
+                    from.status);
+                live.foreign = Some(current);
+                live.pending_from = None;
+            }
+            return Ok(TargetCheck::InForce);
+        }
+        let reason = format!(
+            "the percentage at {} is {found}%, not the {want}% this controller set: someone else changed it \
+             (a person or a second controller); paused at {found}% without overwriting. Resume to continue \
+             the stage at {want}%, or roll back",
+            target.describe()
+        );
+        tracing::error!(target: "flags::rollout", flag, found, expected = want,
+            target = %target.describe(), "exposure changed outside the controller; rollout paused");
+        let to = Position {
+            status: Status::Paused,
+            percent: found,
+            ..from
+        };
+        let t = self.observed(core, flag, from, to, reason)?;
+        Ok(TargetCheck::Conflict(Box::new(t)))
     }
 }
 

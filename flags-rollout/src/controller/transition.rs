@@ -29,6 +29,36 @@ impl RolloutController {
         )
     }
 
+    /// Writes `percent` for `flag` to the target. A failure is logged and remembered:
+    /// the flag is held and the write retried at the next tick (see `check_target`).
+    pub(super) fn apply(&self, core: &mut Core, flag: &str, from: Option<u8>, percent: u8) {
+        let result = self.inner.target.write_exposure(flag, percent);
+        let Some(live) = core.flags.get_mut(flag) else {
+            if let Err(e) = result {
+                tracing::error!(target: "flags::rollout", flag, percent, error = %e,
+                    "rollout exposure not applied");
+            }
+            return;
+        };
+        match result {
+            Ok(()) => {
+                live.pending_from = None;
+                if live.target_outage.take().is_some() {
+                    tracing::info!(target: "flags::rollout", flag, percent,
+                        target = %self.inner.target.describe(), "exposure target answers again");
+                }
+            }
+            Err(e) => {
+                tracing::error!(target: "flags::rollout", flag, percent, error = %e,
+                    "rollout exposure not applied; the flag is held and the write retried next tick");
+                if live.pending_from.is_none() {
+                    live.pending_from = from;
+                }
+                live.target_outage = Some(e.to_string());
+            }
+        }
+    }
+
     /// Records and applies one transition; see the module docs for the order of effects.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn transition(
@@ -42,10 +72,50 @@ impl RolloutController {
         source: Cause,
         evidence: Option<Evidence>,
     ) -> Result<Transition, RolloutError> {
+        self.record(core, flag, from, to, reason, actor, source, evidence, true)
+    }
+
+    /// Records a transition that writes nothing to the target: the percentage it
+    /// records is the one found there (a change someone else made).
+    pub(super) fn observed(
+        &self,
+        core: &mut Core,
+        flag: &str,
+        from: Position,
+        to: Position,
+        reason: String,
+    ) -> Result<Transition, RolloutError> {
+        self.record(
+            core,
+            flag,
+            Some(from),
+            to,
+            reason,
+            CONTROLLER_ACTOR,
+            Cause::Automatic,
+            None,
+            false,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        core: &mut Core,
+        flag: &str,
+        from: Option<Position>,
+        to: Position,
+        reason: String,
+        actor: &str,
+        source: Cause,
+        evidence: Option<Evidence>,
+        write: bool,
+    ) -> Result<Transition, RolloutError> {
         let now = self.inner.clock.now();
         let lowers = from.is_some_and(|f| to.percent < f.percent);
-        if lowers {
-            self.inner.exposure.set_exposure(flag, to.percent);
+        let before_percent = from.map(|f| f.percent);
+        if lowers && write {
+            self.apply(core, flag, before_percent, to.percent);
         }
         let t = Transition {
             revision: core.file.revision + 1,
@@ -95,7 +165,11 @@ impl RolloutController {
         if to.status == Status::Running
             && let Some(live) = core.flags.get_mut(flag)
         {
-            live.baseline = live.recorder.snapshot();
+            // A source that fails now leaves the baseline to its next answer.
+            live.baseline = match &self.inner.metrics {
+                Some(source) => source.metrics(flag).ok(),
+                None => Some(live.recorder.snapshot()),
+            };
             live.last_look_n = 0;
         }
         if let Some(store) = &self.inner.store {
@@ -120,8 +194,8 @@ impl RolloutController {
                 core.dirty = false;
             }
         }
-        if !lowers {
-            self.inner.exposure.set_exposure(flag, to.percent);
+        if !lowers && write {
+            self.apply(core, flag, before_percent, to.percent);
         }
         emit(&t);
         Ok(t)

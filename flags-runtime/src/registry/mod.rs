@@ -251,6 +251,13 @@ impl Registry {
         &self.state().outcome_sinks
     }
 
+    /// The outcome sinks and whether counting is on, from one look at the state.
+    #[inline]
+    pub(crate) fn outcome_route(&self) -> (&crate::outcome::Sinks, bool) {
+        let state = self.state();
+        (&state.outcome_sinks, state.counting.load(Ordering::Relaxed))
+    }
+
     fn state(&self) -> &State {
         match self.state.get() {
             Some(s) => s,

@@ -174,7 +174,7 @@ impl Registry {
                 return word & (VARIANT | 1) == 1;
             }
             if word & SLOW == 0 {
-                return self.value_counted(index, word) == Value::Bool(true);
+                return self.is_on_counted(index, word);
             }
         }
         matches!(self.value_slow(index, ctx), Value::Bool(true))
@@ -208,7 +208,16 @@ impl Registry {
         ctx: Option<&Context>,
         gate: &'static Gate,
     ) -> Value {
-        let value = self.value_slow(index, ctx);
+        // A counted cell holds the value: no evaluation needed.
+        let counted = self
+            .cells
+            .get(index)
+            .map(|cell| cell.0.load(Ordering::Acquire))
+            .filter(|word| word & SLOW == 0);
+        let value = match counted {
+            Some(word) => self.value_counted(index, word),
+            None => self.value_slow(index, ctx),
+        };
         if self.state().counting.load(Ordering::Relaxed) {
             gate.record(self, index, value);
         }
@@ -231,11 +240,25 @@ impl Registry {
     /// costs little more than the call.
     #[inline(never)]
     pub(super) fn value_counted(&self, index: usize, word: u32) -> Value {
-        let value = decode(word);
+        self.count_word(index, word);
+        decode(word)
+    }
+
+    /// [`value_counted`](Self::value_counted) for a caller that only wants to know
+    /// whether the flag is on.
+    #[inline(never)]
+    pub(super) fn is_on_counted(&self, index: usize, word: u32) -> bool {
+        self.count_word(index, word);
+        word & (VARIANT | 1) == 1
+    }
+
+    #[inline(always)]
+    fn count_word(&self, index: usize, word: u32) {
         if let Some(state) = self.state.get() {
-            state.counters.count(index, value);
+            // The low 16 bits are the value's offset among the flag's values: the
+            // bool's bit, or the variant's index (see `encode`).
+            state.counters.count_offset(index, (word & 0xffff) as usize);
         }
-        value
     }
 
     #[inline(never)]

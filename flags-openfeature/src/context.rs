@@ -1,0 +1,129 @@
+//! OpenFeature's evaluation context as a flags [`Context`]: the targeting key, and
+//! each custom field as an attribute typed the way the constraint operators read it.
+//!
+//! | OpenFeature field | flags attribute | operators that read it |
+//! |---|---|---|
+//! | `targeting_key` | the targeting key (`key`, `userId`) | rollouts, `keys`, every operator |
+//! | `Bool` | `true` / `false` | `in`, `not_in`, `str_*` |
+//! | `Int` | its decimal text, parsed once as a number | `num_*`, and the text ones exactly |
+//! | `Float` | a number | `num_*` |
+//! | `String` | text (a number when it reads as one) | every operator |
+//! | `DateTime` | RFC 3339 text with its offset and nanoseconds | `date_*` |
+//! | `Struct` | left out: no operator reads a structure | — |
+//!
+//! Integers go in as their exact decimal text rather than as an `f64`, so an id past
+//! 2^53 still compares exactly with `in`; numeric operators see the same number either
+//! way.
+
+use std::cell::RefCell;
+use std::fmt::Write as _;
+
+use flags_runtime::{AttrValue, Context};
+use open_feature::{EvaluationContext, EvaluationContextFieldValue};
+
+/// The flags context for an OpenFeature evaluation context.
+///
+/// # Examples
+///
+/// ```
+/// use flags_openfeature::to_context;
+/// use open_feature::EvaluationContext;
+///
+/// let ctx = EvaluationContext::default()
+///     .with_targeting_key("user-42")
+///     .with_custom_field("country", "NZ")
+///     .with_custom_field("seats", 12)
+///     .with_custom_field("verified", true);
+/// let flags_ctx = to_context(&ctx);
+/// assert_eq!(flags_ctx.targeting_key(), Some("user-42"));
+/// assert_eq!(flags_ctx.get("country"), Some("NZ"));
+/// assert_eq!(flags_ctx.get("seats"), Some("12"));
+/// assert_eq!(flags_ctx.get("verified"), Some("true"));
+/// ```
+#[must_use]
+pub fn to_context(ctx: &EvaluationContext) -> Context {
+    let mut out = match &ctx.targeting_key {
+        Some(key) => Context::with_key(key.as_str()),
+        None => Context::anonymous(),
+    };
+    for (name, value) in &ctx.custom_fields {
+        if let Some(value) = attr(value) {
+            out.set_attr(name, value);
+        }
+    }
+    out
+}
+
+thread_local! {
+    /// The last context of a targeting key alone that this thread converted: the
+    /// evaluations of one request usually share it, and a hit costs a reference count
+    /// instead of three allocations.
+    static LAST: RefCell<Context> = const { RefCell::new(Context::anonymous()) };
+}
+
+/// [`to_context`], reusing this thread's last conversion when `ctx` is the same
+/// targeting key with no custom fields.
+pub(crate) fn convert(ctx: &EvaluationContext) -> Context {
+    if !ctx.custom_fields.is_empty() {
+        return to_context(ctx);
+    }
+    let Some(key) = ctx.targeting_key.as_deref() else {
+        return Context::anonymous();
+    };
+    let cached = LAST.try_with(|last| {
+        let mut last = last.try_borrow_mut().ok()?;
+        if last.targeting_key() != Some(key) {
+            // In place: once the previous resolution dropped its clone, the context
+            // is not shared, so its allocation is reused.
+            last.set_key(key);
+        }
+        Some(last.clone())
+    });
+    match cached {
+        Ok(Some(c)) => c,
+        // Thread-locals torn down, or a re-entrant call: convert afresh.
+        _ => Context::with_key(key),
+    }
+}
+
+/// One custom field as an attribute value; `None` for what no operator can read.
+fn attr(value: &EvaluationContextFieldValue) -> Option<AttrValue> {
+    Some(match value {
+        EvaluationContextFieldValue::Bool(b) => AttrValue::Bool(*b),
+        EvaluationContextFieldValue::Int(i) => AttrValue::Str(i.to_string()),
+        EvaluationContextFieldValue::Float(f) => AttrValue::Num(*f),
+        EvaluationContextFieldValue::String(s) => AttrValue::Str(s.clone()),
+        EvaluationContextFieldValue::DateTime(t) => AttrValue::Str(rfc3339(t)),
+        EvaluationContextFieldValue::Struct(_) => return None,
+    })
+}
+
+/// `t` as RFC 3339 text, keeping its offset and every nonzero digit of its
+/// nanoseconds: what the `date_*` operators parse. (Years outside 0 to 9999 have no
+/// RFC 3339 form; their text parses as no date, so date operators do not match.)
+fn rfc3339(t: &time::OffsetDateTime) -> String {
+    let mut s = String::with_capacity(35);
+    let _ = write!(
+        s,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    let nanos = t.nanosecond();
+    if nanos != 0 {
+        let digits = format!("{nanos:09}");
+        let _ = write!(s, ".{}", digits.trim_end_matches('0'));
+    }
+    let (h, m, _) = t.offset().as_hms();
+    if h == 0 && m == 0 {
+        s.push('Z');
+    } else {
+        let sign = if h < 0 || m < 0 { '-' } else { '+' };
+        let _ = write!(s, "{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs());
+    }
+    s
+}
