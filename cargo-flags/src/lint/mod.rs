@@ -10,6 +10,7 @@
 mod render;
 
 use std::cmp::Reverse;
+use std::path::PathBuf;
 
 use flags_manifest::{Date, Diagnostic, ExpiryState, Pos, Severity, expiry_state};
 
@@ -106,11 +107,39 @@ pub fn run(globals: &Globals, args: &LintArgs) -> Result<Exit, Failure> {
 /// rollout state beside the manifest (`.flags/state.json`). A state file that cannot
 /// be read is `rollout status`'s business, not lint's: it adds nothing here.
 fn retirement_candidates(lint: &mut Lint, loaded: &Loaded) {
-    let path = loaded.file.dir.join(".flags").join("state.json");
-    let Ok(Some(state)) = crate::retire::load_state(&path) else {
-        return;
-    };
-    for c in crate::retire::finished_rollouts(&loaded.manifest, &state) {
+    // `.flags/state.json`, and `.flags/ENV/state.json` of each environment.
+    let dir = loaded.file.dir.join(".flags");
+    let mut states = vec![(None, dir.join("state.json"))];
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        let mut envs: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.join("state.json").is_file())
+            .collect();
+        envs.sort();
+        for env in envs {
+            let name = env.file_name().map(|n| n.to_string_lossy().into_owned());
+            states.push((name, env.join("state.json")));
+        }
+    }
+    for (env, path) in states {
+        let Ok(Some(state)) = crate::retire::load_state(&path) else {
+            continue;
+        };
+        candidates_from(lint, loaded, &state, env.as_deref());
+    }
+}
+
+fn candidates_from(
+    lint: &mut Lint,
+    loaded: &Loaded,
+    state: &flags_rollout::StateFile,
+    env: Option<&str>,
+) {
+    for mut c in crate::retire::finished_rollouts(&loaded.manifest, state) {
+        if let Some(env) = env {
+            c.reason = format!("{} in {env}", c.reason);
+        }
         let Some(flag) = loaded.manifest.flag(&c.flag) else {
             continue;
         };

@@ -58,9 +58,14 @@ pub struct RetireArgs {
     /// Write the files but do not run `cargo check` afterwards.
     #[arg(long)]
     pub no_check: bool,
-    /// The rollout state file (default: `.flags/state.json` beside the manifest).
+    /// The rollout state file (default: `.flags/state.json` beside the manifest, or
+    /// `.flags/ENV/state.json` with --environment).
     #[arg(long, value_name = "FILE")]
     pub rollout_state: Option<PathBuf>,
+    /// The environment whose rollout state says what production runs (as
+    /// `cargo flags rollout --environment`).
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
     /// Where to look for uses.
     #[command(flatten)]
     pub scan: ScanArgs,
@@ -266,10 +271,13 @@ pub fn run(globals: &Globals, args: &RetireArgs) -> Result<Exit, Failure> {
                 )),
             }
         })?;
-    let state_path = args
-        .rollout_state
-        .clone()
-        .unwrap_or_else(|| loaded.file.dir.join(".flags").join("state.json"));
+    let state_path = args.rollout_state.clone().unwrap_or_else(|| {
+        let dir = loaded.file.dir.join(".flags");
+        match &args.environment {
+            Some(env) => dir.join(env).join("state.json"),
+            None => dir.join("state.json"),
+        }
+    });
     let (keep, why) = match &args.keep {
         Some(text) => (
             target::parse_keep(flag, text).map_err(Failure::msg)?,

@@ -126,6 +126,7 @@ fn the_side_kept_by_default_is_what_production_runs() {
         version: 1,
         revision: 1,
         audit_head: None,
+        environment: None,
         rollouts: BTreeMap::from([("search_v2".to_owned(), rollout)]),
     };
     std::fs::create_dir_all(shop.join(".flags")).unwrap();
@@ -141,6 +142,38 @@ fn the_side_kept_by_default_is_what_production_runs() {
         r.stderr
     );
     assert!(r.stdout.contains("+    let _ = true;\n"), "{}", r.stdout);
+    // Per environment, as `rollout --environment` keeps it: rolled back there.
+    let mut rolled_back = state.clone();
+    rolled_back.environment = Some("production".to_owned());
+    if let Some(r) = rolled_back.rollouts.get_mut("search_v2") {
+        r.position = Position {
+            stage: 0,
+            percent: 0,
+            status: Status::RolledBack,
+        };
+    }
+    std::fs::create_dir_all(shop.join(".flags/production")).unwrap();
+    StateStore::new(shop.join(".flags/production/state.json"))
+        .save(&rolled_back)
+        .unwrap();
+    let r = run(
+        &shop.path,
+        &[
+            "flags",
+            "retire",
+            "search_v2",
+            "--environment",
+            "production",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("keeping off (its rollout is at 0% (rolled back)"),
+        "{}",
+        r.stderr
+    );
     let lint = run(&shop.path, &["flags", "lint", "--today", "2026-06-01"]);
     assert!(
         lint.stdout
