@@ -12,6 +12,15 @@ use super::super::edits::Lines;
 use super::{Binding, Ctx, Item, Rewriter, atomic, block_like, ident_str, pure};
 
 impl Rewriter<'_> {
+    /// An expression in a place any expression can stand in ([`Ctx::Let`]).
+    pub(super) fn slot(&mut self, e: &Expr) {
+        match e {
+            Expr::If(i) => self.if_expr(i, Ctx::Let),
+            Expr::Match(m) => self.match_expr(m, Ctx::Let),
+            _ => self.visit_expr(e),
+        }
+    }
+
     pub(super) fn stmt(&mut self, s: &Stmt, last: bool) {
         match s {
             Stmt::Local(l) => self.local(l),

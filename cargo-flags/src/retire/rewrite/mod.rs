@@ -68,7 +68,9 @@ enum Ctx {
         tail: bool,
         last: bool,
     },
-    /// The initialiser of a `let`.
+    /// A place where any expression stands as it is, with no precedence to mind: a
+    /// `let`'s initialiser, an argument, a `return` value, a closure's body, a field's
+    /// value.
     Let,
     /// Any other expression position.
     Value,
@@ -448,8 +450,25 @@ impl<'ast> Visit<'ast> for Rewriter<'_> {
         for p in &c.inputs {
             self.shadow(p);
         }
-        self.visit_expr(&c.body);
+        self.slot(&c.body);
         self.pop_scope();
+    }
+
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        self.visit_expr(&c.func);
+        for a in &c.args {
+            self.slot(a);
+        }
+    }
+
+    fn visit_expr_return(&mut self, r: &'ast syn::ExprReturn) {
+        if let Some(e) = &r.expr {
+            self.slot(e);
+        }
+    }
+
+    fn visit_field_value(&mut self, f: &'ast syn::FieldValue) {
+        self.slot(&f.expr);
     }
 
     fn visit_arm(&mut self, arm: &'ast syn::Arm) {

@@ -261,3 +261,12 @@ fn an_unsafe_gate_calls_its_kept_side_in_an_unsafe_block() {
         "pub unsafe fn read(p: *const u8) -> u8 {\n    // SAFETY: the caller upholds `read`'s contract, which is `read_v1`'s.\n    unsafe { read_v1(p) }\n}\n"
     ));
 }
+
+#[test]
+fn a_kept_branch_in_an_argument_or_closure_loses_its_braces() {
+    let src = "fn f(xs: &[u32]) -> Vec<u32> {\n    g(if flags::search_v2() { 1 + 1 } else { 0 });\n    xs.iter().map(|y| if flags::search_v2() { y + 1 } else { *y }).collect()\n}\n";
+    assert_eq!(
+        clean(src, "search_v2", "on"),
+        "fn f(xs: &[u32]) -> Vec<u32> {\n    g(1 + 1);\n    xs.iter().map(|y| y + 1).collect()\n}\n"
+    );
+}

@@ -276,7 +276,10 @@ impl Rewriter<'_> {
                 return None;
             }
         }
-        visit::visit_expr_method_call(self, m);
+        self.visit_expr(&m.receiver);
+        for a in &m.args {
+            self.slot(a);
+        }
         None
     }
 
