@@ -418,6 +418,16 @@ impl Rewriter<'_> {
     }
 }
 
+/// Whether `text` names the environment variable `var` (not a longer one).
+fn names_var(text: &str, var: &str) -> bool {
+    text.match_indices(var).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + var.len()..].chars().next();
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        !word(before) && !word(after)
+    })
+}
+
 fn pat_idents(pat: &Pat, out: &mut Vec<String>) {
     struct Idents<'o>(&'o mut Vec<String>);
     impl<'ast> Visit<'ast> for Idents<'_> {
@@ -505,7 +515,11 @@ impl<'ast> Visit<'ast> for Rewriter<'_> {
 
     fn visit_lit_str(&mut self, s: &'ast syn::LitStr) {
         let v = s.value();
-        if v == self.target.name || v.contains(&format!("FLAGS_{}", self.target.handle)) {
+        let handle = &self.target.handle;
+        if v == self.target.name
+            || names_var(&v, &format!("FLAGS_{handle}"))
+            || names_var(&v, &format!("FLAGS_STATIC_{handle}"))
+        {
             let at = self.range(s.span()).start;
             self.human(at, "the flag is referred to by its name in a string");
         }
@@ -557,3 +571,13 @@ impl<'ast> Visit<'ast> for Rewriter<'_> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod var_tests {
+    #[test]
+    fn environment_variables_are_matched_whole() {
+        assert!(super::names_var("FLAGS_SEARCH=on", "FLAGS_SEARCH"));
+        assert!(!super::names_var("FLAGS_SEARCH_V2=on", "FLAGS_SEARCH"));
+        assert!(!super::names_var("XFLAGS_SEARCH", "FLAGS_SEARCH"));
+    }
+}
