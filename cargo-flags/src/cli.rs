@@ -90,6 +90,9 @@ pub enum Command {
     Audit(crate::rollout::AuditArgs),
     /// Compare the manifest with a live Unleash server (`unleash diff`).
     Unleash(crate::unleash::UnleashArgs),
+    /// Remove a finished flag from the code and the manifest, keeping one side.
+    #[command(after_help = crate::retire::RETIRE_EXIT_CODES)]
+    Retire(crate::retire::RetireArgs),
 }
 
 /// Arguments of `cargo flags lint`.

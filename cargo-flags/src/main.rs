@@ -14,6 +14,7 @@ mod matrix;
 mod outcome;
 mod refs;
 mod report;
+mod retire;
 mod rollout;
 mod rollout_run;
 mod rules_summary;
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         Command::Rollout(args) => rollout::run_rollout(&globals, args),
         Command::Audit(args) => rollout::run_audit(&globals, args),
         Command::Unleash(args) => unleash::run(&globals, args),
+        Command::Retire(args) => retire::run(&globals, args),
     };
     let exit = match result {
         Ok(exit) => exit,

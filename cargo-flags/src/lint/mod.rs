@@ -10,6 +10,7 @@
 mod render;
 
 use std::cmp::Reverse;
+use std::path::PathBuf;
 
 use flags_manifest::{Date, Diagnostic, ExpiryState, Pos, Severity, expiry_state};
 
@@ -85,7 +86,11 @@ impl Lint {
 pub fn run(globals: &Globals, args: &LintArgs) -> Result<Exit, Failure> {
     let file = workspace::locate(globals.manifest.as_deref())?;
     let lint = match workspace::read(&file) {
-        Ok(loaded) => check(&loaded, workspace::today(globals)?),
+        Ok(loaded) => {
+            let mut lint = check(&loaded, workspace::today(globals)?);
+            retirement_candidates(&mut lint, &loaded);
+            lint
+        }
         Err(diagnostics) => invalid(&file.display, diagnostics),
     };
     let exit = lint.exit(args.deny_warnings);
@@ -96,6 +101,65 @@ pub fn run(globals: &Globals, args: &LintArgs) -> Result<Exit, Failure> {
         LintFormat::Github => render::github(&mut out, &lint)?,
     }
     Ok(exit)
+}
+
+/// Notes for flags whose rollout finished at 100% at least a soak time ago, from the
+/// rollout state beside the manifest (`.flags/state.json`). A state file that cannot
+/// be read is `rollout status`'s business, not lint's: it adds nothing here.
+fn retirement_candidates(lint: &mut Lint, loaded: &Loaded) {
+    // `.flags/state.json`, and `.flags/ENV/state.json` of each environment.
+    let dir = loaded.file.dir.join(".flags");
+    let mut states = vec![(None, dir.join("state.json"))];
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        let mut envs: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.join("state.json").is_file())
+            .collect();
+        envs.sort();
+        for env in envs {
+            let name = env.file_name().map(|n| n.to_string_lossy().into_owned());
+            states.push((name, env.join("state.json")));
+        }
+    }
+    for (env, path) in states {
+        let Ok(Some(state)) = crate::retire::load_state(&path) else {
+            continue;
+        };
+        candidates_from(lint, loaded, &state, env.as_deref());
+    }
+}
+
+fn candidates_from(
+    lint: &mut Lint,
+    loaded: &Loaded,
+    state: &flags_rollout::StateFile,
+    env: Option<&str>,
+) {
+    for mut c in crate::retire::finished_rollouts(&loaded.manifest, state) {
+        if let Some(env) = env {
+            c.reason = format!("{} in {env}", c.reason);
+        }
+        let Some(flag) = loaded.manifest.flag(&c.flag) else {
+            continue;
+        };
+        lint.findings.push(Finding {
+            diagnostic: Diagnostic {
+                severity: Severity::Note,
+                pos: flag.pos.clone(),
+                key: format!("flags.{}", flag.name),
+                message: format!("flag `{}` is ready to retire: {}", flag.name, c.reason),
+                help: Some(format!(
+                    "cargo flags retire {} --keep {}",
+                    flag.name,
+                    c.keep.as_deref().unwrap_or("on|off")
+                )),
+            },
+            title: "retirement candidate",
+            flag: Some(flag.name.clone()),
+            owner: Some(flag.owner.clone()),
+        });
+    }
 }
 
 fn invalid(file: &str, diagnostics: Vec<Diagnostic>) -> Lint {
@@ -141,14 +205,20 @@ pub fn check(loaded: &Loaded, today: Date) -> Lint {
             ExpiryState::Stale { .. } => (
                 Severity::Warning,
                 "stale flag",
-                "remove it from the code and flags.toml, or move `expires` later".to_owned(),
+                format!(
+                    "remove it from the code and flags.toml (`cargo flags retire {} --keep on|off`), \
+                     or move `expires` later",
+                    flag.name
+                ),
             ),
             ExpiryState::StaleError { .. } => (
                 Severity::Error,
                 "stale flag past its grace period",
-                "under expiry = \"error\" builds now fail: remove it from the code and \
-                 flags.toml, or move `expires` later"
-                    .to_owned(),
+                format!(
+                    "under expiry = \"error\" builds now fail: remove it from the code and \
+                     flags.toml (`cargo flags retire {} --keep on|off`), or move `expires` later",
+                    flag.name
+                ),
             ),
             ExpiryState::ExpiringSoon { .. } => (
                 Severity::Note,

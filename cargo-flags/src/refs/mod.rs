@@ -6,7 +6,7 @@
 mod names;
 mod render;
 pub mod scan;
-mod walk;
+pub mod walk;
 
 use std::collections::BTreeSet;
 use std::io::Write;

@@ -37,6 +37,18 @@ pub fn render(page: &Page) -> String {
         marker(ExpiryClass::Stale),
         marker(ExpiryClass::Permanent)
     ));
+    if !page.candidates.is_empty() {
+        out.push_str("\n## Retirement candidates\n\n");
+        for c in &page.candidates {
+            out.push_str(&format!(
+                "- `{}`: {} (`cargo flags retire {} --keep {}`)\n",
+                c.flag,
+                escape(&c.reason),
+                c.flag,
+                c.keep.as_deref().unwrap_or("on|off")
+            ));
+        }
+    }
     out
 }
 

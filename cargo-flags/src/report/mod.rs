@@ -67,6 +67,9 @@ pub struct Page {
     pub rows: Vec<Row>,
     /// References to flags the manifest does not declare.
     pub unknown_refs: usize,
+    /// Flags worth retiring with `cargo flags retire`: stale ones, and rollouts that
+    /// finished at 100% at least a soak time ago.
+    pub candidates: Vec<crate::retire::Candidate>,
 }
 
 impl Page {
@@ -139,7 +142,30 @@ pub fn build(
             }
         })
         .collect();
+    let mut candidates: Vec<crate::retire::Candidate> = manifest
+        .flags
+        .iter()
+        .filter(|f| {
+            matches!(
+                ExpiryClass::of(expiry_state(f, &manifest.settings, today)),
+                ExpiryClass::Stale
+            )
+        })
+        .map(|f| crate::retire::Candidate {
+            flag: f.name.clone(),
+            keep: None,
+            reason: format!(
+                "stale: expired on {} ({})",
+                f.expires.map(|d| d.to_string()).unwrap_or_default(),
+                expiry::distance(expiry_state(f, &manifest.settings, today))
+            ),
+        })
+        .collect();
+    if let Some(r) = rollouts {
+        candidates.extend(crate::retire::finished_rollouts(manifest, r));
+    }
     Page {
+        candidates,
         manifest: loaded.file.display.clone(),
         state: state.map(|s| s.display.clone()),
         root: scan.root.clone(),

@@ -2,7 +2,7 @@
 
 use crate::common::{TODAY, TempDir, run, run_env};
 
-const STALE: &str = "warning: flags.toml:26:1: `flags.old_banner.expires`: flag `old_banner` (owner: growth) expired on 2026-01-31, 121 days ago (help: remove it from the code and flags.toml, or move `expires` later)";
+const STALE: &str = "warning: flags.toml:26:1: `flags.old_banner.expires`: flag `old_banner` (owner: growth) expired on 2026-01-31, 121 days ago (help: remove it from the code and flags.toml (`cargo flags retire old_banner --keep on|off`), or move `expires` later)";
 const SOON: &str = "note: flags.toml:18:1: `flags.checkout_layout.expires`: flag `checkout_layout` (owner: checkout-team) expires on 2026-06-10, in 9 days (help: tell checkout-team to remove the flag or move `expires` later)";
 
 #[test]
@@ -164,7 +164,7 @@ fn github_format_prints_workflow_annotations() {
     assert_eq!(
         r.stdout_lines()[..2],
         [
-            "::warning file=flags.toml,line=26,col=1,title=stale flag::`flags.old_banner.expires`: flag `old_banner` (owner: growth) expired on 2026-01-31, 121 days ago (help: remove it from the code and flags.toml, or move `expires` later)",
+            "::warning file=flags.toml,line=26,col=1,title=stale flag::`flags.old_banner.expires`: flag `old_banner` (owner: growth) expired on 2026-01-31, 121 days ago (help: remove it from the code and flags.toml (`cargo flags retire old_banner --keep on|off`), or move `expires` later)",
             "::notice file=flags.toml,line=18,col=1,title=flag expiring soon::`flags.checkout_layout.expires`: flag `checkout_layout` (owner: checkout-team) expires on 2026-06-10, in 9 days (help: tell checkout-team to remove the flag or move `expires` later)",
         ]
     );

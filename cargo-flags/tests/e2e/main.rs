@@ -10,3 +10,4 @@ mod explain;
 mod lint;
 mod refs;
 mod report;
+mod retire;

@@ -27,6 +27,10 @@ fn markdown_has_one_row_per_flag_with_state_expiry_and_references() {
     );
     assert!(!md.contains("<script>"));
     assert!(md.contains("2 reference(s) to flags that are not declared"));
+    assert!(
+        md.contains("\n## Retirement candidates\n\n- `old_banner`: stale: expired on 2026-01-31 (121 days ago) (`cargo flags retire old_banner --keep on|off`)\n"),
+        "{md}"
+    );
 }
 
 #[test]

@@ -13,4 +13,11 @@ fn main() {
         println!("{user:>6}: search_v2 = {:<5} ({detail})", detail.value);
     }
     println!("checkout_layout = {}", flags::checkout_layout());
+    // `new_greeting` is on for everyone: `cargo flags retire new_greeting --keep on`
+    // keeps this branch and removes the flag.
+    if flags::new_greeting() {
+        println!("Welcome back!");
+    } else {
+        println!("Hello!");
+    }
 }
