@@ -127,12 +127,12 @@ impl UnleashTarget {
     /// The gradual-rollout strategy to drive: its id and current percentage.
     fn strategy(&self, flag: &str) -> Result<(String, Option<u8>), TargetError> {
         let url = self.strategies_url(flag);
-        let (status, body) = http::read(
+        let (status, body) = http::idempotent(|| {
             self.agent
                 .get(&url)
                 .header("Authorization", &self.token)
-                .call(),
-        )
+                .call()
+        })
         .map_err(|e| self.unavailable(format!("GET {url}: {e}")))?;
         if !(200..300).contains(&status) {
             return Err(self.status_error(flag, "reading the strategies", status, &body));
@@ -245,13 +245,13 @@ impl ExposureTarget for UnleashTarget {
         let url = format!("{}/{}", self.strategies_url(flag), encode(&id));
         let patch =
             json!([{"op": "replace", "path": "/parameters/rollout", "value": percent.to_string()}]);
-        let (status, body) = http::read(
+        let (status, body) = http::idempotent(|| {
             self.agent
                 .patch(&url)
                 .header("Authorization", &self.token)
                 .header("Content-Type", "application/json")
-                .send(patch.to_string()),
-        )
+                .send(patch.to_string())
+        })
         .map_err(|e| self.unavailable(format!("PATCH {url}: {e}")))?;
         if !(200..300).contains(&status) {
             return Err(self.status_error(flag, "changing the rollout", status, &body));
