@@ -70,11 +70,13 @@ impl Admin {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    /// A fresh toggle `name` with the given strategies in the environment.
-    fn toggle(&self, name: &str, strategies: &[Value]) {
+    /// A new toggle named `name` and this process's id, with the given strategies in
+    /// the environment; returns its name. Names are new each run rather than deleted
+    /// and made again: archiving and deleting a toggle at once can crash Unleash 6.
+    fn toggle(&self, name: &str, strategies: &[Value]) -> String {
+        let name = format!("{name}_{}", std::process::id());
+        let name = name.as_str();
         let features = "/api/admin/projects/default/features";
-        self.call("DELETE", &format!("{features}/{name}"), None);
-        self.call("DELETE", &format!("/api/admin/archive/{name}"), None);
         let (s, v) = self.call(
             "POST",
             features,
@@ -89,6 +91,7 @@ impl Admin {
             );
             assert!((200..300).contains(&s), "strategy on {name}: {s} {v}");
         }
+        name.to_owned()
     }
 
     fn strategies(&self, name: &str) -> Value {
@@ -112,12 +115,12 @@ fn only_the_percentage_changes_and_problems_are_told_apart() {
     let Some(admin) = Admin::from_env() else {
         return;
     };
-    admin.toggle("fleet_target_a", &[gradual("fleet_target_a", "10")]);
+    let a = admin.toggle("fleet_target_a", &[gradual("fleet_target_a", "10")]);
     let target = UnleashTarget::new(&admin.url, &admin.token, ENV).unwrap();
-    assert_eq!(target.read_exposure("fleet_target_a").unwrap(), Some(10));
-    target.write_exposure("fleet_target_a", 25).unwrap();
-    assert_eq!(target.read_exposure("fleet_target_a").unwrap(), Some(25));
-    let s = &admin.strategies("fleet_target_a")[0];
+    assert_eq!(target.read_exposure(&a).unwrap(), Some(10));
+    target.write_exposure(&a, 25).unwrap();
+    assert_eq!(target.read_exposure(&a).unwrap(), Some(25));
+    let s = &admin.strategies(&a)[0];
     assert_eq!(s["parameters"]["rollout"], "25");
     assert_eq!(s["parameters"]["stickiness"], "userId");
     assert_eq!(s["parameters"]["groupId"], "fleet_target_a");
@@ -130,19 +133,19 @@ fn only_the_percentage_changes_and_problems_are_told_apart() {
     let unusable =
         |r: Result<Option<u8>, TargetError>| matches!(r, Err(TargetError::Unusable { .. }));
     assert!(unusable(target.read_exposure("fleet_target_missing")));
-    admin.toggle("fleet_target_b", &[json!({"name": "default"})]);
-    let e = target.read_exposure("fleet_target_b").unwrap_err();
+    let b = admin.toggle("fleet_target_b", &[json!({"name": "default"})]);
+    let e = target.read_exposure(&b).unwrap_err();
     assert!(e.to_string().contains("gradual rollout"), "{e}");
-    admin.toggle(
+    let c = admin.toggle(
         "fleet_target_c",
         &[
             gradual("fleet_target_c", "5"),
             gradual("fleet_target_c", "50"),
         ],
     );
-    assert!(unusable(target.read_exposure("fleet_target_c")));
+    assert!(unusable(target.read_exposure(&c)));
     let bad = UnleashTarget::new(&admin.url, "*:*.not-a-token", ENV).unwrap();
-    let e = bad.read_exposure("fleet_target_a").unwrap_err();
+    let e = bad.read_exposure(&a).unwrap_err();
     assert!(e.to_string().contains("token"), "{e}");
     // Nothing listens on a port just released.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -151,7 +154,7 @@ fn only_the_percentage_changes_and_problems_are_told_apart() {
         .unwrap();
     let gone = UnleashTarget::new(&format!("http://{port}"), &admin.token, ENV).unwrap();
     assert!(matches!(
-        gone.read_exposure("fleet_target_a"),
+        gone.read_exposure(&a),
         Err(TargetError::Unavailable { .. })
     ));
 }
@@ -161,8 +164,7 @@ fn a_person_changing_the_percentage_in_unleash_pauses_the_controller() {
     let Some(admin) = Admin::from_env() else {
         return;
     };
-    let flag = "fleet_target_d";
-    admin.toggle(flag, &[gradual(flag, "0")]);
+    let flag = &admin.toggle("fleet_target_d", &[gradual("fleet_target_d", "0")]);
     let target = Arc::new(UnleashTarget::new(&admin.url, &admin.token, ENV).unwrap());
     let controller = RolloutController::with_target(target.clone())
         .metrics(FnMetrics(|_: &str| Ok(Metrics::default())))
