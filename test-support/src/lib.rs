@@ -8,7 +8,8 @@
 //!   `TEST_REQUIRE_SERVICES=1` (set by `scripts/test.sh`) makes them mandatory;
 //! - [`fixtures`]: small manifests several crates' tests build on;
 //! - [`scratch`]: temporary directories removed when dropped;
-//! - [`prometheus`]: a real Prometheus on loopback and fake instances for it to scrape.
+//! - [`prometheus`]: a real Prometheus on loopback and fake instances for it to scrape;
+//! - [`unleash`]: the real Unleash server's Admin API (toggles, strategies, switches).
 //!
 //! A dev-dependency only: nothing here is part of a published crate.
 
@@ -17,4 +18,5 @@ pub mod fixtures;
 pub mod prometheus;
 pub mod scratch;
 pub mod service;
+pub mod unleash;
 pub mod wait;

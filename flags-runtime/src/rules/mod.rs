@@ -414,6 +414,7 @@ impl CompiledRules {
             .map(|s| {
                 let kind = match &s.kind {
                     CKind::All => "everyone".to_owned(),
+                    CKind::Keys(keys) if keys.is_empty() => "nobody".to_owned(),
                     CKind::Keys(keys) => format!("{} listed keys", keys.len()),
                     CKind::Rollout { percent, .. } => format!("{percent}% rollout"),
                 };
