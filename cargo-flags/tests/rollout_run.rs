@@ -44,6 +44,14 @@ struct Running {
     lines: Arc<Mutex<Vec<String>>>,
 }
 
+/// A failing test must not leave a controller behind.
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Running {
     fn printed(&self, text: &str) -> bool {
         self.lines.lock().unwrap().iter().any(|l| l.contains(text))

@@ -58,6 +58,15 @@ pub(crate) fn agent() -> ureq::Agent {
         .into()
 }
 
+/// Sends an idempotent request (a GET, a PATCH that sets a value) and reads it, once
+/// more if the first attempt failed in transport: a server may close a pooled
+/// keep-alive connection just as it is reused, which is no outage.
+pub(crate) fn idempotent(
+    send: impl Fn() -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<(u16, String), String> {
+    read(send()).or_else(|_| read(send()))
+}
+
 /// The status and body of a response, or the transport error as text.
 pub(crate) fn read(
     response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,

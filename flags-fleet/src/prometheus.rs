@@ -164,7 +164,7 @@ impl PrometheusSource {
             range.as_secs().max(1)
         );
         let url = format!("{}/api/v1/query", self.base);
-        let (status, body) = http::read(self.agent.get(&url).query("query", &q).call())
+        let (status, body) = http::idempotent(|| self.agent.get(&url).query("query", &q).call())
             .map_err(|e| unavailable(format!("GET {url}: {e}")))?;
         let invalid = |detail: String| MetricsError::Invalid {
             origin: self.base.clone(),

@@ -1,9 +1,12 @@
 //! A toggle's gradual rollout in Unleash as the exposure target: every SDK connected
 //! to that Unleash, in any language, follows the stage.
 //!
-//! Reads list the strategies of the toggle in one environment
-//! (`GET /api/admin/projects/P/features/F/environments/E/strategies`) and take the
-//! `rollout` parameter of its gradual-rollout (`flexibleRollout`) strategy. Writes
+//! Reads fetch the toggle (`GET /api/admin/projects/P/features/F`) and take, in one
+//! environment, the `rollout` parameter of its gradual-rollout (`flexibleRollout`)
+//! strategy; a toggle switched off in that environment reads as 0%, since that is what
+//! every SDK serves, so a person switching it off mid-rollout pauses the controller
+//! like any other change it did not make. Writes to a switched-off toggle are refused
+//! (the percentage would not be in force). Writes
 //! change that one parameter with a JSON Patch
 //! (`PATCH .../strategies/ID`, `[{"op":"replace","path":"/parameters/rollout",...}]`),
 //! so constraints, segments, stickiness, group and variants stay as they are. Both
@@ -124,22 +127,40 @@ impl UnleashTarget {
         }
     }
 
-    /// The gradual-rollout strategy to drive: its id and current percentage.
-    fn strategy(&self, flag: &str) -> Result<(String, Option<u8>), TargetError> {
-        let url = self.strategies_url(flag);
-        let (status, body) = http::read(
+    /// The gradual-rollout strategy to drive: its id, its current percentage, and
+    /// whether the toggle is switched on in the environment.
+    fn strategy(&self, flag: &str) -> Result<(String, Option<u8>, bool), TargetError> {
+        let url = format!(
+            "{}/api/admin/projects/{}/features/{}",
+            self.base,
+            encode(&self.project),
+            encode(flag)
+        );
+        let (status, body) = http::idempotent(|| {
             self.agent
                 .get(&url)
                 .header("Authorization", &self.token)
-                .call(),
-        )
+                .call()
+        })
         .map_err(|e| self.unavailable(format!("GET {url}: {e}")))?;
         if !(200..300).contains(&status) {
             return Err(self.status_error(flag, "reading the strategies", status, &body));
         }
-        let list: Value = serde_json::from_str(&body)
+        let feature: Value = serde_json::from_str(&body)
             .map_err(|e| self.unavailable(format!("GET {url}: not JSON: {e}")))?;
-        let rollouts: Vec<&Value> = list
+        let Some(environment) = feature["environments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["name"] == self.environment.as_str())
+        else {
+            return Err(self.unusable(
+                flag,
+                format!("the toggle has no environment `{}`", self.environment),
+            ));
+        };
+        let enabled = environment["enabled"] == true;
+        let rollouts: Vec<&Value> = environment["strategies"]
             .as_array()
             .into_iter()
             .flatten()
@@ -210,7 +231,7 @@ impl UnleashTarget {
                 ));
             }
         };
-        Ok((id, percent))
+        Ok((id, percent, enabled))
     }
 }
 
@@ -236,22 +257,32 @@ impl ExposureTarget for UnleashTarget {
     }
 
     fn read_exposure(&self, flag: &str) -> Result<Option<u8>, TargetError> {
-        self.strategy(flag).map(|(_, percent)| percent)
+        let (_, percent, enabled) = self.strategy(flag)?;
+        Ok(if enabled { percent } else { Some(0) })
     }
 
     fn write_exposure(&self, flag: &str, percent: u8) -> Result<(), TargetError> {
         let percent = percent.min(100);
-        let (id, _) = self.strategy(flag)?;
+        let (id, _, enabled) = self.strategy(flag)?;
+        if !enabled {
+            return Err(self.unusable(
+                flag,
+                format!(
+                    "the toggle is switched off in environment `{}`, so no percentage is in force; switch it on",
+                    self.environment
+                ),
+            ));
+        }
         let url = format!("{}/{}", self.strategies_url(flag), encode(&id));
         let patch =
             json!([{"op": "replace", "path": "/parameters/rollout", "value": percent.to_string()}]);
-        let (status, body) = http::read(
+        let (status, body) = http::idempotent(|| {
             self.agent
                 .patch(&url)
                 .header("Authorization", &self.token)
                 .header("Content-Type", "application/json")
-                .send(patch.to_string()),
-        )
+                .send(patch.to_string())
+        })
         .map_err(|e| self.unavailable(format!("PATCH {url}: {e}")))?;
         if !(200..300).contains(&status) {
             return Err(self.status_error(flag, "changing the rollout", status, &body));

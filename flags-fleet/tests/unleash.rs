@@ -23,6 +23,7 @@ fn only_the_percentage_changes_and_problems_are_told_apart() {
         return;
     };
     admin.toggle("fleet_target_a", &[gradual("fleet_target_a", "10")]);
+    admin.switch("fleet_target_a", true);
     let target = UnleashTarget::new(&admin.url, &admin.token, ENV).unwrap();
     assert_eq!(target.read_exposure("fleet_target_a").unwrap(), Some(10));
     target.write_exposure("fleet_target_a", 25).unwrap();
@@ -41,6 +42,7 @@ fn only_the_percentage_changes_and_problems_are_told_apart() {
         |r: Result<Option<u8>, TargetError>| matches!(r, Err(TargetError::Unusable { .. }));
     assert!(unusable(target.read_exposure("fleet_target_missing")));
     admin.toggle("fleet_target_b", &[json!({"name": "default"})]);
+    admin.switch("fleet_target_b", true);
     let e = target.read_exposure("fleet_target_b").unwrap_err();
     assert!(e.to_string().contains("gradual rollout"), "{e}");
     admin.toggle(
@@ -64,6 +66,16 @@ fn only_the_percentage_changes_and_problems_are_told_apart() {
         gone.read_exposure("fleet_target_a"),
         Err(TargetError::Unavailable { .. })
     ));
+
+    // Switched off in the environment: every SDK serves 0%, and no write can change it.
+    admin.switch("fleet_target_a", false);
+    assert_eq!(target.read_exposure("fleet_target_a").unwrap(), Some(0));
+    let e = target.write_exposure("fleet_target_a", 5).unwrap_err();
+    assert!(e.to_string().contains("switched off"), "{e}");
+    assert_eq!(
+        admin.strategies("fleet_target_a")[0]["parameters"]["rollout"],
+        "25"
+    );
 }
 
 #[test]
@@ -73,6 +85,7 @@ fn a_person_changing_the_percentage_in_unleash_pauses_the_controller() {
     };
     let flag = "fleet_target_d";
     admin.toggle(flag, &[gradual(flag, "0")]);
+    admin.switch(flag, true);
     let target = Arc::new(UnleashTarget::new(&admin.url, &admin.token, ENV).unwrap());
     let controller = RolloutController::with_target(target.clone())
         .metrics(FnMetrics(|_: &str| Ok(Metrics::default())))
@@ -104,4 +117,16 @@ fn a_person_changing_the_percentage_in_unleash_pauses_the_controller() {
         Some(40),
         "never overwritten"
     );
+
+    // Resumed, then switched off by a person: a change too, paused at 0%.
+    controller
+        .resume(flag, flags_rollout::Attribution::by("ops"))
+        .unwrap();
+    assert_eq!(target.read_exposure(flag).unwrap(), Some(1));
+    admin.switch(flag, false);
+    let t = controller.tick();
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert_eq!(t[0].to.status, Status::Paused);
+    assert_eq!(t[0].to.percent, 0);
+    assert!(controller.tick().is_empty());
 }

@@ -44,7 +44,7 @@ impl Admin {
     /// (`Null` when it is not JSON).
     pub fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let url = format!("{}{path}", self.url);
-        let r = match method {
+        let send = || match method {
             "GET" => self
                 .http
                 .get(&url)
@@ -60,43 +60,63 @@ impl Admin {
                 .put(&url)
                 .header("Authorization", &self.token)
                 .header("Content-Type", "application/json")
-                .send(body.unwrap_or_default().to_string()),
+                .send(body.clone().unwrap_or_default().to_string()),
             "PATCH" => self
                 .http
                 .patch(&url)
                 .header("Authorization", &self.token)
                 .header("Content-Type", "application/json")
-                .send(body.unwrap_or_default().to_string()),
+                .send(body.clone().unwrap_or_default().to_string()),
             _ => self
                 .http
                 .post(&url)
                 .header("Authorization", &self.token)
                 .header("Content-Type", "application/json")
-                .send(body.unwrap_or_else(|| json!({})).to_string()),
+                .send(body.clone().unwrap_or_else(|| json!({})).to_string()),
         };
-        let mut r = r.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        // Once more after a transport error: the server may close a pooled keep-alive
+        // connection just as it is reused.
+        let mut r = send()
+            .or_else(|_| send())
+            .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
         let status = r.status().as_u16();
         let text = r.body_mut().read_to_string().unwrap_or_default();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    /// A fresh toggle `name` with the given strategies in the environment.
+    /// Toggle `name` as if fresh: switched off in the environment, holding exactly the
+    /// given strategies there. A toggle left by an earlier run is reset in place rather
+    /// than archived and deleted, because archiving and at once deleting a toggle can
+    /// crash Unleash 6 (its lifecycle bookkeeping races the deletion: an unhandled
+    /// foreign-key error ends the server process).
     pub fn toggle(&self, name: &str, strategies: &[Value]) {
         let features = "/api/admin/projects/default/features";
-        self.call("DELETE", &format!("{features}/{name}"), None);
-        self.call("DELETE", &format!("/api/admin/archive/{name}"), None);
         let (s, v) = self.call(
             "POST",
             features,
             Some(json!({"name": name, "type": "release"})),
         );
-        assert!((200..300).contains(&s), "create {name}: {s} {v}");
-        for strategy in strategies {
-            let (s, v) = self.call(
-                "POST",
-                &format!("{features}/{name}/environments/{ENV}/strategies"),
-                Some(strategy.clone()),
+        if s == 409 {
+            // It exists, perhaps archived by an older helper: bring it back (a no-op
+            // answer for one that is not archived).
+            self.call("POST", &format!("/api/admin/archive/revive/{name}"), None);
+        } else {
+            assert!((200..300).contains(&s), "create {name}: {s} {v}");
+        }
+        self.switch(name, false);
+        let path = format!("{features}/{name}/environments/{ENV}/strategies");
+        let (s, old) = self.call("GET", &path, None);
+        assert!((200..300).contains(&s), "strategies of {name}: {s} {old}");
+        for strategy in old.as_array().into_iter().flatten() {
+            let id = strategy["id"].as_str().unwrap_or_default();
+            let (s, v) = self.call("DELETE", &format!("{path}/{id}"), None);
+            assert!(
+                (200..300).contains(&s),
+                "remove a strategy of {name}: {s} {v}"
             );
+        }
+        for strategy in strategies {
+            let (s, v) = self.call("POST", &path, Some(strategy.clone()));
             assert!((200..300).contains(&s), "strategy on {name}: {s} {v}");
         }
     }
