@@ -143,3 +143,85 @@ proptest! {
         }
     }
 }
+
+test_registry!(moving);
+
+/// Reads with a keyed context take the cell's sticky form (group and percentage, no
+/// snapshot) where they can; whatever the form, they must answer as the snapshot and
+/// Unleash's bucketing do: through percentage changes from a source, a rollout in
+/// another group, an override scope, counting, and contexts without a key.
+#[test]
+fn sticky_cells_answer_as_the_snapshot_does() {
+    use flags_runtime::Layer;
+    let keys: Vec<String> = (0..500).map(|i| format!("user-{i}@example.com")).collect();
+    let check = |group: &str, percent: u8, what: &str| {
+        for key in &keys {
+            let ctx = Context::with_key(key.as_str());
+            let expected = bucket::rollout_bucket(group, key).is_in_rollout(percent);
+            assert_eq!(
+                moving::BETA_ROLLOUT.get_for(&ctx),
+                expected,
+                "{what}: {key}"
+            );
+            assert_eq!(
+                moving::REGISTRY
+                    .snapshot()
+                    .get_for(moving::BETA_ROLLOUT, &ctx),
+                expected,
+                "{what} (snapshot): {key}"
+            );
+        }
+    };
+    let index = common::BETA_ROLLOUT;
+    check("beta_rollout", 50, "the manifest's 50%");
+    for percent in [0, 1, 37, 99] {
+        moving::REGISTRY
+            .set_layer(
+                Layer::Remote,
+                "test",
+                vec![(index, rollout(percent, "beta_rollout"))],
+            )
+            .unwrap();
+        check("beta_rollout", percent, "a source's percentage");
+    }
+    // Another group than the one the cell form was first built for.
+    moving::REGISTRY
+        .set_layer(
+            Layer::Remote,
+            "test",
+            vec![(index, rollout(60, "elsewhere"))],
+        )
+        .unwrap();
+    check("elsewhere", 60, "another group");
+    moving::REGISTRY
+        .set_layer(
+            Layer::Remote,
+            "test",
+            vec![(index, rollout(20, "beta_rollout"))],
+        )
+        .unwrap();
+    check("beta_rollout", 20, "back to the flag's group");
+    // A scope anywhere: the scoped value on this thread, the rollout elsewhere.
+    {
+        let _scope = moving::REGISTRY
+            .scoped_overrides()
+            .set(moving::BETA_ROLLOUT, true);
+        assert!(
+            keys.iter()
+                .all(|k| moving::BETA_ROLLOUT.get_for(&Context::with_key(k.as_str())))
+        );
+        std::thread::scope(|s| {
+            s.spawn(|| check("beta_rollout", 20, "another thread while a scope is open"));
+        });
+    }
+    // Counting on: the same answers, counted.
+    moving::REGISTRY.set_counting(true);
+    check("beta_rollout", 20, "counting");
+    moving::REGISTRY.set_counting(false);
+    // Without a key, sessionId decides (the rules' own fallback).
+    let by_session = Context::new().attr("sessionId", "user-7@example.com");
+    assert_eq!(
+        moving::BETA_ROLLOUT.get_for(&by_session),
+        bucket::rollout_bucket("beta_rollout", "user-7@example.com").is_in_rollout(20)
+    );
+}

@@ -1,7 +1,10 @@
 //! Fast cells: one word per flag holding its value when it is the same for everyone,
 //! and their publication from a snapshot under the writer lock.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::bucket::BucketGroup;
 
 use crate::meta::Value;
 use crate::snapshot::SnapshotData;
@@ -17,6 +20,15 @@ pub(super) const VARIANT: u32 = 1 << 30;
 /// Bit set in a [`FastCell`] whose value is good for everyone but whose reads are
 /// counted: the read path leaves its one-test fast path for a counting call.
 pub(super) const COUNTED: u32 = 1 << 29;
+
+/// Bit set, with SLOW, in a [`FastCell`] whose flag is an on/off sticky rollout on the
+/// targeting key in its registry's group for the flag: the low 7 bits hold the
+/// percentage, so a read with a keyed context hashes the key and compares, without
+/// the snapshot. Readers that do not look for it see SLOW.
+pub(super) const STICKY: u32 = 1 << 28;
+
+/// The percentage's bits in a STICKY word.
+pub(super) const PERCENT: u32 = 0x7f;
 
 /// One flag's fast-path word: its value for everyone (marked when reads are counted),
 /// or a mark that evaluation must take the slow path (rules in force, an override
@@ -56,12 +68,26 @@ pub(super) fn decode(word: u32) -> Value {
 }
 
 /// Stores every cell's word for `data`: the uniform value when `fast` (marked
-/// COUNTED when `counted`), else SLOW.
-pub(super) fn publish(cells: &[FastCell], data: &SnapshotData, fast: bool, counted: bool) {
+/// COUNTED when `counted`), a STICKY word for an on/off sticky rollout when `fast` and
+/// not `counted` (its group kept in `groups`), else SLOW.
+pub(super) fn publish(
+    cells: &[FastCell],
+    data: &SnapshotData,
+    groups: &[OnceLock<BucketGroup>],
+    fast: bool,
+    counted: bool,
+) {
     let mark = if counted { COUNTED } else { 0 };
-    for (cell, slot) in cells.iter().zip(data.slots.iter()) {
+    for ((cell, slot), group) in cells.iter().zip(data.slots.iter()).zip(groups) {
+        let sticky = || {
+            let (g, percent) = slot.sticky.as_ref()?.on_off()?;
+            // A flag keeps the first group it is seen with; a rollout in another
+            // group (rare: a source that renames it) takes the snapshot path.
+            (*group.get_or_init(|| g) == g).then_some(SLOW | STICKY | u32::from(percent))
+        };
         let word = match (fast, slot.uniform) {
             (true, Some(v)) => encode(v) | mark,
+            (true, None) if !counted => sticky().unwrap_or(SLOW),
             _ => SLOW,
         };
         // Release pairs with the readers' Acquire: a reader that sees a new value, or
@@ -94,6 +120,7 @@ impl Registry {
         publish(
             self.cells,
             data,
+            &state.sticky_groups,
             fast,
             state.counting.load(Ordering::Relaxed),
         );

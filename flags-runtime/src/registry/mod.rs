@@ -101,6 +101,9 @@ pub(crate) struct State {
     /// writer lock), read once per slow-path evaluation.
     instrumented: AtomicBool,
     counting: AtomicBool,
+    /// Per flag, the bucketing group of its STICKY cell words (see `cell::STICKY`),
+    /// set once, before the first such word is published.
+    sticky_groups: Box<[OnceLock<crate::bucket::BucketGroup>]>,
     exposure_one_in: AtomicU32,
     /// Sampled events follow OpenTelemetry's conventions.
     exposure_otel: AtomicBool,

@@ -2,8 +2,8 @@
 //! a per-thread cache.
 
 use std::cell::RefCell;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 
 use arc_swap::{ArcSwap, Cache};
 
@@ -13,7 +13,7 @@ use crate::gate::{Gate, GateCounts};
 use crate::meta::Value;
 use crate::snapshot::{SlotDecision, Snapshot, SnapshotData, View};
 
-use super::cell::{COUNTED, SLOW, VARIANT, decode};
+use super::cell::{COUNTED, PERCENT, SLOW, STICKY, VARIANT, decode};
 use super::{Registry, State};
 
 /// A per-thread cache of one registry state's current snapshot: `arc_swap`'s own
@@ -158,6 +158,9 @@ impl Registry {
             if word & SLOW == 0 {
                 return self.value_counted(index, word);
             }
+            if word & STICKY != 0 {
+                return Value::Bool(self.is_on_sticky(index, word, ctx));
+            }
         }
         self.value_slow(index, Some(ctx))
     }
@@ -175,6 +178,11 @@ impl Registry {
             }
             if word & SLOW == 0 {
                 return self.is_on_counted(index, word);
+            }
+            if word & STICKY != 0
+                && let Some(ctx) = ctx
+            {
+                return self.is_on_sticky(index, word, ctx);
             }
         }
         matches!(self.value_slow(index, ctx), Value::Bool(true))
@@ -250,6 +258,22 @@ impl Registry {
     pub(super) fn is_on_counted(&self, index: usize, word: u32) -> bool {
         self.count_word(index, word);
         word & (VARIANT | 1) == 1
+    }
+
+    /// A STICKY cell's read for a keyed context: the key's bucket in the flag's group
+    /// against the percentage in the word, without the snapshot. A context without a
+    /// key (the full rules fall back to other stickiness) takes the snapshot path.
+    #[inline(never)]
+    pub(super) fn is_on_sticky(&self, index: usize, word: u32, ctx: &Context) -> bool {
+        if let Some(key) = ctx.key_attr()
+            && let Some(state) = self.state.get()
+            && let Some(group) = state.sticky_groups.get(index).and_then(OnceLock::get)
+        {
+            // The percentage is at most 100, in the word's low 7 bits.
+            let percent = (word & PERCENT) as u8;
+            return group.rollout_bucket(key.text()).is_in_rollout(percent);
+        }
+        matches!(self.value_slow(index, Some(ctx)), Value::Bool(true))
     }
 
     #[inline(always)]

@@ -3,11 +3,12 @@
 //! environment.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use arc_swap::ArcSwap;
 use flags_manifest::Rules;
 
+use crate::bucket::BucketGroup;
 use crate::eval::Prerequisite;
 use crate::explain::Layer;
 use crate::rules::CompiledRules;
@@ -143,7 +144,8 @@ impl Registry {
         }
         // Nobody else can see the state yet: publish without the lock. No scope,
         // counting or sampling can be on before the state exists.
-        publish(self.cells, &data, true, false);
+        let sticky_groups: Box<[OnceLock<BucketGroup>]> = (0..n).map(|_| OnceLock::new()).collect();
+        publish(self.cells, &data, &sticky_groups, true, false);
         let errors = reports
             .iter()
             .filter(|r| !matches!(r, Report::Changed { .. }))
@@ -156,6 +158,7 @@ impl Registry {
             scopes: AtomicUsize::new(0),
             instrumented: AtomicBool::new(false),
             counting: AtomicBool::new(false),
+            sticky_groups,
             exposure_one_in: AtomicU32::new(0),
             exposure_otel: AtomicBool::new(false),
             exposure_key: arc_swap::ArcSwapOption::empty(),

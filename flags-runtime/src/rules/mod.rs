@@ -595,6 +595,13 @@ pub(crate) struct StickyRollout {
 }
 
 impl StickyRollout {
+    /// Its group and percentage when it is an on/off rollout (on inside, off
+    /// outside): what a fast cell can carry (the percentage) beside a per-flag group.
+    pub(crate) fn on_off(&self) -> Option<(BucketGroup, u8)> {
+        (self.on == Value::Bool(true) && self.off == Value::Bool(false))
+            .then_some((self.group, self.percent))
+    }
+
     /// The value for `ctx`, or `None` when it has no targeting key: the full rules
     /// decide then (`default` stickiness falls back to `sessionId`, then random).
     #[inline(always)]
