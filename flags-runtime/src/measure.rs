@@ -174,6 +174,14 @@ pub struct SideCounts {
 }
 
 impl SideCounts {
+    /// No outcome, with `buckets` bucket counts.
+    fn zero(buckets: usize) -> SideCounts {
+        SideCounts {
+            buckets: vec![0; buckets],
+            ..SideCounts::default()
+        }
+    }
+
     /// All outcomes, successes and errors.
     #[must_use]
     pub fn total(&self) -> u64 {
@@ -225,16 +233,9 @@ impl Registry {
                 bounds: bounds.to_vec(),
             });
         }
-        let mut fresh = Some(OutcomeTable::new(bounds.into(), self.flags().len()));
-        self.outcome_table_cell().get_or_init(|| {
-            fresh
-                .take()
-                .unwrap_or_else(|| OutcomeTable::new(Box::new([]), 0))
-        });
-        match fresh {
-            None => Ok(()),
-            Some(_) => Err(BucketsError::AlreadySet),
-        }
+        self.outcome_table_cell()
+            .set(OutcomeTable::new(bounds.into(), self.flags().len()))
+            .map_err(|_| BucketsError::AlreadySet)
     }
 
     /// Adds an outcome to the registry's own counts (the caller checked that
@@ -276,7 +277,22 @@ impl Registry {
     /// # Ok::<(), flags_runtime::BucketsError>(())
     /// ```
     pub fn outcome_counts(&self) -> OutcomeCounts {
-        let table = self.outcome_table();
+        // Reading does not fix the buckets: before the first outcome (or
+        // `set_latency_buckets`) every count is zero under the default bounds.
+        let Some(table) = self.outcome_table_cell().get() else {
+            return OutcomeCounts {
+                bounds: DEFAULT_LATENCY_BUCKETS.to_vec(),
+                flags: self
+                    .flags()
+                    .iter()
+                    .map(|m| FlagOutcomes {
+                        flag: m.name,
+                        treatment: SideCounts::zero(DEFAULT_LATENCY_BUCKETS.len()),
+                        control: SideCounts::zero(DEFAULT_LATENCY_BUCKETS.len()),
+                    })
+                    .collect(),
+            };
+        };
         let flags = self
             .flags()
             .iter()

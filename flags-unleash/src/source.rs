@@ -531,6 +531,11 @@ impl Source for UnleashSource {
         }
     }
 
+    /// Healthy while no failure has happened since the last good answer.
+    fn healthy(&self) -> bool {
+        self.failures == 0
+    }
+
     fn poll(&mut self, registry: &Registry) -> Result<Option<Update>, SourceError> {
         if self.next_attempt.is_some_and(|t| Instant::now() < t) {
             return Ok(None);

@@ -318,7 +318,7 @@ fn operator_edits_agree_with_unleash_python_sdk() {
         server.yes_count(COUNTED, &app) >= READS
     });
     unleash.stop();
-    for t in TOGGLES.iter().chain([&COUNTED]) {
-        server.remove(t);
-    }
+    // The toggles stay: deleting a toggle while the server still files usage metrics
+    // for it can crash Unleash 6 (a foreign-key error it does not handle), and a later
+    // run removes leftovers before it starts.
 }

@@ -97,8 +97,12 @@ impl Registry {
         let layer = source.layer();
         match source.poll(self) {
             Ok(None) => {
-                let health = &self.state().health;
-                health.note(layer, source.name(), Contact::Unchanged);
+                // Nothing new: a success only if the source did reach what it reads
+                // (a failure it reported before stays on record until then).
+                if source.healthy() {
+                    let health = &self.state().health;
+                    health.note(layer, source.name(), Contact::Unchanged);
+                }
                 Ok(false)
             }
             Ok(Some(update)) => {
@@ -172,11 +176,12 @@ impl Registry {
                 return Err(e);
             }
         };
-        state
-            .health
-            .note(layer, origin, Contact::Applied(update.revision));
         let reports = {
             let mut w = state.lock();
+            // Under the writer lock, so the revision on record is the one in force.
+            state
+                .health
+                .note(layer, origin, Contact::Applied(update.revision));
             w.layers[layer.slot()] = LayerState {
                 origin: Arc::from(origin),
                 rules,

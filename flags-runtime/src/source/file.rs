@@ -129,6 +129,8 @@ pub struct FileSource {
     settle: Duration,
     settled: Settled,
     pending: Option<Pending>,
+    /// Whether the settled state is a valid file (see [`Source::healthy`]).
+    healthy: bool,
 }
 
 impl FileSource {
@@ -141,6 +143,7 @@ impl FileSource {
             settle: DEFAULT_SETTLE,
             settled: Settled::Nothing,
             pending: None,
+            healthy: true,
         }
     }
 
@@ -330,6 +333,7 @@ impl FileSource {
                     bytes,
                     with_rules,
                 };
+                self.healthy = false;
                 Err(SourceError::new(&self.name, message))
             }
             (Seen::Content(bytes, _), Some(Ok(rules))) => {
@@ -337,10 +341,12 @@ impl FileSource {
                     bytes,
                     with_rules: !rules.is_empty(),
                 };
+                self.healthy = true;
                 Ok(Some(Update::new(rules)))
             }
             (Seen::Content(bytes, _), Some(Err(e))) => {
                 self.settled = Settled::Content { bytes, with_rules };
+                self.healthy = false;
                 Err(e)
             }
             // A moving file is never confirmed; a content read always has a parse.
@@ -352,6 +358,10 @@ impl FileSource {
 impl Source for FileSource {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn healthy(&self) -> bool {
+        self.healthy
     }
 
     fn layer(&self) -> Layer {
@@ -370,6 +380,7 @@ impl Source for FileSource {
                     bytes,
                     with_rules: *with_rules,
                 };
+                self.healthy = true;
             }
             return Ok(None);
         }

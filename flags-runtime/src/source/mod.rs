@@ -65,6 +65,15 @@ pub trait Source: Send {
     /// good state stays).
     fn poll(&mut self, registry: &Registry) -> Result<Option<Update>, SourceError>;
 
+    /// Whether the source's last contact with what it reads succeeded (the server
+    /// answered, the file was read and is valid), for [`SourceHealth`]. A poll that
+    /// returns `Ok(None)` while the source waits out a back-off, or after a failure it
+    /// has already reported, is not a success: such a source answers `false` until it
+    /// succeeds again. `true` by default.
+    fn healthy(&self) -> bool {
+        true
+    }
+
     /// `Some(wait)` while the source has seen a change it has not confirmed yet (a file
     /// still being written): a [`Watch`] polls again after `wait` rather than after
     /// its usual interval. `None` (the default) when there is nothing to confirm.
