@@ -54,9 +54,19 @@ pub const METRIC_DURATION: &str = "flags_outcome_duration_seconds";
 /// What one series counts toward.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Part {
-    Outcomes { treatment: bool, ok: bool },
-    LatencySum { treatment: bool },
-    Bucket { treatment: bool, le: String },
+    Outcomes {
+        treatment: bool,
+        ok: bool,
+    },
+    LatencySum {
+        treatment: bool,
+    },
+    /// `le` is the bound's `f64` bits: exporters write one bound as `1`, `1.0` or
+    /// `1e0`, and they must count as one bucket.
+    Bucket {
+        treatment: bool,
+        le: u64,
+    },
 }
 
 /// The last sample seen of one series.
@@ -214,9 +224,15 @@ fn part(labels: &serde_json::Map<String, Value>) -> Option<Part> {
     } else if name.strip_prefix(METRIC_DURATION) == Some("_sum") {
         Some(Part::LatencySum { treatment })
     } else if name.strip_prefix(METRIC_DURATION) == Some("_bucket") {
+        let le = labels.get("le")?.as_str()?;
+        let bound: f64 = if le == "+Inf" {
+            f64::INFINITY
+        } else {
+            le.parse().ok()?
+        };
         Some(Part::Bucket {
             treatment,
-            le: labels.get("le")?.as_str()?.to_owned(),
+            le: bound.to_bits(),
         })
     } else {
         None
@@ -310,12 +326,7 @@ impl FleetTotals {
             .iter()
             .filter_map(|(p, &count)| match p {
                 Part::Bucket { treatment: t, le } if *t == treatment => {
-                    let bound = if le == "+Inf" {
-                        f64::INFINITY
-                    } else {
-                        le.parse().ok()?
-                    };
-                    Some((bound, count))
+                    Some((f64::from_bits(*le), count))
                 }
                 _ => None,
             })
@@ -443,6 +454,45 @@ mod tests {
         assert!(
             (got - expected).abs() <= f64::from(1u32 << 23),
             "{got} vs {expected}"
+        );
+
+        // Another instance (seen after the first read, so it counts from its first
+        // sample) writes the same bounds another way: still one bucket each.
+        let b2 = |le: &str, v: f64| {
+            series(
+                &format!("{METRIC_DURATION}_bucket"),
+                "control",
+                ("le", le),
+                "b",
+                &[(1.0, 0.0), (2.0, v)],
+            )
+        };
+        tally.absorb(&[
+            series(
+                METRIC_OUTCOMES,
+                "control",
+                ("result", "ok"),
+                "b",
+                &[(1.0, 0.0), (2.0, 4.0)],
+            ),
+            series(
+                &format!("{METRIC_DURATION}_sum"),
+                "control",
+                ("x", "y"),
+                "b",
+                &[(1.0, 0.0), (2.0, 0.1)],
+            ),
+            b2("1e-2", 2.0),
+            b2("0.050", 4.0),
+            b2("+Inf", 4.0),
+        ]);
+        let c = tally.side(false);
+        assert_eq!(c.samples(), 8);
+        let got = c.latency_sum_squares_us2() as f64;
+        assert!(
+            (got - 2.0 * expected).abs() <= f64::from(1u32 << 24),
+            "{got} vs {}",
+            2.0 * expected
         );
     }
 }

@@ -31,11 +31,12 @@ pub fn remove_flag(text: &str, name: &str) -> Result<(String, Vec<String>), Stri
         .filter(|h| !h.trim().is_empty());
     let mut without = doc.to_string();
     if let Some(heading) = heading {
+        // Compared by character, so that `at` is a character boundary of both texts.
         let at = text
-            .bytes()
-            .zip(without.bytes())
-            .position(|(a, b)| a != b)
-            .unwrap_or(without.len());
+            .char_indices()
+            .zip(without.chars())
+            .find(|((_, a), b)| a != b)
+            .map_or(without.len(), |((i, _), _)| i);
         // The table went from the start of a line.
         let at = without[..at].rfind('\n').map_or(0, |i| i + 1);
         let rest = &without[at..];
@@ -179,6 +180,14 @@ owner = "o"
             "# Heading.\n\n[flags.gone]\ndescription = \"d\"\n\n[flags.b]\ndescription = \"b\"\n";
         let (out, _) = remove_flag(src, "gone").unwrap();
         assert_eq!(out, "# Heading.\n\n[flags.b]\ndescription = \"b\"\n");
+    }
+
+    #[test]
+    fn non_ascii_comments_around_the_heading() {
+        // The texts first differ inside a two-byte character (Ä and Ö share a byte).
+        let src = "# Ärger.\n\n# Äpfel.\n[flags.gone]\ndescription = \"d\"\n\n# Öl.\n[flags.b]\ndescription = \"b\"\n";
+        let (out, _) = remove_flag(src, "gone").unwrap();
+        assert_eq!(out, "# Ärger.\n\n# Öl.\n[flags.b]\ndescription = \"b\"\n");
     }
 
     #[test]
