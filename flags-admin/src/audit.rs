@@ -101,10 +101,14 @@ impl AuditFile {
     pub(crate) fn append(&self, record: &AuditRecord) -> io::Result<()> {
         let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
         line.push(b'\n');
-        // A panic elsewhere while holding the lock cannot leave a half-written line
-        // behind (one write per line), so a poisoned lock is usable.
+        // A write that fails part-way is cut back off, so no torn line is left for the
+        // next record to follow; a poisoned lock is usable for the same reason.
         let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
-        file.write_all(&line)?;
-        file.sync_data()
+        let end = file.metadata()?.len();
+        if let Err(e) = file.write_all(&line).and_then(|()| file.sync_data()) {
+            let _ = file.set_len(end);
+            return Err(e);
+        }
+        Ok(())
     }
 }

@@ -17,7 +17,7 @@ use crate::server::AdminServer;
 
 /// Where the standalone server listens unless [`AdminBuilder::bind`] says otherwise:
 /// loopback only, so that nothing outside the machine reaches it by accident.
-pub const DEFAULT_BIND: &str = "127.0.0.1:9090";
+pub const DEFAULT_BIND: &str = "127.0.0.1:9440";
 
 /// The largest request body accepted by default: 64 KiB (a write is a few bytes).
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
@@ -59,7 +59,7 @@ pub enum AdminError {
         source: std::io::Error,
     },
     /// The address is not `host:port`.
-    #[error("bind address `{0}` is not an IP address and port such as 127.0.0.1:9090")]
+    #[error("bind address `{0}` is not an IP address and port such as 127.0.0.1:9440")]
     BadAddress(String),
     /// The server could not listen.
     #[error("cannot listen on {addr}: {source}")]
@@ -104,6 +104,7 @@ pub struct AdminBuilder {
     body_limit: usize,
     timeout: Duration,
     max_connections: usize,
+    hosts: Vec<String>,
     today: Option<Date>,
 }
 
@@ -120,6 +121,7 @@ impl Admin {
             body_limit: DEFAULT_BODY_LIMIT,
             timeout: DEFAULT_TIMEOUT,
             max_connections: 32,
+            hosts: Vec::new(),
             today: None,
         }
     }
@@ -186,7 +188,18 @@ impl AdminBuilder {
     /// The standalone server's deadline for receiving a whole request (head and
     /// body) and for each write of the response; default [`DEFAULT_TIMEOUT`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        // At most a day: a deadline is `now + timeout`, which must not overflow.
+        self.timeout = timeout.min(Duration::from_secs(86_400));
+        self
+    }
+
+    /// Accepts requests addressed to `name` (their `Host` header) on a listener that
+    /// is reachable on loopback (bound to it, or to every address). IP addresses and
+    /// `localhost` are always accepted; other names are refused (403) unless allowed
+    /// here, so that a web page cannot read the endpoint through a domain of its own
+    /// pointed at 127.0.0.1 (DNS rebinding).
+    pub fn allow_host(mut self, name: impl Into<String>) -> Self {
+        self.hosts.push(name.into());
         self
     }
 
@@ -255,6 +268,7 @@ impl AdminBuilder {
                 audit,
                 body_limit: self.body_limit,
                 today: self.today,
+                writes: std::sync::Mutex::new(()),
             }),
         };
         Ok((
@@ -264,6 +278,8 @@ impl AdminBuilder {
                 timeout: self.timeout,
                 body_limit: self.body_limit,
                 max_connections: self.max_connections,
+                hosts: (addr.ip().is_loopback() || addr.ip().is_unspecified())
+                    .then(|| self.hosts.into()),
             },
         ))
     }
@@ -275,4 +291,7 @@ pub(crate) struct ServerConfig {
     pub(crate) timeout: Duration,
     pub(crate) body_limit: usize,
     pub(crate) max_connections: usize,
+    /// Host names requests may carry besides IP addresses and `localhost`, when the
+    /// listener is reachable on loopback; `None`: any.
+    pub(crate) hosts: Option<Arc<[String]>>,
 }

@@ -94,6 +94,9 @@ pub(crate) struct Inner {
     pub(crate) audit: Option<AuditFile>,
     pub(crate) body_limit: usize,
     pub(crate) today: Option<Date>,
+    /// Held by each flag write from reading the value before to applying the new one,
+    /// so that the audit log's order and `before` values are those that took effect.
+    pub(crate) writes: std::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Admin {

@@ -24,9 +24,10 @@
 //! ([`AdminBuilder::token`], each naming its actor), compared in constant time, and
 //! an audit log ([`AdminBuilder::audit_log`]): with no token or no audit log
 //! configured every write is refused (403), a missing or wrong token gets 401. Each
-//! accepted write is appended to the audit log with its actor *before* it takes effect
-//! (see [`audit`]); a write that cannot be recorded is not made. Rollout commands are
-//! also recorded by the controller in its own hash-chained log.
+//! accepted flag write (override, clear, kill) is appended to the audit log with its
+//! actor *before* it takes effect (see [`audit`]); one that cannot be recorded is not
+//! made. A rollout command is recorded by the controller in its own hash-chained log
+//! as it takes effect, and then appended here with its actor.
 //!
 //! Bad requests change nothing and get a JSON body `{"error": "..."}`: malformed JSON
 //! or an unknown field 400, an unknown flag 404, a value of the wrong type or an
@@ -47,7 +48,7 @@
 //! let server = Admin::builder(&REGISTRY)
 //!     .token("alice", std::env::var("ADMIN_TOKEN_ALICE")?)
 //!     .audit_log("/var/log/myapp/flags-admin.jsonl")
-//!     .start()?; // 127.0.0.1:9090 unless `.bind(..)` says otherwise
+//!     .start()?; // 127.0.0.1:9440 unless `.bind(..)` says otherwise
 //! println!("admin on http://{}", server.local_addr());
 //! // ... the server stops when `server` is dropped.
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -24,9 +24,11 @@
 //!   body limit (413, decided from `Content-Length` before reading it, or as soon as
 //!   a chunked body passes it); a transfer encoding other than `chunked` is 501;
 //! - each write of the response times out after the same timeout;
-//! - bound to loopback (the default), it answers only requests whose `Host` is an IP
-//!   address or `localhost` (403 otherwise), so that a web page cannot read
-//!   `/flags.json` through a domain of its own pointed at 127.0.0.1 (DNS rebinding).
+//! - reachable on loopback (bound to it, the default, or to every address), it answers
+//!   only requests whose `Host` is an IP address, `localhost` or a name allowed with
+//!   [`AdminBuilder::allow_host`](crate::AdminBuilder::allow_host) (403 otherwise), so
+//!   that a web page cannot read `/flags.json` through a domain of its own pointed at
+//!   127.0.0.1 (DNS rebinding).
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -161,18 +163,23 @@ fn accept_loop(listener: &TcpListener, admin: &Admin, config: &ServerConfig, sto
             )
             .into_response();
             let _ = write_response(&stream, &res);
+            // Take in what the client sent before closing (briefly: this is the accept
+            // thread), so that the close does not reset the connection under the 503.
+            let _ = stream.shutdown(Shutdown::Write);
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(20)));
+            let _ = (&stream).read(&mut [0u8; 4096]);
             continue;
         }
         active.fetch_add(1, Ordering::SeqCst);
         let guard = Active(active.clone());
         let admin = admin.clone();
         let (timeout, limit) = (config.timeout, config.body_limit);
-        let loopback = config.addr.ip().is_loopback();
+        let hosts = config.hosts.clone();
         let spawned = std::thread::Builder::new()
             .name("flags-admin-conn".to_owned())
             .spawn(move || {
                 let _guard = guard;
-                serve(stream, &admin, timeout, limit, loopback);
+                serve(stream, &admin, timeout, limit, hosts.as_deref());
             });
         if let Err(e) = spawned {
             // The closure, and with it the guard and the stream, were dropped.
@@ -193,7 +200,16 @@ fn answer(status: StatusCode, message: impl Into<String>) -> ReadError {
     ReadError::Answer(ApiError::new(status, message))
 }
 
-fn serve(stream: TcpStream, admin: &Admin, timeout: Duration, limit: usize, loopback: bool) {
+/// `hosts`: when the listener is reachable on loopback (bound to it, or to every
+/// address), the names besides IP addresses and `localhost` that requests may carry
+/// in their `Host` header; `None` when any is accepted.
+fn serve(
+    stream: TcpStream,
+    admin: &Admin,
+    timeout: Duration,
+    limit: usize,
+    hosts: Option<&[String]>,
+) {
     let _ = stream.set_nodelay(true);
     if stream.set_write_timeout(Some(timeout)).is_err() {
         return;
@@ -205,10 +221,11 @@ fn serve(stream: TcpStream, admin: &Admin, timeout: Duration, limit: usize, loop
         timeout,
     };
     let res = match read_request(&mut reader, limit) {
-        Ok(req) if loopback && !local_host(&req) => ApiError::new(
+        Ok(req) if hosts.is_some_and(|names| !allowed_host(&req, names)) => ApiError::new(
             StatusCode::FORBIDDEN,
-            "this admin endpoint listens on loopback and answers only requests addressed \
-             to an IP address or localhost (the Host header)",
+            "this admin endpoint is reachable on loopback and answers only requests addressed \
+             to an IP address, localhost or a name allowed with AdminBuilder::allow_host \
+             (the Host header)",
         )
         .into_response(),
         Ok(req) => admin.handle(req),
@@ -236,7 +253,7 @@ fn serve(stream: TcpStream, admin: &Admin, timeout: Duration, limit: usize, loop
 /// `localhost`. A server on loopback refuses other names: a web page can point a
 /// domain of its own at 127.0.0.1 (DNS rebinding) and read what that domain "serves",
 /// but its requests then carry that domain, never an IP address, as their host.
-fn local_host(req: &Request<Vec<u8>>) -> bool {
+fn allowed_host(req: &Request<Vec<u8>>, names: &[String]) -> bool {
     let Some(host) = req.headers().get(http::header::HOST) else {
         // HTTP/1.0 clients may send none; only browsers matter here, and they do.
         return true;
@@ -255,6 +272,7 @@ fn local_host(req: &Request<Vec<u8>>) -> bool {
     name.eq_ignore_ascii_case("localhost")
         || name.to_ascii_lowercase().ends_with(".localhost")
         || name.parse::<IpAddr>().is_ok()
+        || names.iter().any(|n| n.eq_ignore_ascii_case(name))
 }
 
 /// Reads from a socket with an overall deadline: each read waits at most for what is

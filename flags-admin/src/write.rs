@@ -220,6 +220,12 @@ impl Inner {
             &reason,
         );
         record.value = value.map(|v| meta.label(v).to_owned());
+        // One write at a time from here to the change (a panic elsewhere cannot leave
+        // a half-done write behind this lock, so a poisoned one is usable).
+        let _one = self
+            .writes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         record.before = self.current(index, meta);
         self.record(&record)?;
         match value {

@@ -780,6 +780,20 @@ fn on_loopback_only_requests_for_an_ip_or_localhost_are_answered() {
     );
     assert!(reply.starts_with("HTTP/1.1 403 "), "{reply}");
     assert!(reply.contains("Host header"), "{reply}");
+
+    // A name the operator allows is answered; others still are not.
+    let fx = start_with(|b| b.allow_host("admin.internal"));
+    let addr = fx.server.local_addr();
+    let reply = raw(
+        &addr,
+        format!("GET /flags.json HTTP/1.1\r\nHost: ADMIN.internal:{port}\r\n\r\n").as_bytes(),
+    );
+    assert!(reply.starts_with("HTTP/1.1 200 "), "{reply}");
+    let reply = raw(
+        &addr,
+        b"GET /flags.json HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+    );
+    assert!(reply.starts_with("HTTP/1.1 403 "), "{reply}");
 }
 
 #[test]
@@ -819,7 +833,7 @@ fn a_request_that_never_completes_times_out_with_408() {
 #[test]
 fn the_server_binds_loopback_by_default_and_stops() {
     let registry = common::registry();
-    assert_eq!(flags_admin::DEFAULT_BIND, "127.0.0.1:9090");
+    assert_eq!(flags_admin::DEFAULT_BIND, "127.0.0.1:9440");
     let err = Admin::builder(registry)
         .bind("localhost")
         .start()
