@@ -1,13 +1,18 @@
 //! The automatic side: each tick looks at every running rollout and advances,
 //! completes, rolls back or pauses it.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use super::{Core, RolloutController, lock};
 use crate::clock::Timestamp;
 use crate::decision::evaluate;
 use crate::error::RolloutError;
+use crate::source::MetricsError;
 use crate::state::{Position, Status, Transition};
+
+/// Metrics read before the lock, by flag.
+type Readings = HashMap<String, Result<crate::metrics::Metrics, MetricsError>>;
 
 /// What reading a flag's percentage back from the target found.
 pub(super) enum TargetCheck {
@@ -27,6 +32,7 @@ impl RolloutController {
     /// periodically, or let [`spawn_ticker`](Self::spawn_ticker) do it.
     pub fn tick(&self) -> Vec<Transition> {
         let mut done = Vec::new();
+        let mut readings = self.prefetch_metrics();
         {
             let mut core = lock(&self.inner.core);
             let _lock = match self.enter(&mut core) {
@@ -45,7 +51,7 @@ impl RolloutController {
             let flags: Vec<String> = core.flags.keys().cloned().collect();
             let mut looked = false;
             for flag in flags {
-                match self.tick_flag(&mut core, &flag, now, &mut looked) {
+                match self.tick_flag(&mut core, &flag, now, &mut looked, &mut readings) {
                     Ok(Some(t)) => done.push(t),
                     Ok(None) => {}
                     Err(e) => tracing::error!(
@@ -64,12 +70,41 @@ impl RolloutController {
         done
     }
 
+    /// The metrics of every running rollout, read from the metrics source before the
+    /// controller's lock is taken: a slow or failing source must not hold up readers of
+    /// the state (a dashboard) or a manual rollback. Empty with the in-process
+    /// recorders, which are read in place.
+    fn prefetch_metrics(&self) -> Readings {
+        let Some(source) = &self.inner.metrics else {
+            return Readings::new();
+        };
+        let running: Vec<String> = {
+            let core = lock(&self.inner.core);
+            core.file
+                .rollouts
+                .iter()
+                .filter(|(flag, s)| {
+                    s.position.status == Status::Running && core.flags.contains_key(*flag)
+                })
+                .map(|(flag, _)| flag.clone())
+                .collect()
+        };
+        running
+            .into_iter()
+            .map(|flag| {
+                let read = source.metrics(&flag);
+                (flag, read)
+            })
+            .collect()
+    }
+
     fn tick_flag(
         &self,
         core: &mut Core,
         flag: &str,
         now: Timestamp,
         looked: &mut bool,
+        readings: &mut Readings,
     ) -> Result<Option<Transition>, RolloutError> {
         if core.held.contains_key(flag) {
             return Ok(None);
@@ -88,7 +123,7 @@ impl RolloutController {
         if !running {
             return Ok(None);
         }
-        let Some(window) = self.window(core, flag) else {
+        let Some(window) = self.window(core, flag, readings.remove(flag)) else {
             return Ok(None);
         };
         let (Some(live), Some(state)) =
@@ -190,11 +225,17 @@ impl RolloutController {
 }
 
 impl RolloutController {
-    /// The current window of `flag`'s metrics, or `None` while the source fails (the
-    /// stage is held) or while a window is only starting.
-    fn window(&self, core: &mut Core, flag: &str) -> Option<crate::metrics::Metrics> {
+    /// The current window of `flag`'s metrics (from `read`, the reading taken before
+    /// the lock, or read now), or `None` while the source fails (the stage is held) or
+    /// while a window is only starting.
+    fn window(
+        &self,
+        core: &mut Core,
+        flag: &str,
+        read: Option<Result<crate::metrics::Metrics, MetricsError>>,
+    ) -> Option<crate::metrics::Metrics> {
         let live = core.flags.get(flag)?;
-        let read = self.read_metrics(flag, live);
+        let read = read.unwrap_or_else(|| self.read_metrics(flag, live));
         let live = core.flags.get_mut(flag)?;
         let now = match read {
             Ok(m) => {
