@@ -51,25 +51,15 @@ pub struct RunArgs {
     pub flags: Vec<String>,
 }
 
-/// Parses `250ms`, `5s`, `2m` or a bare number of seconds.
+/// Parses a duration as the manifest writes them (`250ms`, `5s`, `2m`; see
+/// [`flags_manifest::parse_duration`]), between 10 ms and a day.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let (number, unit) = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .map_or((t, "s"), |i| (&t[..i], &t[i..]));
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 500ms, 5s or 1m"))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "s" => value,
-        "m" => value * 60.0,
-        _ => return Err(format!("`{text}`: the unit must be ms, s or m")),
-    };
-    if !(0.01..=86_400.0).contains(&seconds) {
+    let d = flags_manifest::parse_duration(text)
+        .ok_or_else(|| format!("`{text}` is not a duration like 500ms, 5s or 1m"))?;
+    if !(Duration::from_millis(10)..=Duration::from_secs(86_400)).contains(&d) {
         return Err(format!("`{text}` must be between 10ms and 24h"));
     }
-    Ok(Duration::from_secs_f64(seconds))
+    Ok(d)
 }
 
 /// The target named by `--target`.
@@ -212,9 +202,13 @@ mod tests {
     #[test]
     fn durations() {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
-        assert!(parse_duration("5h").is_err());
+        assert_eq!(parse_duration("5h"), Ok(Duration::from_secs(5 * 3600)));
+        assert!(
+            parse_duration("2").is_err(),
+            "a unit is needed, as in the manifest"
+        );
+        assert!(parse_duration("2d").is_err(), "more than a day");
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("x").is_err());
     }

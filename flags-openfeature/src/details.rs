@@ -39,13 +39,13 @@ pub fn reason(meta: &FlagMeta, reason: Reason) -> EvaluationReason {
     if meta.is_static {
         return EvaluationReason::Static;
     }
-    match reason {
-        Reason::Fixed | Reason::Override => EvaluationReason::Static,
-        Reason::Strategy { .. } => EvaluationReason::TargetingMatch,
-        Reason::Rollout { .. } | Reason::Split => EvaluationReason::Split,
-        Reason::KillSwitch => EvaluationReason::Disabled,
-        Reason::Error => EvaluationReason::Error,
-        // No rule matched, or a prerequisite did not hold: the flag's off value.
+    // The runtime's one mapping, shared with its OpenTelemetry events.
+    match reason.feature_flag_reason() {
+        "static" => EvaluationReason::Static,
+        "targeting_match" => EvaluationReason::TargetingMatch,
+        "split" => EvaluationReason::Split,
+        "disabled" => EvaluationReason::Disabled,
+        "error" => EvaluationReason::Error,
         _ => EvaluationReason::Default,
     }
 }

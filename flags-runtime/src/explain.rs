@@ -168,6 +168,34 @@ impl Reason {
     }
 }
 
+impl Reason {
+    /// The reason in the vocabulary OpenFeature and OpenTelemetry's feature-flag
+    /// conventions share: `static` (a fixed value or an override), `targeting_match`
+    /// (a strategy matched), `split` (a percentage rollout or weighted variants),
+    /// `disabled` (a kill switch), `error`, and `default` (no rule matched, or a
+    /// prerequisite did not hold: the flag's off value). A static flag is `static`
+    /// whatever its reason; callers that know the flag say so.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use flags_runtime::Reason;
+    /// assert_eq!(Reason::KillSwitch.feature_flag_reason(), "disabled");
+    /// assert_eq!(Reason::NoStrategyMatched.feature_flag_reason(), "default");
+    /// ```
+    #[must_use]
+    pub const fn feature_flag_reason(self) -> &'static str {
+        match self {
+            Reason::Fixed | Reason::Override => "static",
+            Reason::Strategy { .. } => "targeting_match",
+            Reason::Rollout { .. } | Reason::Split => "split",
+            Reason::KillSwitch => "disabled",
+            Reason::Error => "error",
+            _ => "default",
+        }
+    }
+}
+
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

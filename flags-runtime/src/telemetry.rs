@@ -186,35 +186,28 @@ pub(crate) fn exposure(
     );
 }
 
-/// OpenTelemetry's `feature_flag.result.reason` for `reason`.
-pub(crate) fn otel_reason(reason: Reason) -> &'static str {
-    match reason {
-        Reason::Fixed | Reason::Override => "static",
-        Reason::Strategy { .. } => "targeting_match",
-        Reason::Rollout { .. } | Reason::Split => "split",
-        Reason::KillSwitch => "disabled",
-        Reason::Error => "error",
-        // No rule matched, or a prerequisite did not hold: the flag's off value.
-        _ => "default",
-    }
-}
-
 /// A `feature_flag.evaluation` event with OpenTelemetry's attribute names, on the
 /// current span.
 pub(crate) fn otel_evaluation(
     set_id: &str,
-    flag: &'static str,
+    meta: &FlagMeta,
     label: &'static str,
     reason: Reason,
     key_hash: Option<u64>,
 ) {
+    let flag = meta.name;
+    let reason = if meta.is_static {
+        "static"
+    } else {
+        reason.feature_flag_reason()
+    };
     let context_id = key_hash.map(|h| format!("{h:016x}"));
     tracing::event!(
         target: OTEL_TARGET,
         tracing::Level::INFO,
         feature_flag.key = flag,
         feature_flag.result.variant = label,
-        feature_flag.result.reason = otel_reason(reason),
+        feature_flag.result.reason = reason,
         feature_flag.provider.name = "flags",
         feature_flag.set.id = set_id,
         feature_flag.context.id = context_id,

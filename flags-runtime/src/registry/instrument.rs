@@ -86,13 +86,7 @@ impl Registry {
         let meta = &self.meta[index];
         let label = meta.label(outcome.value);
         if state.exposure_otel.load(Ordering::Relaxed) {
-            telemetry::otel_evaluation(
-                self.manifest_path,
-                meta.name,
-                label,
-                outcome.reason,
-                key_hash,
-            );
+            telemetry::otel_evaluation(self.manifest_path, meta, label, outcome.reason, key_hash);
         } else {
             telemetry::exposure(meta.name, label, outcome.reason, outcome.layer, key_hash);
         }
