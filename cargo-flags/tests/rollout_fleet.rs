@@ -416,6 +416,9 @@ fn one_rollout_for_the_fleet_from_summed_metrics_applied_in_unleash() {
     wait::wait_until("the controller reports the outage", || {
         controller.printed("held")
     });
+    // The stage's soak (6 s) passing during the outage is the condition under test, so
+    // this waits for time itself; that the controller ticked meanwhile is the "held"
+    // line it printed above.
     wait::wait_until("the soak time has passed during the outage", || {
         stage_began.elapsed() > Duration::from_secs(8)
     });

@@ -197,7 +197,13 @@ impl UnleashTarget {
                 ));
             }
         };
-        let id = chosen["id"].as_str().unwrap_or_default().to_owned();
+        let Some(id) = chosen["id"].as_str().filter(|id| !id.is_empty()) else {
+            return Err(self.unusable(
+                flag,
+                "the gradual rollout has no strategy id to change it by".to_owned(),
+            ));
+        };
+        let id = id.to_owned();
         let rollout = &chosen["parameters"]["rollout"];
         let percent = match rollout {
             Value::Null => None,

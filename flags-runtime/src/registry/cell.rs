@@ -157,6 +157,33 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::meta::FlagMeta;
+
+    static META: [FlagMeta; 1] = [FlagMeta::bare("beta", 0, &[])];
+    static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+    static REGISTRY: Registry = Registry::new(
+        &META,
+        &CELLS,
+        "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n\n\
+         [[flags.beta.strategies]]\ntype = \"rollout\"\npercent = 30\n",
+        "flags.toml",
+    );
+
+    #[test]
+    fn a_sticky_rollout_publishes_its_percentage_in_the_cell() {
+        REGISTRY.init();
+        let word = || CELLS[0].0.load(Ordering::Acquire);
+        assert_eq!(word() & (SLOW | STICKY | PERCENT), SLOW | STICKY | 30);
+        // Counting and sampling send keyed reads to the snapshot path again.
+        REGISTRY.set_counting(true);
+        assert_eq!(word() & STICKY, 0);
+        REGISTRY.set_counting(false);
+        assert_ne!(word() & STICKY, 0);
+        REGISTRY.set_exposure_sampling(Some(crate::ExposureSampling::new(1)));
+        assert_eq!(word() & STICKY, 0);
+        REGISTRY.set_exposure_sampling(None);
+        assert_eq!(word() & (SLOW | STICKY | PERCENT), SLOW | STICKY | 30);
+    }
 
     #[test]
     fn cell_words_round_trip() {
