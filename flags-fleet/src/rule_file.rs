@@ -79,7 +79,7 @@ impl RuleFileTarget {
 
 /// The first rollout strategy among `strategies` (an array of tables, or an inline
 /// array of inline tables).
-fn rollout_of<'a>(strategies: &'a Item) -> Option<&'a dyn TableLike> {
+fn rollout_of(strategies: &Item) -> Option<&dyn TableLike> {
     let is_rollout = |t: &&dyn TableLike| t.get("type").and_then(Item::as_str) == Some("rollout");
     match strategies {
         Item::ArrayOfTables(a) => a.iter().map(|t| t as &dyn TableLike).find(is_rollout),
