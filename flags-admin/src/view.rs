@@ -206,13 +206,15 @@ pub(crate) fn build(
         })
         .unwrap_or_default();
     let held = controller.map(RolloutController::held).unwrap_or_default();
+    // Every flag's layers from one look (one lock), like the snapshot above.
+    let mut all_layers = registry.layers_of_all().into_iter();
     let flags = registry
         .flags()
         .iter()
         .enumerate()
         .map(|(i, meta)| {
             let uniform = snapshot.uniform_value(i);
-            let layers = layers(registry, i);
+            let layers = layer_views(all_layers.next().unwrap_or_default());
             // The manifest layer's entry is its declared rules, summarised as the
             // runtime summarises every layer.
             let manifest_rules = layers
@@ -267,9 +269,8 @@ pub(crate) fn build(
     }
 }
 
-fn layers(registry: &Registry, index: usize) -> Vec<LayerView> {
-    registry
-        .layers_of(index)
+fn layer_views(layers: Vec<flags_runtime::LayerRules>) -> Vec<LayerView> {
+    layers
         .into_iter()
         .map(|l| LayerView {
             layer: l.layer.as_str().to_owned(),

@@ -327,6 +327,21 @@ impl Registry {
             return Vec::new();
         };
         let w = self.state().lock();
+        Self::layers_locked(&w, index, meta)
+    }
+
+    /// [`layers_of`](Self::layers_of) for every flag, by index, from one look at the
+    /// layers (one lock, however many flags).
+    pub fn layers_of_all(&self) -> Vec<Vec<LayerRules>> {
+        let w = self.state().lock();
+        self.meta
+            .iter()
+            .enumerate()
+            .map(|(i, meta)| Self::layers_locked(&w, i, meta))
+            .collect()
+    }
+
+    fn layers_locked(w: &Writer, index: usize, meta: &crate::meta::FlagMeta) -> Vec<LayerRules> {
         Layer::ALL
             .iter()
             .filter_map(|&layer| {
