@@ -384,7 +384,7 @@ fn retiring_every_flag_of_the_corpus() {
         .unwrap();
     }
     let pct = |k: usize| 100.0 * k as f64 / n as f64;
-    println!(
+    let summary = format!(
         "retire corpus ({}): {uses} flag uses, {n} cases in {:.0?}\n{table}\
          compiled without hand edits: {compiled}/{n} ({:.1}%)\n\
          compiled and tests passed:   {ok}/{n} ({:.1}%)\n\
@@ -400,6 +400,12 @@ fn retiring_every_flag_of_the_corpus() {
         pct(compiled),
         pct(ok),
         pct(spans),
+    );
+    println!("{summary}");
+    // Also kept beside the build, where `scripts/test.sh` prints it after the run.
+    let _ = std::fs::write(
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("retire-corpus.txt"),
+        &summary,
     );
     for r in &results {
         assert!(
