@@ -338,7 +338,7 @@ fn e2_rollout_50_ambient_email(bencher: Bencher) {
 }
 
 /// A variant flag with weights 500/500 behind an `all` strategy, UUID keys.
-#[divan::bench(threads = [1, 2])]
+#[divan::bench(threads = [1, 2], sample_size = 1024)]
 fn f_variant_weights(bencher: Bencher) {
     let set = &keys().uuid.ctx;
     bencher
@@ -347,7 +347,7 @@ fn f_variant_weights(bencher: Bencher) {
 }
 
 /// Two strategies with `in` constraints (the second one matches).
-#[divan::bench(threads = [1, 2])]
+#[divan::bench(threads = [1, 2], sample_size = 1024)]
 fn g_constraints(bencher: Bencher) {
     let ctx = Context::with_key("bob")
         .attr("country", "de")
@@ -392,7 +392,7 @@ fn n1_outcome_counted() {
 }
 
 /// An override scope open on this thread: the no-rules flag is read from the scope.
-#[divan::bench]
+#[divan::bench(sample_size = 1024)]
 fn j_scoped_override(bencher: Bencher) {
     let _scope = scoped::REGISTRY
         .scoped_overrides()

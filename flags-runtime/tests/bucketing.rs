@@ -214,9 +214,18 @@ fn sticky_cells_answer_as_the_snapshot_does() {
             s.spawn(|| check("beta_rollout", 20, "another thread while a scope is open"));
         });
     }
-    // Counting on: the same answers, counted.
+    // Counting on: the same answers, every read counted (the cell's and the
+    // snapshot's), with the right values.
     moving::REGISTRY.set_counting(true);
+    moving::REGISTRY.reset_counts();
     check("beta_rollout", 20, "counting");
+    let on = keys
+        .iter()
+        .filter(|k| bucket::rollout_bucket("beta_rollout", k).is_in_rollout(20))
+        .count() as u64;
+    let counts = moving::REGISTRY.counts();
+    assert_eq!(counts.get("beta_rollout", "on"), 2 * on);
+    assert_eq!(counts.total("beta_rollout"), 2 * keys.len() as u64);
     moving::REGISTRY.set_counting(false);
     // Without a key, sessionId decides (the rules' own fallback).
     let by_session = Context::new().attr("sessionId", "user-7@example.com");

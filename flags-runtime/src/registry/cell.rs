@@ -67,9 +67,9 @@ pub(super) fn decode(word: u32) -> Value {
     }
 }
 
-/// Stores every cell's word for `data`: the uniform value when `fast` (marked
-/// COUNTED when `counted`), a STICKY word for an on/off sticky rollout when `fast` and
-/// not `counted` (its group kept in `groups`), else SLOW.
+/// Stores every cell's word for `data`: the uniform value when `fast`, a STICKY word
+/// for an on/off sticky rollout when `fast` (its group kept in `groups`), else SLOW;
+/// value and STICKY words are marked COUNTED when `counted`.
 pub(super) fn publish(
     cells: &[FastCell],
     data: &SnapshotData,
@@ -87,7 +87,7 @@ pub(super) fn publish(
         };
         let word = match (fast, slot.uniform) {
             (true, Some(v)) => encode(v) | mark,
-            (true, None) if !counted => sticky().unwrap_or(SLOW),
+            (true, None) => sticky().map_or(SLOW, |w| w | mark),
             _ => SLOW,
         };
         // Release pairs with the readers' Acquire: a reader that sees a new value, or
@@ -174,11 +174,14 @@ mod tests {
         REGISTRY.init();
         let word = || CELLS[0].0.load(Ordering::Acquire);
         assert_eq!(word() & (SLOW | STICKY | PERCENT), SLOW | STICKY | 30);
-        // Counting and sampling send keyed reads to the snapshot path again.
+        // Counting marks the word; sampling sends keyed reads to the snapshot path.
         REGISTRY.set_counting(true);
-        assert_eq!(word() & STICKY, 0);
+        assert_eq!(
+            word() & (SLOW | STICKY | COUNTED | PERCENT),
+            SLOW | STICKY | COUNTED | 30
+        );
         REGISTRY.set_counting(false);
-        assert_ne!(word() & STICKY, 0);
+        assert_eq!(word() & (STICKY | COUNTED), STICKY);
         REGISTRY.set_exposure_sampling(Some(crate::ExposureSampling::new(1)));
         assert_eq!(word() & STICKY, 0);
         REGISTRY.set_exposure_sampling(None);

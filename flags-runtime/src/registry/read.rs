@@ -261,8 +261,9 @@ impl Registry {
     }
 
     /// A STICKY cell's read for a keyed context: the key's bucket in the flag's group
-    /// against the percentage in the word, without the snapshot. A context without a
-    /// key (the full rules fall back to other stickiness) takes the snapshot path.
+    /// against the percentage in the word, without the snapshot (counted when the word
+    /// says so). A context without a key (the full rules fall back to other
+    /// stickiness) takes the snapshot path, which counts on its own.
     #[inline(never)]
     pub(super) fn is_on_sticky(&self, index: usize, word: u32, ctx: &Context) -> bool {
         if let Some(key) = ctx.key_attr()
@@ -271,7 +272,11 @@ impl Registry {
         {
             // The percentage is at most 100, in the word's low 7 bits.
             let percent = (word & PERCENT) as u8;
-            return group.rollout_bucket(key.text()).is_in_rollout(percent);
+            let on = group.rollout_bucket(key.text()).is_in_rollout(percent);
+            if word & COUNTED != 0 {
+                state.counters.count_offset(index, usize::from(on));
+            }
+            return on;
         }
         matches!(self.value_slow(index, Some(ctx)), Value::Bool(true))
     }
