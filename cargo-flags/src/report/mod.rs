@@ -214,7 +214,8 @@ pub fn run(globals: &Globals, args: &ReportArgs) -> Result<Exit, Failure> {
     };
     match &args.out {
         Some(path) => {
-            write_replacing(path, text.as_bytes()).map_err(|e| Failure::io("write", path, &e))?;
+            crate::workspace::write_replacing(path, text.as_bytes())
+                .map_err(|e| Failure::io("write", path, &e))?;
             let _ = writeln!(
                 std::io::stderr(),
                 "report: wrote {} ({})",
@@ -225,19 +226,4 @@ pub fn run(globals: &Globals, args: &ReportArgs) -> Result<Exit, Failure> {
         None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }
     Ok(Exit::Clean)
-}
-
-/// Replaces `path` whole: a temporary file beside it, synced, then renamed over it, so
-/// a reader (a web server serving the report) never sees half a page.
-fn write_replacing(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = path.with_file_name(name);
-    let written = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
 }

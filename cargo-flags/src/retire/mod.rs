@@ -335,7 +335,8 @@ pub fn run(globals: &Globals, args: &RetireArgs) -> Result<Exit, Failure> {
         }
     } else {
         for (path, _, new) in &outcome.files {
-            write_replacing(path, new.as_bytes()).map_err(|e| Failure::io("write", path, &e))?;
+            crate::workspace::write_replacing(path, new.as_bytes())
+                .map_err(|e| Failure::io("write", path, &e))?;
         }
     }
     let mut err = std::io::stderr().lock();
@@ -400,19 +401,4 @@ pub fn run(globals: &Globals, args: &RetireArgs) -> Result<Exit, Failure> {
         }
     }
     Ok(exit)
-}
-
-/// Replaces `path` whole: a temporary file beside it, synced, then renamed over it, so
-/// an editor or a build never reads half a file.
-fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".retire-{}", std::process::id()));
-    let tmp = path.with_file_name(name);
-    let written = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
 }
