@@ -104,9 +104,12 @@ impl OutcomeTable {
     }
 }
 
-/// `d` in nanoseconds, saturating (at 584 years).
+/// `d` in nanoseconds, saturating (at 584 years), in 64-bit arithmetic.
+#[inline]
 fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+    d.as_secs()
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::from(d.subsec_nanos()))
 }
 
 fn side_slot(side: Side) -> usize {

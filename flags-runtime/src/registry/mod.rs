@@ -244,7 +244,7 @@ impl Registry {
         self as *const Registry as usize
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn outcome_table_cell(&self) -> &OnceLock<crate::measure::OutcomeTable> {
         &self.outcomes
     }
