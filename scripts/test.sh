@@ -44,5 +44,5 @@ cargo test --workspace --all-targets --no-fail-fast
 cargo test --workspace --doc --no-fail-fast
 if [ -f target/tmp/retire-corpus.txt ]; then
   echo "==> cargo flags retire, its corpus measured"
-  cat target/tmp/retire-corpus.txt
+  cat target/tmp/retire-corpus.txt; echo
 fi
