@@ -378,5 +378,27 @@ fn state_is_kept_per_environment() {
         .unwrap();
     assert!(matches!(err, RolloutError::Environment { .. }), "{err}");
     assert!(err.to_string().contains("production"), "{err}");
+
+    // A running controller does not take over another environment's file put in
+    // place of its own either.
+    let prod = RolloutController::with_target(Arc::new(MemoryExposure::default()))
+        .environment("production")
+        .state_file(&state)
+        .build()
+        .unwrap();
+    let staging_state = dir.join("staging.json");
+    let staging = RolloutController::with_target(Arc::new(MemoryExposure::default()))
+        .environment("staging")
+        .state_file(&staging_state)
+        .build()
+        .unwrap();
+    staging.register("f", guarded_plan()).unwrap();
+    for _ in 0..3 {
+        staging.pause("f", Attribution::by("t")).unwrap();
+        staging.resume("f", Attribution::by("t")).unwrap();
+    }
+    std::fs::copy(&staging_state, &state).unwrap();
+    let err = prod.pause("f", Attribution::by("t")).err().unwrap();
+    assert!(matches!(err, RolloutError::Environment { .. }), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }

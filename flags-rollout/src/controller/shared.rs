@@ -61,7 +61,20 @@ impl RolloutController {
         };
         let audit_moved = core.audit.as_ref().is_some_and(|a| !a.is_current());
         let newer = match store.load() {
-            Ok(Some(disk)) if disk.revision > core.file.revision => Some(disk),
+            Ok(Some(disk)) if disk.revision > core.file.revision => {
+                // Someone replaced the file with another environment's: not ours to
+                // take over (the builder refuses such a file the same way).
+                if let (Some(found), Some(wanted)) = (&disk.environment, &core.file.environment)
+                    && found != wanted
+                {
+                    return Err(RolloutError::Environment {
+                        path: store.path().to_path_buf(),
+                        found: found.clone(),
+                        wanted: wanted.clone(),
+                    });
+                }
+                Some(disk)
+            }
             Ok(_) => None,
             Err(e) => {
                 tracing::error!(target: "flags::rollout", error = %e,
