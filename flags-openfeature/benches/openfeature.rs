@@ -37,6 +37,7 @@ use std::task::{Context as TaskContext, Poll, Waker};
 use divan::{Bencher, black_box};
 use flags_openfeature::FlagsProvider;
 use flags_runtime::Context;
+use flags_test_support::keys::{SplitMix64, uuid};
 use open_feature::provider::{FeatureProvider, NoOpProvider, ProviderMetadata, ResolutionDetails};
 use open_feature::{
     Client, EvaluationContext, EvaluationReason, EvaluationResult, OpenFeature, StructValue,
@@ -90,33 +91,6 @@ fn block_on<F: Future>(f: F) -> F::Output {
         }
         std::hint::spin_loop();
     }
-}
-
-/// A small, fixed-seed generator (SplitMix64): the same keys on every run.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
-
-/// A random (version 4) UUID in its 36-character text form.
-fn uuid(rng: &mut SplitMix64) -> String {
-    let hi = (rng.next() & !0xf000) | 0x4000;
-    let lo = (rng.next() & !(0xc << 60)) | (0x8 << 60);
-    format!(
-        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        hi >> 32,
-        (hi >> 16) & 0xffff,
-        hi & 0xffff,
-        lo >> 48,
-        lo & 0xffff_ffff_ffff
-    )
 }
 
 /// The keys as contexts of both kinds.

@@ -7,6 +7,7 @@
 //!   client specification, a headless browser) skip when it is absent, unless
 //!   `TEST_REQUIRE_SERVICES=1` (set by `scripts/test.sh`) makes them mandatory;
 //! - [`fixtures`]: small manifests several crates' tests build on;
+//! - [`keys`]: realistic rotating targeting keys (UUIDs, e-mails) for benchmarks;
 //! - [`scratch`]: temporary directories removed when dropped;
 //! - [`prometheus`]: a real Prometheus on loopback and fake instances for it to scrape;
 //! - [`unleash`]: the real Unleash server's Admin API (toggles, strategies, switches).
@@ -15,6 +16,7 @@
 
 pub mod alloc;
 pub mod fixtures;
+pub mod keys;
 pub mod prometheus;
 pub mod scratch;
 pub mod service;
