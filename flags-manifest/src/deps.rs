@@ -21,13 +21,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::ops::Range;
 
 use crate::error::Ctxt;
-use crate::model::{Flag, FlagRef, FlagType, Value};
-
-/// The longest chain of `requires` links a manifest may have. The run time follows
-/// chains by recursion; this bound (far beyond any real manifest) keeps that within
-/// a thread's stack, and the run time allows twice it plus one (a chain, an exclusion,
-/// then the excluded flag's chain), so a checked manifest never reaches its limit.
-pub const MAX_REQUIRES_DEPTH: usize = 256;
+use crate::model::{Flag, FlagRef, FlagType, MAX_REQUIRES_DEPTH, Value};
 
 /// Runs every check of this module.
 pub(crate) fn check(cx: &mut Ctxt<'_>, flags: &[Flag], has_cycles: bool) {

@@ -3,9 +3,12 @@
 //! sees all of them in one build.
 
 use std::fmt;
+#[cfg(feature = "parse")]
 use std::ops::Range;
 
-use crate::pos::{LineIndex, Pos};
+#[cfg(feature = "parse")]
+use crate::pos::LineIndex;
+use crate::pos::Pos;
 
 /// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -91,12 +94,14 @@ impl fmt::Display for ManifestError {
 impl std::error::Error for ManifestError {}
 
 /// Collects diagnostics while a manifest is read and checked.
+#[cfg(feature = "parse")]
 pub(crate) struct Ctxt<'s> {
     pub(crate) src: &'s str,
     pub(crate) diags: Vec<Diagnostic>,
     lines: LineIndex,
 }
 
+#[cfg(feature = "parse")]
 impl<'s> Ctxt<'s> {
     pub(crate) fn new(src: &'s str) -> Self {
         Ctxt {

@@ -6,6 +6,12 @@ use crate::plan::RolloutPlan;
 use crate::pos::Pos;
 use crate::rules::Rules;
 
+/// The longest chain of `requires` links a manifest may have. The run time follows
+/// chains by recursion; this bound (far beyond any real manifest) keeps that within
+/// a thread's stack, and the run time allows twice it plus one (a chain, an exclusion,
+/// then the excluded flag's chain), so a checked manifest never reaches its limit.
+pub const MAX_REQUIRES_DEPTH: usize = 256;
+
 /// A checked manifest: project settings and the flags in file order. A flag's position
 /// in [`Manifest::flags`] is its dense index.
 #[derive(Clone, Debug, PartialEq)]

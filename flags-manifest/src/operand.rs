@@ -6,7 +6,9 @@
 //! - [`Version`] (borrowed, for context values) and [`SemVer`] (owned, for operands
 //!   parsed once): semantic versions, for the `semver_*` operators;
 //! - [`Cidr`]: address ranges, for `in_cidr`;
-//! - [`parse_number`]: numbers, for the `num_*` operators.
+//! - [`parse_number`]: numbers, for the `num_*` operators;
+//! - [`build_regex`] and [`check_regex`]: patterns, for the `regex` operator, within
+//!   the limits [`REGEX_SIZE_LIMIT`], [`REGEX_DFA_SIZE_LIMIT`] and [`REGEX_NEST_LIMIT`].
 
 use std::cmp::Ordering;
 use std::net::IpAddr;
@@ -275,4 +277,60 @@ impl SemVer {
             pre: &self.pre,
         }
     }
+}
+
+/// Most bytes of the compiled program of one `regex` operand: the `regex` crate's
+/// default, which Unleash's engine uses too, so both accept the same patterns.
+pub const REGEX_SIZE_LIMIT: usize = 10 * (1 << 20);
+
+/// Most bytes of one `regex` operand's lazy-DFA cache, per thread (the `regex`
+/// crate's default).
+pub const REGEX_DFA_SIZE_LIMIT: usize = 2 * (1 << 20);
+
+/// Deepest nesting of groups and repetitions in a `regex` operand (the `regex`
+/// crate's default).
+pub const REGEX_NEST_LIMIT: u32 = 250;
+
+/// Compiles a `regex` operand within the limits above: the one builder that both the
+/// manifest check and the run-time evaluation use, so a pattern accepted here
+/// behaves the same there.
+///
+/// # Errors
+///
+/// The `regex` crate's error when the pattern does not compile within the limits.
+pub fn build_regex(pattern: &str, case_insensitive: bool) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(case_insensitive)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
+        .nest_limit(REGEX_NEST_LIMIT)
+        .build()
+}
+
+/// Whether `pattern` compiles as a `regex` constraint operand: the `regex` crate's
+/// syntax, within [`REGEX_SIZE_LIMIT`]. `Err` says what is wrong, on one line.
+///
+/// ```
+/// assert!(flags_manifest::check_regex("^user-[0-9]+$", false).is_ok());
+/// assert!(flags_manifest::check_regex("(unclosed", false).is_err());
+/// assert!(flags_manifest::check_regex("a{1000}{1000}", false).is_err());
+/// ```
+pub fn check_regex(pattern: &str, case_insensitive: bool) -> Result<(), String> {
+    build_regex(pattern, case_insensitive)
+        .map(drop)
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(limit) => format!(
+                "it compiles to more than {limit} bytes; simplify it (fewer or smaller repetitions)"
+            ),
+            // The syntax error's own text spans several lines with a caret; its last
+            // line says what is wrong.
+            other => other
+                .to_string()
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map_or_else(String::new, |l| {
+                    l.trim().trim_start_matches("error: ").to_owned()
+                }),
+        })
 }

@@ -179,7 +179,9 @@ pub struct VariantPayload {
 
 impl VariantPayload {
     /// A payload of `kind` with `value`, checked: a `json` value must parse as JSON
-    /// and a `number` as a number.
+    /// and a `number` as a number. Needs the `parse` feature (for the JSON check);
+    /// without it, build the struct directly.
+    #[cfg(feature = "parse")]
     pub fn new(kind: PayloadKind, value: impl Into<String>) -> Result<VariantPayload, String> {
         let value = value.into();
         kind.check(&value)?;
@@ -226,7 +228,9 @@ impl PayloadKind {
         }
     }
 
-    /// Whether `value` is a value of this kind; the error says why not.
+    /// Whether `value` is a value of this kind; the error says why not. Needs the
+    /// `parse` feature (it reads JSON with `serde_json`).
+    #[cfg(feature = "parse")]
     pub fn check(self, value: &str) -> Result<(), String> {
         match self {
             PayloadKind::Json => serde_json::from_str::<serde::de::IgnoredAny>(value)

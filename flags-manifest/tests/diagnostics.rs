@@ -1,6 +1,9 @@
 //! Every class of bad manifest yields a positioned error, never a panic, and all errors
 //! of a file are reported together.
 
+// Every test here reads TOML.
+#![cfg(feature = "parse")]
+
 use flags_manifest::{parse_bytes, parse_str};
 
 const GOOD_FLAG: &str = "description = \"d\"\nowner = \"team\"\nkind = \"ops\"\n";

@@ -1,7 +1,7 @@
 //! The did-you-mean search: the bounded edit distance agrees with the plain one, and
 //! its work over a large input is bounded (counted in steps, not timed).
 
-use flags_manifest::{SUGGEST_BUDGET, SUGGEST_MAX_WORD, Suggestions, did_you_mean};
+use flags_manifest::{SUGGEST_MAX_WORD, did_you_mean};
 use proptest::prelude::*;
 
 /// The textbook edit distance over the whole table, to compare with.
@@ -72,8 +72,11 @@ fn near_misses_are_still_found() {
 /// A rule file with 20,000 unknown names, many near a flag and some very long, against
 /// a manifest of 300 flags: every name is reported, and the suggestion work stays
 /// within the budget (the plain search would take about 20,000 × 300 full tables).
+#[cfg(feature = "parse")]
 #[test]
 fn many_unknown_names_cost_at_most_the_budget() {
+    use flags_manifest::{SUGGEST_BUDGET, Suggestions};
+
     let mut manifest = String::new();
     for i in 0..300 {
         manifest.push_str(&format!(

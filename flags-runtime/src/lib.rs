@@ -60,6 +60,17 @@
 //!   per-thread buffer. Like Unleash's engine, no length limit is put on operands or
 //!   context values.
 //!
+//! # Features
+//!
+//! - `rule-files` (on by default): reading TOML at run time — rule files
+//!   ([`FileSource`], [`Registry::watch_file`]), [`Registry::manifest`] and
+//!   hand-written registries built from manifest text ([`Registry::new`]). It brings
+//!   `toml` and `serde` (through `flags-manifest`'s `parse` feature). The registry
+//!   `flags!` generates never parses: its rules are data checked at build time, so
+//!   with `default-features = false` every flag, rule, override and source other than
+//!   the file layer works the same, and a hand-written registry takes its rules as
+//!   data through [`Registry::generated`].
+//!
 //! # Example
 //!
 //! The `flags!` macro generates these statics from `flags.toml`; written by hand:
@@ -135,9 +146,11 @@ pub use registry::{FastCell, LayerRules, Registry, UpdateError};
 pub use rules::RuleError;
 pub use snapshot::Snapshot;
 pub use source::{
-    DEFAULT_POLL_INTERVAL, DEFAULT_SETTLE, EnvProblem, EnvSource, FileSource, Source, SourceError,
-    SourceHealth, SourceWarning, Update, Watch,
+    DEFAULT_POLL_INTERVAL, EnvProblem, EnvSource, Source, SourceError, SourceHealth, SourceWarning,
+    Update, Watch,
 };
+#[cfg(feature = "rule-files")]
+pub use source::{DEFAULT_SETTLE, FileSource};
 pub use telemetry::{Counts, EXPOSURE_TARGET, FlagCounts, OTEL_TARGET, TARGET};
 
 /// Items the generated code refers to; not part of the public API.

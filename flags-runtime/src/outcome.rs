@@ -218,7 +218,7 @@ mod tests {
 
     static META: [FlagMeta; 2] = [FlagMeta::bare("a", 0, &[]), FlagMeta::bare("b", 1, &[])];
     static CELLS: [FastCell; 2] = [const { FastCell::new() }; 2];
-    static REGISTRY: Registry = Registry::new(&META, &CELLS, "", "none.toml");
+    static REGISTRY: Registry = Registry::generated(&META, &CELLS, Vec::new, "", "none.toml");
 
     #[test]
     fn outcomes_reach_the_attached_sink_only() {

@@ -3,6 +3,9 @@
 //! explicit or ambient context, weighted variants, constraints of every operator,
 //! prerequisites, scoped overrides, counting, explain, snapshots).
 
+// Needs the `rule-files` feature: its registries are built from manifest text (`Registry::new`).
+#![cfg(feature = "rule-files")]
+
 mod common;
 
 use flags_runtime::raw::IndexAccess;

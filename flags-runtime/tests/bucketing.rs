@@ -2,6 +2,9 @@
 //! percentage, raising the percentage only ever adds keys, variant splits follow
 //! their weights, and the registry buckets exactly as Unleash does.
 
+// Needs the `rule-files` feature: its registries are built from manifest text (`Registry::new`).
+#![cfg(feature = "rule-files")]
+
 mod common;
 
 use std::fmt::Write as _;

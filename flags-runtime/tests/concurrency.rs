@@ -4,6 +4,9 @@
 //! serving a stale fast value. Stress runs bounded by counts of reads, swaps and
 //! scopes, not by time; the loom model covers the protocol itself.
 
+// Needs the `rule-files` feature: its registries are built from manifest text (`Registry::new`).
+#![cfg(feature = "rule-files")]
+
 mod common;
 
 use std::sync::Arc;

@@ -1,6 +1,9 @@
 //! `explain` gives the value, label, reason and deciding layer for every path of the
 //! evaluator.
 
+// Needs the `rule-files` feature: its registries are built from manifest text (`Registry::new`).
+#![cfg(feature = "rule-files")]
+
 mod common;
 
 use common::{Layout, Pricing};

@@ -1,6 +1,9 @@
 //! Whatever bytes arrive in a rule file or the environment, parsing never panics, and
 //! a bad update leaves the registry's state untouched.
 
+// Needs the `rule-files` feature: it parses rule files.
+#![cfg(feature = "rule-files")]
+
 mod common;
 
 use flags_runtime::{Context, EnvSource, FileSource, Layer};

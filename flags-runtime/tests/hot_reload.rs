@@ -2,6 +2,9 @@
 //! and reported once (tracing + the registry's error counter) while the last good
 //! rules stay; the next good version is picked up at the next poll.
 
+// Needs the `rule-files` feature: it watches rule files.
+#![cfg(feature = "rule-files")]
+
 mod common;
 
 use std::path::{Path, PathBuf};

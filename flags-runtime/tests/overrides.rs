@@ -1,6 +1,9 @@
 //! Overrides: process-wide, and scoped to a thread or a task so that tests running in
 //! parallel never see each other's.
 
+// Needs the `rule-files` feature: its registries are built from manifest text (`Registry::new`).
+#![cfg(feature = "rule-files")]
+
 mod common;
 
 use flags_runtime::raw::IndexAccess;

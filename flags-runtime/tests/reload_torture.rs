@@ -10,6 +10,9 @@
 //! the scheduler: between two steps of a write (truncation, each piece) it polls at
 //! most once, which models a writer that pauses for less than the settle interval.
 
+// Needs the `rule-files` feature: it watches rule files.
+#![cfg(feature = "rule-files")]
+
 mod common;
 
 use std::fs::{File, OpenOptions};

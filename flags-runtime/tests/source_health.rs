@@ -2,6 +2,9 @@
 //! missing stays failing while the source only repeats "nothing new" (it reported the
 //! problem once), and is healthy again when the file returns.
 
+// Needs the `rule-files` feature: it reads rule files.
+#![cfg(feature = "rule-files")]
+
 mod common;
 
 use std::time::Duration;

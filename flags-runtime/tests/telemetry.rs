@@ -2,6 +2,9 @@
 //! counters, sampled exposure events (keyed HMAC of the key, never the key), the
 //! environment layer, and a custom `Source` on the remote layer.
 
+// Needs the `rule-files` feature: its registries are built from manifest text (`Registry::new`).
+#![cfg(feature = "rule-files")]
+
 mod common;
 
 use flags_runtime::raw::IndexAccess;

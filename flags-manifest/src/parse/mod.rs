@@ -4,10 +4,6 @@
 mod rules;
 mod value;
 
-pub use rules::{
-    REGEX_DFA_SIZE_LIMIT, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT, build_regex, check_regex,
-};
-
 use std::ops::Range;
 use std::time::Duration;
 
@@ -604,7 +600,7 @@ fn read_flag(
 
     Some(Flag {
         rollout,
-        ident: crate::valid::to_snake_case(name.get_ref()),
+        ident: crate::naming::to_snake_case(name.get_ref()),
         name: name.get_ref().to_string(),
         index,
         description,

@@ -382,7 +382,7 @@ pub(super) fn read_constraint(
             | Operator::SemverGte
             | Operator::SemverLte => operand::Version::parse(v).is_some(),
             Operator::DateAfter | Operator::DateBefore => operand::parse_datetime(v).is_some(),
-            Operator::Regex => match check_regex(v, case_insensitive) {
+            Operator::Regex => match operand::check_regex(v, case_insensitive) {
                 Ok(()) => true,
                 Err(problem) => {
                     cx.error_help(
@@ -428,62 +428,6 @@ pub(super) fn read_constraint(
         inverted,
         case_insensitive,
     })
-}
-
-/// Most bytes of the compiled program of one `regex` operand: the `regex` crate's
-/// default, which Unleash's engine uses too, so both accept the same patterns.
-pub const REGEX_SIZE_LIMIT: usize = 10 * (1 << 20);
-
-/// Most bytes of one `regex` operand's lazy-DFA cache, per thread (the `regex`
-/// crate's default).
-pub const REGEX_DFA_SIZE_LIMIT: usize = 2 * (1 << 20);
-
-/// Deepest nesting of groups and repetitions in a `regex` operand (the `regex`
-/// crate's default).
-pub const REGEX_NEST_LIMIT: u32 = 250;
-
-/// Compiles a `regex` operand within the limits above: the one builder that both the
-/// manifest check and the run-time evaluation use, so a pattern accepted here
-/// behaves the same there.
-///
-/// # Errors
-///
-/// The `regex` crate's error when the pattern does not compile within the limits.
-pub fn build_regex(pattern: &str, case_insensitive: bool) -> Result<regex::Regex, regex::Error> {
-    regex::RegexBuilder::new(pattern)
-        .case_insensitive(case_insensitive)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
-        .nest_limit(REGEX_NEST_LIMIT)
-        .build()
-}
-
-/// Whether `pattern` compiles as a `regex` constraint operand: the `regex` crate's
-/// syntax, within [`REGEX_SIZE_LIMIT`]. `Err` says what is wrong, on one line.
-///
-/// ```
-/// assert!(flags_manifest::check_regex("^user-[0-9]+$", false).is_ok());
-/// assert!(flags_manifest::check_regex("(unclosed", false).is_err());
-/// assert!(flags_manifest::check_regex("a{1000}{1000}", false).is_err());
-/// ```
-pub fn check_regex(pattern: &str, case_insensitive: bool) -> Result<(), String> {
-    build_regex(pattern, case_insensitive)
-        .map(drop)
-        .map_err(|e| match e {
-            regex::Error::CompiledTooBig(limit) => format!(
-                "it compiles to more than {limit} bytes; simplify it (fewer or smaller repetitions)"
-            ),
-            // The syntax error's own text spans several lines with a caret; its last
-            // line says what is wrong.
-            other => other
-                .to_string()
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .map_or_else(String::new, |l| {
-                    l.trim().trim_start_matches("error: ").to_owned()
-                }),
-        })
 }
 
 /// The table under `key` of a flag whose entries are keyed by variant name (weights,

@@ -161,13 +161,30 @@ mod tests {
 
     static META: [FlagMeta; 1] = [FlagMeta::bare("beta", 0, &[])];
     static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
-    static REGISTRY: Registry = Registry::new(
-        &META,
-        &CELLS,
-        "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n\n\
-         [[flags.beta.strategies]]\ntype = \"rollout\"\npercent = 30\n",
-        "flags.toml",
-    );
+    // A 30% sticky rollout, as data (what `flags!` emits), so that no parser is needed.
+    static REGISTRY: Registry = Registry::generated(&META, &CELLS, rollout_30, "", "flags.toml");
+
+    fn rollout_30() -> Vec<(usize, flags_manifest::Rules)> {
+        use flags_manifest::{Pos, Rules, Stickiness, Strategy, StrategyKind};
+        let strategy = Strategy {
+            kind: StrategyKind::Rollout {
+                percent: 30,
+                stickiness: Stickiness::Default,
+                group_id: "beta".to_owned(),
+            },
+            constraints: Vec::new(),
+            variants: Vec::new(),
+            variant_stickiness: Stickiness::Default,
+            pos: Pos::default(),
+        };
+        vec![(
+            0,
+            Rules {
+                strategies: vec![strategy],
+                ..Rules::default()
+            },
+        )]
+    }
 
     #[test]
     fn a_sticky_rollout_publishes_its_percentage_in_the_cell() {

@@ -1,6 +1,7 @@
 //! Layer storage and the writer: updates from sources compiled aside, moved in whole,
 //! and committed as a new snapshot.
 
+#[cfg(feature = "rule-files")]
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -11,9 +12,9 @@ use flags_manifest::Rules;
 use crate::explain::Layer;
 use crate::rules::CompiledRules;
 use crate::snapshot::{SlotDecision, SnapshotData};
-use crate::source::{
-    Contact, DEFAULT_POLL_INTERVAL, FileSource, Source, SourceHealth, Update, Watch,
-};
+use crate::source::{Contact, Source, SourceHealth, Update, Watch};
+#[cfg(feature = "rule-files")]
+use crate::source::{DEFAULT_POLL_INTERVAL, FileSource};
 use crate::telemetry::{self};
 
 use super::report::Report;
@@ -243,7 +244,8 @@ impl Registry {
 
     /// Loads the rule file at `path` now and reloads it when it changes (polled every
     /// [`DEFAULT_POLL_INTERVAL`]) until the returned [`Watch`] is dropped. A missing or
-    /// invalid file is rejected whole and reported; the last good rules stay.
+    /// invalid file is rejected whole and reported; the last good rules stay. Needs
+    /// the `rule-files` feature (on by default).
     ///
     /// # Examples
     ///
@@ -257,11 +259,13 @@ impl Registry {
     ///     eprintln!("the flag state file was rejected; see the logs");
     /// }
     /// ```
+    #[cfg(feature = "rule-files")]
     pub fn watch_file(&'static self, path: impl Into<PathBuf>) -> Watch {
         self.watch_file_every(path, DEFAULT_POLL_INTERVAL)
     }
 
     /// [`Registry::watch_file`] with a polling interval.
+    #[cfg(feature = "rule-files")]
     pub fn watch_file_every(&'static self, path: impl Into<PathBuf>, interval: Duration) -> Watch {
         self.watch(FileSource::new(path), interval)
     }

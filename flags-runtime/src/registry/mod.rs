@@ -30,7 +30,9 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering}
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use arc_swap::ArcSwap;
-use flags_manifest::{Manifest, Rules};
+#[cfg(feature = "rule-files")]
+use flags_manifest::Manifest;
+use flags_manifest::Rules;
 
 use crate::explain::Layer;
 use crate::exposure::ExposureKey;
@@ -128,13 +130,13 @@ impl State {
 pub struct Registry {
     meta: &'static [FlagMeta],
     cells: &'static [FastCell],
-    /// The manifest's rules as data, emitted by `flags!`; `None` for a hand-written
-    /// registry, whose rules come from the manifest text.
-    rules: Option<ManifestRules>,
+    /// Where the manifest layer's rules come from.
+    rules: Declared,
     manifest_src: &'static str,
     manifest_path: &'static str,
     /// The manifest text parsed, on demand (tools: rule files, test matrices,
     /// rollout plans); evaluation never needs it for a generated registry.
+    #[cfg(feature = "rule-files")]
     parsed: OnceLock<Option<Manifest>>,
     state: OnceLock<State>,
     /// Outcome counts, with their histogram buckets fixed at the first outcome (or
@@ -145,6 +147,16 @@ pub struct Registry {
 /// The rules `flags!` emits for a manifest: `(flag index, rules)` for every flag that
 /// has some, built from Rust data rather than parsed.
 pub type ManifestRules = fn() -> Vec<(usize, Rules)>;
+
+/// Where a registry's manifest-layer rules come from.
+#[derive(Clone, Copy)]
+enum Declared {
+    /// Rust data ([`Registry::generated`]): nothing is parsed.
+    Data(ManifestRules),
+    /// The manifest text, parsed at the first read ([`Registry::new`]).
+    #[cfg(feature = "rule-files")]
+    Text,
+}
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -169,6 +181,10 @@ impl Registry {
     /// A hand-written registry: the rules come from `manifest_src`, parsed at the
     /// first read (a manifest that does not parse is reported, and its flags stay at
     /// their defaults). `flags!` uses [`Registry::generated`] instead.
+    ///
+    /// Needs the `rule-files` feature (on by default), which brings the TOML parser;
+    /// without it, write the rules as data and use [`Registry::generated`].
+    #[cfg(feature = "rule-files")]
     pub const fn new(
         meta: &'static [FlagMeta],
         cells: &'static [FastCell],
@@ -178,7 +194,7 @@ impl Registry {
         Registry {
             meta,
             cells,
-            rules: None,
+            rules: Declared::Text,
             manifest_src,
             manifest_path,
             parsed: OnceLock::new(),
@@ -189,7 +205,9 @@ impl Registry {
 
     /// The registry `flags!` puts in a `static`: the manifest was checked at build
     /// time and its rules are data (`rules`), so nothing is parsed at run time;
-    /// `manifest_src` is kept for [`Registry::manifest`].
+    /// `manifest_src` is kept for [`Registry::manifest_source`] (and, with the
+    /// `rule-files` feature, `Registry::manifest`). It is also how a hand-written
+    /// registry is built without that feature.
     pub const fn generated(
         meta: &'static [FlagMeta],
         cells: &'static [FastCell],
@@ -200,9 +218,10 @@ impl Registry {
         Registry {
             meta,
             cells,
-            rules: Some(rules),
+            rules: Declared::Data(rules),
             manifest_src,
             manifest_path,
+            #[cfg(feature = "rule-files")]
             parsed: OnceLock::new(),
             state: OnceLock::new(),
             outcomes: OnceLock::new(),
@@ -221,7 +240,9 @@ impl Registry {
 
     /// The parsed manifest (parsed on the first call, for tools such as rule files,
     /// test matrices and rollout plans; evaluating flags never needs it); `None` if it
-    /// does not parse, which the `flags!` macro rules out at build time.
+    /// does not parse, which the `flags!` macro rules out at build time. Needs the
+    /// `rule-files` feature (on by default).
+    #[cfg(feature = "rule-files")]
     pub fn manifest(&self) -> Option<&Manifest> {
         self.parsed
             .get_or_init(|| flags_manifest::parse_str(self.manifest_src, self.manifest_path).ok())

@@ -1,6 +1,6 @@
 //! Start-up: the state built on the first read, from the manifest's rules (emitted
-//! as data by `flags!`, or parsed from a hand-written registry's text) and the
-//! environment.
+//! as data by `flags!`, or parsed from a hand-written registry's text with the
+//! `rule-files` feature) and the environment.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -20,7 +20,7 @@ use super::cell::publish;
 use super::layers::{LayerState, Writer, decisions};
 use super::realised;
 use super::report::Report;
-use super::{NEXT_STATE, Registry, State};
+use super::{Declared, NEXT_STATE, Registry, State};
 
 impl Registry {
     pub(super) fn build_state(&self) -> (State, Vec<Report>) {
@@ -56,8 +56,9 @@ impl Registry {
         let mut layers: [LayerState; 6] = Layer::ALL.map(|l| LayerState::empty(l.as_str(), n));
         layers[Layer::Manifest.slot()].origin = Arc::from(self.manifest_path);
         let declared: Vec<(usize, Rules)> = match self.rules {
-            Some(rules) => rules(),
-            None => self.rules_from_text(&mut reports),
+            Declared::Data(rules) => rules(),
+            #[cfg(feature = "rule-files")]
+            Declared::Text => self.rules_from_text(&mut reports),
         };
         for (i, rules) in declared {
             if i >= n {
@@ -172,6 +173,7 @@ impl Registry {
 
     /// A hand-written registry's rules, from its manifest text: by name, each flag
     /// of the table taking its declaration's rules.
+    #[cfg(feature = "rule-files")]
     pub(super) fn rules_from_text(&self, reports: &mut Vec<Report>) -> Vec<(usize, Rules)> {
         let manifest = match flags_manifest::parse_str(self.manifest_src, self.manifest_path) {
             Ok(m) => m,

@@ -1,7 +1,8 @@
 //! The rule/state file layer: a TOML file in the manifest's rule schema (plus `value`
 //! for a fixed value), parsed with `flags_manifest::parse_rules_str` against the
 //! registry's manifest. A file that is missing, not UTF-8 or invalid is rejected
-//! whole; the same bad content is reported once, not on every poll.
+//! whole; the same bad content is reported once, not on every poll. Built only with
+//! the `rule-files` feature.
 
 use std::fs::File;
 use std::io::Read as _;
@@ -69,7 +70,7 @@ enum Settled {
     },
 }
 
-/// A rule/state file.
+/// A rule/state file. Needs the `rule-files` feature (on by default).
 ///
 /// ```toml
 /// [flags.search_v2]

@@ -3,11 +3,13 @@
 //! either applies it entirely or rejects it entirely, keeping the last good state.
 
 mod env;
+#[cfg(feature = "rule-files")]
 mod file;
 mod health;
 mod watch;
 
 pub use env::{EnvProblem, EnvSource};
+#[cfg(feature = "rule-files")]
 pub use file::{DEFAULT_SETTLE, FileSource};
 pub use health::SourceHealth;
 pub(crate) use health::{Contact, HealthBook};
