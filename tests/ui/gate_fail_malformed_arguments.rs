@@ -43,4 +43,19 @@ fn flag_not_a_name() -> u8 {
     2
 }
 
+#[feature_gate(checkout_layout, "two-col", manifest = "gate_flags.toml")]
+fn string_key_without_value() -> u8 {
+    2
+}
+
+#[feature_gate(search_v2, some::path = v1, manifest = "gate_flags.toml")]
+fn key_not_a_name() -> u8 {
+    2
+}
+
+#[feature_gate(search_v2 = v1, manifest = "gate_flags.toml")]
+fn flag_with_a_value() -> u8 {
+    2
+}
+
 fn main() {}

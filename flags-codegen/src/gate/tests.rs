@@ -173,3 +173,28 @@ fn inner_attributes_stay_in_the_body() {
         "{out}"
     );
 }
+
+#[test]
+fn a_flag_and_routes_named_by_strings_and_raw_identifiers() {
+    let by_string = expand(r#""search_v2", fallback = f1"#, "fn f() -> u8 { 1 }").unwrap();
+    assert!(by_string.contains("SEARCH_V2 . route"), "{by_string}");
+    let raw = expand(r#"r#search_v2, fallback = f1"#, "fn f() -> u8 { 1 }").unwrap();
+    assert!(raw.contains("SEARCH_V2 . route"), "{raw}");
+    let routes = expand(
+        r#"layout, variant = "two-col", classic = narrow"#,
+        "fn w() -> u8 { 1 }",
+    )
+    .unwrap();
+    assert!(
+        routes.contains("Layout :: Classic => { narrow () }"),
+        "{routes}"
+    );
+    assert!(routes.contains("Layout :: TwoCol => { 1 }"), "{routes}");
+    let twice = expand(
+        r#"layout, "two-col" = a, "two-col" = b"#,
+        "fn w() -> u8 { 1 }",
+    );
+    assert!(twice.unwrap_err().contains("two-col"));
+    let number = expand("search_v2, 7 = f1", "fn f() -> u8 { 1 }").unwrap_err();
+    assert!(number.contains("expected an argument's name"), "{number}");
+}
