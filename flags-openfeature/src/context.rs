@@ -8,7 +8,7 @@
 //! | `Int` | its decimal text, parsed once as a number | `num_*`, and the text ones exactly |
 //! | `Float` | a number | `num_*` |
 //! | `String` | text (a number when it reads as one) | every operator |
-//! | `DateTime` | RFC 3339 text with its offset and nanoseconds | `date_*` |
+//! | `DateTime` | RFC 3339 text with its offset and nanoseconds (in UTC when the offset has seconds) | `date_*` |
 //! | `Struct` | left out: no operator reads a structure | — |
 //!
 //! Integers go in as their exact decimal text rather than as an `f64`, so an id past
@@ -93,15 +93,24 @@ fn attr(value: &EvaluationContextFieldValue) -> Option<AttrValue> {
         EvaluationContextFieldValue::Int(i) => AttrValue::Str(i.to_string()),
         EvaluationContextFieldValue::Float(f) => AttrValue::Num(*f),
         EvaluationContextFieldValue::String(s) => AttrValue::Str(s.clone()),
-        EvaluationContextFieldValue::DateTime(t) => AttrValue::Str(rfc3339(t)),
+        EvaluationContextFieldValue::DateTime(t) => AttrValue::Str(rfc3339(t)?),
         EvaluationContextFieldValue::Struct(_) => return None,
     })
 }
 
 /// `t` as RFC 3339 text, keeping its offset and every nonzero digit of its
-/// nanoseconds: what the `date_*` operators parse. (Years outside 0 to 9999 have no
-/// RFC 3339 form; their text parses as no date, so date operators do not match.)
-fn rfc3339(t: &time::OffsetDateTime) -> String {
+/// nanoseconds: what the `date_*` operators parse. RFC 3339 offsets are whole
+/// minutes, so a time whose offset has seconds (a local mean time, `+00:09:21`) is
+/// given as the same instant in UTC rather than with its offset cut short, which
+/// would move it; `None` when that instant is past the years `time` represents.
+/// (Years outside 0 to 9999 have no RFC 3339 form; their text parses as no date, so
+/// date operators do not match.)
+pub(crate) fn rfc3339(t: &time::OffsetDateTime) -> Option<String> {
+    let t = if t.offset().seconds_past_minute() == 0 {
+        *t
+    } else {
+        t.checked_to_offset(time::UtcOffset::UTC)?
+    };
     let mut s = String::with_capacity(35);
     let _ = write!(
         s,
@@ -125,5 +134,5 @@ fn rfc3339(t: &time::OffsetDateTime) -> String {
         let sign = if h < 0 || m < 0 { '-' } else { '+' };
         let _ = write!(s, "{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs());
     }
-    s
+    Some(s)
 }

@@ -559,6 +559,76 @@ fn context_fields_keep_the_types_operators_need() {
 }
 
 #[test]
+fn date_times_are_rfc_3339_and_offsets_with_seconds_keep_the_instant() {
+    use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
+    let at = |y, mo, d, (h, mi, s), nanos, (oh, om, os)| {
+        let date = Date::from_calendar_date(y, mo, d).ok()?;
+        let time = Time::from_hms_nano(h, mi, s, nanos).ok()?;
+        let offset = UtcOffset::from_hms(oh, om, os).ok()?;
+        Some(OffsetDateTime::new_in_offset(date, time, offset))
+    };
+    let text = |t: Option<OffsetDateTime>| t.and_then(|t| context::rfc3339(&t));
+    // Whole-minute offsets are kept, with the nanoseconds' nonzero digits.
+    assert_eq!(
+        text(at(
+            2025,
+            Month::March,
+            1,
+            (9, 5, 7),
+            120_000_000,
+            (5, 30, 0)
+        ))
+        .as_deref(),
+        Some("2025-03-01T09:05:07.12+05:30")
+    );
+    assert_eq!(
+        text(at(2025, Month::March, 1, (9, 5, 7), 0, (0, -30, 0))).as_deref(),
+        Some("2025-03-01T09:05:07-00:30")
+    );
+    assert_eq!(
+        text(at(2025, Month::March, 1, (9, 5, 7), 0, (0, 0, 0))).as_deref(),
+        Some("2025-03-01T09:05:07Z")
+    );
+    // An offset with seconds (not RFC 3339): the same instant in UTC, not the
+    // offset cut to minutes (+05:30, 15 seconds off).
+    assert_eq!(
+        text(at(2025, Month::March, 1, (9, 5, 7), 5, (5, 30, 15))).as_deref(),
+        Some("2025-03-01T03:34:52.000000005Z")
+    );
+    assert_eq!(
+        text(at(2025, Month::March, 1, (9, 5, 7), 0, (-5, -30, -15))).as_deref(),
+        Some("2025-03-01T14:35:22Z")
+    );
+    // Past the last representable instant in UTC: left out rather than moved.
+    let last = at(9999, Month::December, 31, (23, 59, 59), 0, (0, 0, -15));
+    assert!(last.is_some());
+    assert_eq!(text(last), None);
+    let ctx = user("u").with_custom_field("signed_up", last.unwrap_or(OffsetDateTime::UNIX_EPOCH));
+    assert_eq!(crate::to_context(&ctx).get("signed_up"), None);
+
+    // Through an operator: `signed_up` before 2026-01-01T00:00:00Z.
+    let p = provider();
+    let gate = |signed_up: Option<OffsetDateTime>| {
+        let ctx = user("u")
+            .with_custom_field("seats", 12)
+            .with_custom_field("verified", true)
+            .with_custom_field("signed_up", signed_up.unwrap_or(OffsetDateTime::UNIX_EPOCH));
+        ok(now(p.resolve_bool_value("plan_gate", &ctx))).value
+    };
+    // 00:00:10 local at +00:00:15 is 23:59:55 UTC the day before: before 2026.
+    assert!(gate(at(2026, Month::January, 1, (0, 0, 10), 0, (0, 0, 15))));
+    // 23:59:50 local at -00:00:15 is 00:00:05 UTC on the 1st: not before.
+    assert!(!gate(at(
+        2025,
+        Month::December,
+        31,
+        (23, 59, 50),
+        0,
+        (0, 0, -15)
+    )));
+}
+
+#[test]
 fn one_resolution_counts_one_evaluation() {
     let reg = &counted::flags::REGISTRY;
     let p = ready(reg);
