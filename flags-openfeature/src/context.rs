@@ -55,34 +55,36 @@ pub fn to_context(ctx: &EvaluationContext) -> Context {
 }
 
 thread_local! {
-    /// The last context of a targeting key alone that this thread converted: the
-    /// evaluations of one request usually share it, and a hit costs a reference count
-    /// instead of three allocations.
-    static LAST: RefCell<Context> = const { RefCell::new(Context::anonymous()) };
+    /// This thread's context of a targeting key alone, re-keyed in place for each
+    /// evaluation of such a context: it is never handed out, so it stays unshared
+    /// and re-keying writes into its buffer instead of allocating.
+    static KEYED: RefCell<Context> = const { RefCell::new(Context::anonymous()) };
 }
 
-/// [`to_context`], reusing this thread's last conversion when `ctx` is the same
-/// targeting key with no custom fields.
-pub(crate) fn convert(ctx: &EvaluationContext) -> Context {
+/// The anonymous context, for an OpenFeature context with neither key nor fields.
+static ANONYMOUS: Context = Context::anonymous();
+
+/// Runs `f` on the flags context for `ctx` ([`to_context`]): for a targeting key
+/// alone, this thread's reused context re-keyed to it (no allocation once its buffer
+/// has grown to the keys' length); with custom fields, a fresh conversion.
+pub(crate) fn with_converted<R>(ctx: &EvaluationContext, f: impl Fn(&Context) -> R) -> R {
     if !ctx.custom_fields.is_empty() {
-        return to_context(ctx);
+        return f(&to_context(ctx));
     }
     let Some(key) = ctx.targeting_key.as_deref() else {
-        return Context::anonymous();
+        return f(&ANONYMOUS);
     };
-    let cached = LAST.try_with(|last| {
-        let mut last = last.try_borrow_mut().ok()?;
-        if last.targeting_key() != Some(key) {
-            // In place: once the previous resolution dropped its clone, the context
-            // is not shared, so its allocation is reused.
-            last.set_key(key);
+    let reused = KEYED.try_with(|keyed| {
+        let mut keyed = keyed.try_borrow_mut().ok()?;
+        if keyed.targeting_key() != Some(key) {
+            keyed.rekey(key);
         }
-        Some(last.clone())
+        Some(f(&keyed))
     });
-    match cached {
-        Ok(Some(c)) => c,
+    match reused {
+        Ok(Some(r)) => r,
         // Thread-locals torn down, or a re-entrant call: convert afresh.
-        _ => Context::with_key(key),
+        _ => f(&Context::with_key(key)),
     }
 }
 

@@ -658,16 +658,33 @@ fn one_resolution_counts_one_evaluation() {
 #[test]
 fn contexts_of_a_key_alone_are_reused_per_thread_without_mixing_users() {
     let (a, b) = (user("reuse-a"), user("reuse-b"));
-    let first = context::convert(&a);
-    assert_eq!(first.targeting_key(), Some("reuse-a"));
-    assert_eq!(context::convert(&a).targeting_key(), Some("reuse-a"));
-    assert_eq!(context::convert(&b).targeting_key(), Some("reuse-b"));
-    assert_eq!(context::convert(&a).targeting_key(), Some("reuse-a"));
-    // Custom fields are never served from the key-only cache.
+    let key = |c: &EvaluationContext| {
+        context::with_converted(c, |f| f.targeting_key().map(str::to_owned))
+    };
+    assert_eq!(key(&a).as_deref(), Some("reuse-a"));
+    assert_eq!(key(&a).as_deref(), Some("reuse-a"));
+    assert_eq!(key(&b).as_deref(), Some("reuse-b"));
+    // A longer key, then a shorter one, in the same buffer.
+    let long = user("reuse-a-much-longer-key-than-before");
+    assert_eq!(
+        key(&long).as_deref(),
+        Some("reuse-a-much-longer-key-than-before")
+    );
+    assert_eq!(key(&a).as_deref(), Some("reuse-a"));
+    // Numeric keys are numbers to the numeric operators, whatever came before.
+    let number =
+        |c: &EvaluationContext| context::with_converted(c, |f| f.get("key").map(str::to_owned));
+    assert_eq!(number(&user("12")).as_deref(), Some("12"));
+    // Custom fields are never served from the key-only context, and leave nothing in it.
     let with_field = user("reuse-a").with_custom_field("country", "NZ");
-    assert_eq!(context::convert(&with_field).get("country"), Some("NZ"));
-    assert_eq!(context::convert(&a).get("country"), None);
-    assert!(context::convert(&EvaluationContext::default()).is_anonymous());
+    let country =
+        |c: &EvaluationContext| context::with_converted(c, |f| f.get("country").map(str::to_owned));
+    assert_eq!(country(&with_field).as_deref(), Some("NZ"));
+    assert_eq!(country(&a), None);
+    assert!(context::with_converted(
+        &EvaluationContext::default(),
+        flags_runtime::Context::is_anonymous
+    ));
     // The answers follow the user, whatever was converted last.
     let p = provider();
     let (inside, outside) = rollout_keys(&p);
@@ -675,6 +692,45 @@ fn contexts_of_a_key_alone_are_reused_per_thread_without_mixing_users() {
         assert!(ok(now(p.resolve_bool_value("beta_rollout", &user(&inside)))).value);
         assert!(!ok(now(p.resolve_bool_value("beta_rollout", &user(&outside)))).value);
     }
+}
+
+#[test]
+fn a_sticky_rollout_reads_the_key_alone_and_yields_to_a_scoped_override() {
+    let p = provider();
+    let summary = |d: ResolutionDetails<bool>| (d.value, d.variant, d.reason);
+    let mut inside = 0;
+    for i in 0..200 {
+        let key = format!("sticky-{i}");
+        let bare = ok(now(p.resolve_bool_value("beta_rollout", &user(&key))));
+        // Custom fields play no part in a rollout on the key, read or not.
+        let fields = user(&key)
+            .with_custom_field("country", "NZ")
+            .with_custom_field("seats", 3);
+        let full = ok(now(p.resolve_bool_value("beta_rollout", &fields)));
+        let typed =
+            shared::flags::BETA_ROLLOUT.get_for(&flags_runtime::Context::with_key(key.as_str()));
+        assert_eq!(bare.value, typed, "{key}");
+        inside += usize::from(typed);
+        assert_eq!(summary(bare), summary(full), "{key}");
+    }
+    assert!(
+        (40..160).contains(&inside),
+        "{inside} of 200 inside a 50% rollout"
+    );
+    // An override in scope decides, keyed context or not.
+    let (inside, _) = rollout_keys(&p);
+    let _forced = shared::flags::REGISTRY
+        .scoped_overrides()
+        .set(shared::flags::BETA_ROLLOUT, false);
+    let d = ok(now(p.resolve_bool_value("beta_rollout", &user(&inside))));
+    assert_eq!((d.value, d.reason), (false, Some(EvaluationReason::Static)));
+    let layer = d
+        .flag_metadata
+        .and_then(|m| m.values.get(keys::LAYER).cloned());
+    assert_eq!(
+        layer,
+        Some(FlagMetadataValue::String("override".to_owned()))
+    );
 }
 
 #[test]
