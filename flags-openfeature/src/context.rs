@@ -8,7 +8,7 @@
 //! | `Int` | its decimal text, parsed once as a number | `num_*`, and the text ones exactly |
 //! | `Float` | a number | `num_*` |
 //! | `String` | text (a number when it reads as one) | every operator |
-//! | `DateTime` | RFC 3339 text with its offset and nanoseconds | `date_*` |
+//! | `DateTime` | RFC 3339 text with its offset and nanoseconds (in UTC when the offset has seconds) | `date_*` |
 //! | `Struct` | left out: no operator reads a structure | — |
 //!
 //! Integers go in as their exact decimal text rather than as an `f64`, so an id past
@@ -55,34 +55,36 @@ pub fn to_context(ctx: &EvaluationContext) -> Context {
 }
 
 thread_local! {
-    /// The last context of a targeting key alone that this thread converted: the
-    /// evaluations of one request usually share it, and a hit costs a reference count
-    /// instead of three allocations.
-    static LAST: RefCell<Context> = const { RefCell::new(Context::anonymous()) };
+    /// This thread's context of a targeting key alone, re-keyed in place for each
+    /// evaluation of such a context: it is never handed out, so it stays unshared
+    /// and re-keying writes into its buffer instead of allocating.
+    static KEYED: RefCell<Context> = const { RefCell::new(Context::anonymous()) };
 }
 
-/// [`to_context`], reusing this thread's last conversion when `ctx` is the same
-/// targeting key with no custom fields.
-pub(crate) fn convert(ctx: &EvaluationContext) -> Context {
+/// The anonymous context, for an OpenFeature context with neither key nor fields.
+static ANONYMOUS: Context = Context::anonymous();
+
+/// Runs `f` on the flags context for `ctx` ([`to_context`]): for a targeting key
+/// alone, this thread's reused context re-keyed to it (no allocation once its buffer
+/// has grown to the keys' length); with custom fields, a fresh conversion.
+pub(crate) fn with_converted<R>(ctx: &EvaluationContext, f: impl Fn(&Context) -> R) -> R {
     if !ctx.custom_fields.is_empty() {
-        return to_context(ctx);
+        return f(&to_context(ctx));
     }
     let Some(key) = ctx.targeting_key.as_deref() else {
-        return Context::anonymous();
+        return f(&ANONYMOUS);
     };
-    let cached = LAST.try_with(|last| {
-        let mut last = last.try_borrow_mut().ok()?;
-        if last.targeting_key() != Some(key) {
-            // In place: once the previous resolution dropped its clone, the context
-            // is not shared, so its allocation is reused.
-            last.set_key(key);
+    let reused = KEYED.try_with(|keyed| {
+        let mut keyed = keyed.try_borrow_mut().ok()?;
+        if keyed.targeting_key() != Some(key) {
+            keyed.rekey(key);
         }
-        Some(last.clone())
+        Some(f(&keyed))
     });
-    match cached {
-        Ok(Some(c)) => c,
+    match reused {
+        Ok(Some(r)) => r,
         // Thread-locals torn down, or a re-entrant call: convert afresh.
-        _ => Context::with_key(key),
+        _ => f(&Context::with_key(key)),
     }
 }
 
@@ -93,15 +95,24 @@ fn attr(value: &EvaluationContextFieldValue) -> Option<AttrValue> {
         EvaluationContextFieldValue::Int(i) => AttrValue::Str(i.to_string()),
         EvaluationContextFieldValue::Float(f) => AttrValue::Num(*f),
         EvaluationContextFieldValue::String(s) => AttrValue::Str(s.clone()),
-        EvaluationContextFieldValue::DateTime(t) => AttrValue::Str(rfc3339(t)),
+        EvaluationContextFieldValue::DateTime(t) => AttrValue::Str(rfc3339(t)?),
         EvaluationContextFieldValue::Struct(_) => return None,
     })
 }
 
 /// `t` as RFC 3339 text, keeping its offset and every nonzero digit of its
-/// nanoseconds: what the `date_*` operators parse. (Years outside 0 to 9999 have no
-/// RFC 3339 form; their text parses as no date, so date operators do not match.)
-fn rfc3339(t: &time::OffsetDateTime) -> String {
+/// nanoseconds: what the `date_*` operators parse. RFC 3339 offsets are whole
+/// minutes, so a time whose offset has seconds (a local mean time, `+00:09:21`) is
+/// given as the same instant in UTC rather than with its offset cut short, which
+/// would move it; `None` when that instant is past the years `time` represents.
+/// (Years outside 0 to 9999 have no RFC 3339 form; their text parses as no date, so
+/// date operators do not match.)
+pub(crate) fn rfc3339(t: &time::OffsetDateTime) -> Option<String> {
+    let t = if t.offset().seconds_past_minute() == 0 {
+        *t
+    } else {
+        t.checked_to_offset(time::UtcOffset::UTC)?
+    };
     let mut s = String::with_capacity(35);
     let _ = write!(
         s,
@@ -125,5 +136,5 @@ fn rfc3339(t: &time::OffsetDateTime) -> String {
         let sign = if h < 0 || m < 0 { '-' } else { '+' };
         let _ = write!(s, "{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs());
     }
-    s
+    Some(s)
 }

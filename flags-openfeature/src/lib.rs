@@ -43,11 +43,29 @@
 //!
 //! # Cost and telemetry
 //!
-//! A resolution is one evaluation of the registry's current snapshot
-//! ([`Snapshot::explain`](flags_runtime::Snapshot::explain)): counted once in
-//! [`Registry::counts`] while counting is on, however many OpenFeature hooks run
-//! around it. The runtime emits no exposure event for it: telemetry of OpenFeature
-//! evaluations is the hooks' job, so nothing is reported twice.
+//! A resolution is one evaluation of the registry's current snapshot, read through
+//! the thread's cached view of it
+//! ([`IndexAccess::explain`](flags_runtime::raw::IndexAccess::explain)): counted
+//! once in [`Registry::counts`] while counting is on, however many OpenFeature hooks
+//! run around it. The runtime emits no exposure event for it: telemetry of
+//! OpenFeature evaluations is the hooks' job, so nothing is reported twice.
+//!
+//! The OpenFeature context becomes a flags context only when the flag's rules read
+//! more than the targeting key: a sticky rollout on the key is explained from the key
+//! alone ([`IndexAccess::explain_key`](flags_runtime::raw::IndexAccess::explain_key)),
+//! whatever custom fields the context has, and a flag with one value for everyone
+//! without the context. A context of a key alone re-keys a flags context kept per
+//! thread; one with custom fields is converted afresh ([`to_context`]). Integer,
+//! float and structure resolutions take one snapshot for both the evaluation and the
+//! payload it chose.
+//!
+//! The SDK's types make every resolution allocate: a boxed future (the trait is an
+//! `async_trait`), an owned variant string and, unless left out
+//! ([`FlagsProvider::without_flag_metadata`]), the metadata map, whose keys and
+//! values are owned strings: the provider clones a map built once per flag and layer,
+//! and the SDK clones it again for its `after` hooks. The map is most of what this
+//! provider adds to an evaluation through the SDK's client; the README gives the
+//! figures.
 //!
 //! # Lifecycle
 //!
@@ -87,17 +105,19 @@
 
 mod context;
 mod details;
+mod names;
 mod payload;
 #[cfg(test)]
 mod tests;
 
-use flags_runtime::{Detail, FlagMeta, Layer, Reason, Registry, Snapshot};
+use flags_runtime::raw::IndexAccess as _;
+use flags_runtime::{Detail, FlagMeta, Layer, Reason, Registry};
 use open_feature::provider::{
     FeatureProvider, ProviderMetadata, ProviderStatus, ResolutionDetails,
 };
 use open_feature::{
-    EvaluationContext, EvaluationErrorCode, EvaluationResult, FlagMetadata, Hook, HookWrapper,
-    StructValue,
+    EvaluationContext, EvaluationError, EvaluationErrorCode, EvaluationResult, FlagMetadata, Hook,
+    HookWrapper, StructValue,
 };
 
 pub use context::to_context;
@@ -134,9 +154,8 @@ pub struct FlagsProvider {
     registry: &'static Registry,
     about: ProviderMetadata,
     ready: bool,
-    /// Flag names with their dense indexes, sorted by name: a binary search costs a
-    /// few string comparisons, less than hashing the name.
-    index: Box<[(&'static str, usize)]>,
+    /// Flag names with their dense indexes.
+    names: names::Names,
     /// Each flag's metadata for each deciding layer, built once; `None` when the
     /// provider was asked to leave metadata out.
     metadata: Option<Box<[[FlagMetadata; LAYERS]]>>,
@@ -147,7 +166,7 @@ impl std::fmt::Debug for FlagsProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FlagsProvider")
             .field("manifest", &self.registry.manifest_source().0)
-            .field("flags", &self.index.len())
+            .field("flags", &self.names.len())
             .field("ready", &self.ready)
             .field("hooks", &self.hooks.len())
             .finish()
@@ -169,14 +188,11 @@ impl FlagsProvider {
     #[must_use]
     pub fn new(registry: &'static Registry) -> FlagsProvider {
         let flags = registry.flags();
-        let mut index: Box<[(&'static str, usize)]> =
-            flags.iter().map(|m| (m.name, m.index)).collect();
-        index.sort_unstable();
         FlagsProvider {
             registry,
             about: ProviderMetadata::new(PROVIDER_NAME),
             ready: false,
-            index,
+            names: names::Names::new(flags.iter().map(|m| (m.name, m.index))),
             metadata: Some(
                 flags
                     .iter()
@@ -189,8 +205,11 @@ impl FlagsProvider {
 
     /// Leaves flag metadata out of resolutions. Metadata is a map of owned strings
     /// that the SDK's types make every resolution clone (and the SDK clones again
-    /// for its `after` hooks), the largest part of our cost per evaluation; hot
-    /// paths that never read it can drop it.
+    /// for its `after` hooks), the largest part of our cost per evaluation (about
+    /// 600 ns through the SDK's client on this project's machine, where the rest of
+    /// a resolution is under 50 ns); hot paths whose callers and hooks never read
+    /// `flag_metadata` can drop it. Kept by default: it is the only place the
+    /// OpenFeature API shows owner, lifecycle, expiry and the deciding layer.
     ///
     /// # Examples
     ///
@@ -226,62 +245,135 @@ impl FlagsProvider {
         self.registry
     }
 
-    /// Resolves `flag_key` for `ctx`: checks readiness, the name and the flag's
-    /// shape, evaluates once, and reads the value with `read`.
-    fn resolve<T>(
-        &self,
-        flag_key: &str,
-        ctx: &EvaluationContext,
-        shape: Shape,
-        read: impl FnOnce(&Snapshot<'_>, &FlagMeta, &Detail) -> EvaluationResult<T>,
-    ) -> EvaluationResult<ResolutionDetails<T>> {
+    /// The flag named `flag_key`, once the provider is ready and the flag has the
+    /// `shape` a resolution asks for; `None` otherwise ([`refusal`](Self::refusal)
+    /// says why).
+    #[inline]
+    fn find(&self, flag_key: &str, shape: Shape) -> Option<&'static FlagMeta> {
         if !self.ready {
-            return Err(error(
+            return None;
+        }
+        let meta = self.registry.flags().get(self.names.get(flag_key)?)?;
+        match shape {
+            Shape::Bool if !meta.is_bool() => None,
+            Shape::Variants if meta.is_bool() => None,
+            _ => Some(meta),
+        }
+    }
+
+    /// Why [`find`](Self::find) found no flag to resolve.
+    #[cold]
+    fn refusal(&self, flag_key: &str, shape: Shape) -> EvaluationError {
+        if !self.ready {
+            return error(
                 EvaluationErrorCode::ProviderNotReady,
                 "the flags provider is not initialised yet".to_owned(),
-            ));
+            );
         }
         let found = self
-            .index
-            .binary_search_by(|(name, _)| (*name).cmp(flag_key))
-            .ok()
-            .and_then(|at| self.index.get(at));
-        let Some(&(_, index)) = found else {
-            return Err(error(
+            .names
+            .get(flag_key)
+            .and_then(|index| self.registry.flags().get(index));
+        let Some(meta) = found else {
+            return error(
                 EvaluationErrorCode::FlagNotFound,
                 format!(
                     "no flag `{flag_key}` in {}",
                     self.registry.manifest_source().0
                 ),
-            ));
+            );
         };
-        let meta = &self.registry.flags()[index];
         match shape {
-            Shape::Bool if !meta.is_bool() => {
-                return Err(error(
-                    EvaluationErrorCode::TypeMismatch,
-                    format!(
-                        "flag `{flag_key}` has variants ({}): read it as a string",
-                        meta.variants.join(", ")
-                    ),
-                ));
-            }
-            Shape::Variants if meta.is_bool() => {
-                return Err(error(
-                    EvaluationErrorCode::TypeMismatch,
-                    format!("flag `{flag_key}` is an on/off flag: read it as a bool"),
-                ));
-            }
-            _ => {}
+            Shape::Bool => error(
+                EvaluationErrorCode::TypeMismatch,
+                format!(
+                    "flag `{flag_key}` has variants ({}): read it as a string",
+                    meta.variants.join(", ")
+                ),
+            ),
+            Shape::Variants => error(
+                EvaluationErrorCode::TypeMismatch,
+                format!("flag `{flag_key}` is an on/off flag: read it as a bool"),
+            ),
         }
+    }
+
+    /// The resolution details of `detail` (an evaluation of `meta`) with `value`, or
+    /// the error an evaluation that could not complete is.
+    fn details<T>(
+        &self,
+        meta: &FlagMeta,
+        detail: &Detail,
+        value: impl FnOnce() -> EvaluationResult<T>,
+    ) -> EvaluationResult<ResolutionDetails<T>> {
+        if detail.reason == Reason::Error {
+            return Err(error(
+                EvaluationErrorCode::General("GENERAL".to_owned()),
+                format!("flag `{}`: {}", meta.name, detail.reason),
+            ));
+        }
+        Ok(ResolutionDetails {
+            value: value()?,
+            variant: Some(detail.label.to_owned()),
+            reason: Some(reason(meta, detail.reason)),
+            flag_metadata: self
+                .metadata
+                .as_ref()
+                .and_then(|m| m.get(meta.index))
+                .map(|row| row[details::slot(detail.layer)].clone()),
+        })
+    }
+
+    /// Resolves flag `flag_key` of `shape` for `ctx` and reads its value from the
+    /// evaluation with `read`: one evaluation of the current snapshot, through this
+    /// thread's cached copy of it.
+    fn resolve<T>(
+        &self,
+        flag_key: &str,
+        ctx: &EvaluationContext,
+        shape: Shape,
+        read: impl FnOnce(&Detail) -> T,
+    ) -> EvaluationResult<ResolutionDetails<T>> {
+        let Some(meta) = self.find(flag_key, shape) else {
+            return Err(self.refusal(flag_key, shape));
+        };
+        let index = meta.index;
+        // The context is converted only when the evaluation reads it: a sticky
+        // rollout on the key is explained with the key alone (whatever custom fields
+        // the context has), a flag served from its fast cell has one value for
+        // everyone and is explained without it.
+        let keyed = || {
+            let key = ctx.targeting_key.as_deref()?;
+            self.registry.explain_key(index, key)
+        };
+        let detail = if let Some(detail) = keyed() {
+            detail
+        } else if self.registry.fast_value(index).is_some() {
+            self.registry.explain(index, &ANONYMOUS)
+        } else {
+            context::with_converted(ctx, |c| self.registry.explain(index, c))
+        };
+        self.details(meta, &detail, || Ok(read(&detail)))
+    }
+
+    /// Resolves a variant flag's payload with `parse`: the evaluation and the payload
+    /// it chose come from one snapshot.
+    fn resolve_payload<T>(
+        &self,
+        flag_key: &str,
+        ctx: &EvaluationContext,
+        wanted: &str,
+        parse: impl FnOnce(&str, &str, &flags_runtime::Payload<'_>) -> EvaluationResult<T>,
+    ) -> EvaluationResult<ResolutionDetails<T>> {
+        let Some(meta) = self.find(flag_key, Shape::Variants) else {
+            return Err(self.refusal(flag_key, Shape::Variants));
+        };
+        let index = meta.index;
         let snapshot = self.registry.snapshot();
-        // A flag with one value for everyone is explained without the context, so
-        // the context is not converted for it.
-        static ANONYMOUS: flags_runtime::Context = flags_runtime::Context::anonymous();
         let explained = if snapshot.uniform_value(index).is_some() {
             snapshot.explain(index, &ANONYMOUS)
         } else {
-            snapshot.explain(index, &context::convert(ctx))
+            context::with_converted(ctx, |c| snapshot.explain(index, c))
         };
         let Some(detail) = explained else {
             // The index came from the registry's own table.
@@ -290,51 +382,22 @@ impl FlagsProvider {
                 format!("no flag `{flag_key}` in the registry's snapshot"),
             ));
         };
-        if detail.reason == Reason::Error {
-            return Err(error(
-                EvaluationErrorCode::General("GENERAL".to_owned()),
-                format!("flag `{flag_key}`: {}", detail.reason),
-            ));
-        }
-        let value = read(&snapshot, meta, &detail)?;
-        Ok(ResolutionDetails {
-            value,
-            variant: Some(detail.label.to_owned()),
-            reason: Some(reason(meta, detail.reason)),
-            flag_metadata: self
-                .metadata
-                .as_ref()
-                .and_then(|m| m.get(index))
-                .map(|row| row[details::slot(detail.layer)].clone()),
+        self.details(meta, &detail, || match snapshot.payload(index, &detail) {
+            Some(p) => parse(meta.name, detail.label, &p),
+            None => Err(error(
+                EvaluationErrorCode::TypeMismatch,
+                format!(
+                    "flag `{}`: variant `{}` carries no payload to read as {wanted} \
+                     (decided by: {}; layer {})",
+                    meta.name, detail.label, detail.reason, detail.layer
+                ),
+            )),
         })
     }
-
-    /// Resolves a variant flag's payload with `parse`.
-    fn resolve_payload<T>(
-        &self,
-        flag_key: &str,
-        ctx: &EvaluationContext,
-        wanted: &str,
-        parse: impl FnOnce(&str, &str, &flags_runtime::Payload<'_>) -> EvaluationResult<T>,
-    ) -> EvaluationResult<ResolutionDetails<T>> {
-        self.resolve(
-            flag_key,
-            ctx,
-            Shape::Variants,
-            |snapshot, meta, detail| match snapshot.payload(meta.index, detail) {
-                Some(p) => parse(meta.name, detail.label, &p),
-                None => Err(error(
-                    EvaluationErrorCode::TypeMismatch,
-                    format!(
-                        "flag `{}`: variant `{}` carries no payload to read as {wanted} \
-                         (decided by: {}; layer {})",
-                        meta.name, detail.label, detail.reason, detail.layer
-                    ),
-                )),
-            },
-        )
-    }
 }
+
+/// The anonymous context, for flags explained without the caller's.
+static ANONYMOUS: flags_runtime::Context = flags_runtime::Context::anonymous();
 
 #[open_feature::async_trait]
 impl FeatureProvider for FlagsProvider {
@@ -367,8 +430,8 @@ impl FeatureProvider for FlagsProvider {
         flag_key: &str,
         evaluation_context: &EvaluationContext,
     ) -> EvaluationResult<ResolutionDetails<bool>> {
-        self.resolve(flag_key, evaluation_context, Shape::Bool, |_, _, d| {
-            Ok(d.value == flags_runtime::manifest::Value::Bool(true))
+        self.resolve(flag_key, evaluation_context, Shape::Bool, |d| {
+            d.value == flags_runtime::manifest::Value::Bool(true)
         })
     }
 
@@ -393,8 +456,8 @@ impl FeatureProvider for FlagsProvider {
         flag_key: &str,
         evaluation_context: &EvaluationContext,
     ) -> EvaluationResult<ResolutionDetails<String>> {
-        self.resolve(flag_key, evaluation_context, Shape::Variants, |_, _, d| {
-            Ok(d.label.to_owned())
+        self.resolve(flag_key, evaluation_context, Shape::Variants, |d| {
+            d.label.to_owned()
         })
     }
 

@@ -559,6 +559,76 @@ fn context_fields_keep_the_types_operators_need() {
 }
 
 #[test]
+fn date_times_are_rfc_3339_and_offsets_with_seconds_keep_the_instant() {
+    use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
+    let at = |y, mo, d, (h, mi, s), nanos, (oh, om, os)| {
+        let date = Date::from_calendar_date(y, mo, d).ok()?;
+        let time = Time::from_hms_nano(h, mi, s, nanos).ok()?;
+        let offset = UtcOffset::from_hms(oh, om, os).ok()?;
+        Some(OffsetDateTime::new_in_offset(date, time, offset))
+    };
+    let text = |t: Option<OffsetDateTime>| t.and_then(|t| context::rfc3339(&t));
+    // Whole-minute offsets are kept, with the nanoseconds' nonzero digits.
+    assert_eq!(
+        text(at(
+            2025,
+            Month::March,
+            1,
+            (9, 5, 7),
+            120_000_000,
+            (5, 30, 0)
+        ))
+        .as_deref(),
+        Some("2025-03-01T09:05:07.12+05:30")
+    );
+    assert_eq!(
+        text(at(2025, Month::March, 1, (9, 5, 7), 0, (0, -30, 0))).as_deref(),
+        Some("2025-03-01T09:05:07-00:30")
+    );
+    assert_eq!(
+        text(at(2025, Month::March, 1, (9, 5, 7), 0, (0, 0, 0))).as_deref(),
+        Some("2025-03-01T09:05:07Z")
+    );
+    // An offset with seconds (not RFC 3339): the same instant in UTC, not the
+    // offset cut to minutes (+05:30, 15 seconds off).
+    assert_eq!(
+        text(at(2025, Month::March, 1, (9, 5, 7), 5, (5, 30, 15))).as_deref(),
+        Some("2025-03-01T03:34:52.000000005Z")
+    );
+    assert_eq!(
+        text(at(2025, Month::March, 1, (9, 5, 7), 0, (-5, -30, -15))).as_deref(),
+        Some("2025-03-01T14:35:22Z")
+    );
+    // Past the last representable instant in UTC: left out rather than moved.
+    let last = at(9999, Month::December, 31, (23, 59, 59), 0, (0, 0, -15));
+    assert!(last.is_some());
+    assert_eq!(text(last), None);
+    let ctx = user("u").with_custom_field("signed_up", last.unwrap_or(OffsetDateTime::UNIX_EPOCH));
+    assert_eq!(crate::to_context(&ctx).get("signed_up"), None);
+
+    // Through an operator: `signed_up` before 2026-01-01T00:00:00Z.
+    let p = provider();
+    let gate = |signed_up: Option<OffsetDateTime>| {
+        let ctx = user("u")
+            .with_custom_field("seats", 12)
+            .with_custom_field("verified", true)
+            .with_custom_field("signed_up", signed_up.unwrap_or(OffsetDateTime::UNIX_EPOCH));
+        ok(now(p.resolve_bool_value("plan_gate", &ctx))).value
+    };
+    // 00:00:10 local at +00:00:15 is 23:59:55 UTC the day before: before 2026.
+    assert!(gate(at(2026, Month::January, 1, (0, 0, 10), 0, (0, 0, 15))));
+    // 23:59:50 local at -00:00:15 is 00:00:05 UTC on the 1st: not before.
+    assert!(!gate(at(
+        2025,
+        Month::December,
+        31,
+        (23, 59, 50),
+        0,
+        (0, 0, -15)
+    )));
+}
+
+#[test]
 fn one_resolution_counts_one_evaluation() {
     let reg = &counted::flags::REGISTRY;
     let p = ready(reg);
@@ -588,16 +658,33 @@ fn one_resolution_counts_one_evaluation() {
 #[test]
 fn contexts_of_a_key_alone_are_reused_per_thread_without_mixing_users() {
     let (a, b) = (user("reuse-a"), user("reuse-b"));
-    let first = context::convert(&a);
-    assert_eq!(first.targeting_key(), Some("reuse-a"));
-    assert_eq!(context::convert(&a).targeting_key(), Some("reuse-a"));
-    assert_eq!(context::convert(&b).targeting_key(), Some("reuse-b"));
-    assert_eq!(context::convert(&a).targeting_key(), Some("reuse-a"));
-    // Custom fields are never served from the key-only cache.
+    let key = |c: &EvaluationContext| {
+        context::with_converted(c, |f| f.targeting_key().map(str::to_owned))
+    };
+    assert_eq!(key(&a).as_deref(), Some("reuse-a"));
+    assert_eq!(key(&a).as_deref(), Some("reuse-a"));
+    assert_eq!(key(&b).as_deref(), Some("reuse-b"));
+    // A longer key, then a shorter one, in the same buffer.
+    let long = user("reuse-a-much-longer-key-than-before");
+    assert_eq!(
+        key(&long).as_deref(),
+        Some("reuse-a-much-longer-key-than-before")
+    );
+    assert_eq!(key(&a).as_deref(), Some("reuse-a"));
+    // Numeric keys are numbers to the numeric operators, whatever came before.
+    let number =
+        |c: &EvaluationContext| context::with_converted(c, |f| f.get("key").map(str::to_owned));
+    assert_eq!(number(&user("12")).as_deref(), Some("12"));
+    // Custom fields are never served from the key-only context, and leave nothing in it.
     let with_field = user("reuse-a").with_custom_field("country", "NZ");
-    assert_eq!(context::convert(&with_field).get("country"), Some("NZ"));
-    assert_eq!(context::convert(&a).get("country"), None);
-    assert!(context::convert(&EvaluationContext::default()).is_anonymous());
+    let country =
+        |c: &EvaluationContext| context::with_converted(c, |f| f.get("country").map(str::to_owned));
+    assert_eq!(country(&with_field).as_deref(), Some("NZ"));
+    assert_eq!(country(&a), None);
+    assert!(context::with_converted(
+        &EvaluationContext::default(),
+        flags_runtime::Context::is_anonymous
+    ));
     // The answers follow the user, whatever was converted last.
     let p = provider();
     let (inside, outside) = rollout_keys(&p);
@@ -605,6 +692,45 @@ fn contexts_of_a_key_alone_are_reused_per_thread_without_mixing_users() {
         assert!(ok(now(p.resolve_bool_value("beta_rollout", &user(&inside)))).value);
         assert!(!ok(now(p.resolve_bool_value("beta_rollout", &user(&outside)))).value);
     }
+}
+
+#[test]
+fn a_sticky_rollout_reads_the_key_alone_and_yields_to_a_scoped_override() {
+    let p = provider();
+    let summary = |d: ResolutionDetails<bool>| (d.value, d.variant, d.reason);
+    let mut inside = 0;
+    for i in 0..200 {
+        let key = format!("sticky-{i}");
+        let bare = ok(now(p.resolve_bool_value("beta_rollout", &user(&key))));
+        // Custom fields play no part in a rollout on the key, read or not.
+        let fields = user(&key)
+            .with_custom_field("country", "NZ")
+            .with_custom_field("seats", 3);
+        let full = ok(now(p.resolve_bool_value("beta_rollout", &fields)));
+        let typed =
+            shared::flags::BETA_ROLLOUT.get_for(&flags_runtime::Context::with_key(key.as_str()));
+        assert_eq!(bare.value, typed, "{key}");
+        inside += usize::from(typed);
+        assert_eq!(summary(bare), summary(full), "{key}");
+    }
+    assert!(
+        (40..160).contains(&inside),
+        "{inside} of 200 inside a 50% rollout"
+    );
+    // An override in scope decides, keyed context or not.
+    let (inside, _) = rollout_keys(&p);
+    let _forced = shared::flags::REGISTRY
+        .scoped_overrides()
+        .set(shared::flags::BETA_ROLLOUT, false);
+    let d = ok(now(p.resolve_bool_value("beta_rollout", &user(&inside))));
+    assert_eq!((d.value, d.reason), (false, Some(EvaluationReason::Static)));
+    let layer = d
+        .flag_metadata
+        .and_then(|m| m.values.get(keys::LAYER).cloned());
+    assert_eq!(
+        layer,
+        Some(FlagMetadataValue::String("override".to_owned()))
+    );
 }
 
 #[test]

@@ -69,11 +69,12 @@ struct Inner {
 }
 
 /// One attribute, kept as text (how every operator but the numeric ones sees it)
-/// with its number parsed once when set.
+/// with its number parsed once when set. The text is a `String` so that a context
+/// kept for reuse can be re-keyed in its buffer ([`Context::rekey`]).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Attr {
     name: Box<str>,
-    text: Box<str>,
+    text: String,
     number: Option<f64>,
 }
 
@@ -81,13 +82,11 @@ impl Attr {
     fn new(name: &str, value: AttrValue) -> Attr {
         let (text, number) = match value {
             AttrValue::Str(s) => {
-                // Read as Yggdrasil reads a context value: Rust's float syntax, no
-                // surrounding spaces, `inf` included.
-                let number = s.parse::<f64>().ok();
-                (s.into_boxed_str(), number)
+                let number = number(&s);
+                (s, number)
             }
-            AttrValue::Num(n) => (n.to_string().into_boxed_str(), Some(n)),
-            AttrValue::Bool(b) => (Box::from(if b { "true" } else { "false" }), None),
+            AttrValue::Num(n) => (n.to_string(), Some(n)),
+            AttrValue::Bool(b) => (String::from(if b { "true" } else { "false" }), None),
         };
         Attr {
             name: Box::from(name),
@@ -107,6 +106,26 @@ impl Attr {
     pub(crate) fn number(&self) -> Option<f64> {
         self.number
     }
+}
+
+/// `text` read as a number as Yggdrasil reads a context value: Rust's float syntax,
+/// no surrounding spaces, `inf` and `nan` included. Text with a character that no
+/// number has (most keys: UUIDs, e-mail addresses) is refused before parsing, which
+/// costs more than the scan.
+fn number(text: &str) -> Option<f64> {
+    let numeric = text
+        .bytes()
+        .all(|b| matches!(b, b'0'..=b'9' | b'.' | b'+' | b'-' | b'e' | b'E'));
+    if !numeric {
+        let word = text.strip_prefix(['+', '-']).unwrap_or(text);
+        if !["inf", "infinity", "nan"]
+            .iter()
+            .any(|w| word.eq_ignore_ascii_case(w))
+        {
+            return None;
+        }
+    }
+    text.parse::<f64>().ok()
 }
 
 /// A typed attribute value; built with `From` from strings, numbers and bools.
@@ -250,6 +269,34 @@ impl Context {
         let key: String = key.into();
         let inner = self.make_mut();
         inner.key = Some(Attr::new("key", AttrValue::Str(key)));
+    }
+
+    /// Sets the targeting key in place to a copy of `key`, writing it into the
+    /// previous key's buffer when this context is not shared (no clone of it is
+    /// alive) and the buffer is large enough: a context kept for reuse, one per
+    /// thread say, is re-keyed without allocating. Otherwise the same as
+    /// [`Context::set_key`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use flags_runtime::Context;
+    ///
+    /// let mut ctx = Context::with_key("user-1").attr("plan", "pro");
+    /// ctx.rekey("user-2");
+    /// assert_eq!(ctx.targeting_key(), Some("user-2"));
+    /// assert_eq!(ctx.get("plan"), Some("pro"));
+    /// ```
+    pub fn rekey(&mut self, key: &str) {
+        let inner = self.make_mut();
+        match &mut inner.key {
+            Some(attr) => {
+                attr.text.clear();
+                attr.text.push_str(key);
+                attr.number = number(key);
+            }
+            None => inner.key = Some(Attr::new("key", AttrValue::Str(key.to_owned()))),
+        }
     }
 
     /// Adds (or replaces) attribute `name`.
@@ -581,6 +628,50 @@ impl<F: Future> Future for WithContext<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_what_rust_parses_and_nothing_else() {
+        for text in [
+            "12",
+            "-3",
+            "+4.5",
+            ".5",
+            "5.",
+            "1e5",
+            "1E-5",
+            "inf",
+            "-Infinity",
+            "+NaN",
+            "nAn",
+            "",
+            "-",
+            "e",
+            ".",
+            "--1",
+            "1e",
+            "0x10",
+            " 1",
+            "1 ",
+            "infinit",
+            "nana",
+            "+-inf",
+            "3f2a9c1e-0b4d-4c2e-9a6f-5d8e7b1c2a3f",
+            "12345678-1234-1234-1234-123456789012",
+            "user@example.com",
+            "\u{661}\u{662}",
+            "1\u{e9}",
+        ] {
+            // Bits, so that NaN equals NaN.
+            let bits = |n: Option<f64>| n.map(f64::to_bits);
+            assert_eq!(bits(number(text)), bits(text.parse().ok()), "{text:?}");
+        }
+        // Re-keying reads the new key's number, not the old one's.
+        let mut ctx = Context::with_key("12");
+        ctx.rekey("3f2a9c1e");
+        assert_eq!(ctx.key_attr().and_then(Attr::number), None);
+        ctx.rekey("7");
+        assert_eq!(ctx.key_attr().and_then(Attr::number), Some(7.0));
+    }
 
     #[test]
     fn attributes_are_typed_and_replaced() {

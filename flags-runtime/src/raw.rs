@@ -45,6 +45,34 @@ pub trait IndexAccess {
     /// [`crate::Reason::Error`].
     fn explain(&self, index: usize, ctx: &Context) -> Detail;
 
+    /// [`explain`](Self::explain) for every context whose targeting key is `key`,
+    /// when flag `index` is decided by the key alone (its rules in force are one
+    /// sticky rollout on the key, and no scoped override is in play): then no
+    /// [`Context`] needs to be built, whatever else the caller knows about the
+    /// user. `None` when the flag needs more than the key: build the context and
+    /// call [`explain`](Self::explain). Counted like `explain` when it answers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use flags_runtime::raw::IndexAccess;
+    /// use flags_runtime::Context;
+    /// # use flags_runtime::__private::{FastCell, FlagMeta, Registry};
+    /// # static META: [FlagMeta; 1] = [FlagMeta::bare("beta", 0, &[])];
+    /// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+    /// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
+    /// #     "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n\
+    /// #      [[flags.beta.strategies]]\ntype = \"rollout\"\npercent = 50\n", "flags.toml");
+    /// let beta = REGISTRY.index_of("beta").unwrap();
+    /// let keyed = REGISTRY.explain_key(beta, "user-42");
+    /// let full = REGISTRY.explain(beta, &Context::with_key("user-42").attr("plan", "pro"));
+    /// assert_eq!(keyed.map(|d| (d.value, d.reason, d.layer)), Some((full.value, full.reason, full.layer)));
+    /// ```
+    fn explain_key(&self, index: usize, key: &str) -> Option<Detail> {
+        let _ = (index, key);
+        None
+    }
+
     /// Forces flag `index` to `value` for the whole process (the override layer).
     /// Typed form: [`Registry::set_override`].
     ///
@@ -86,6 +114,10 @@ impl IndexAccess for Registry {
 
     fn explain(&self, index: usize, ctx: &Context) -> Detail {
         Registry::explain_at(self, index, ctx)
+    }
+
+    fn explain_key(&self, index: usize, key: &str) -> Option<Detail> {
+        Registry::explain_key_at(self, index, key)
     }
 
     fn set_override_value(&self, index: usize, value: Value) -> Result<(), UpdateError> {

@@ -10,6 +10,7 @@ mod common;
 use std::fmt::Write as _;
 
 use flags_runtime::manifest::{Rules, Stickiness, Strategy, StrategyKind, Value, WeightedVariant};
+use flags_runtime::raw::IndexAccess as _;
 use flags_runtime::{Context, FlagDef, RuleSet, bucket};
 use proptest::prelude::*;
 
@@ -176,7 +177,27 @@ fn sticky_cells_answer_as_the_snapshot_does() {
         }
     };
     let index = common::BETA_ROLLOUT;
+    // Explanations: the registry's (a sticky rollout's shortcut) as the snapshot's
+    // general walk, bucket and layer included, and the key's alone as both.
+    let explained = |what: &str, uniform: bool| {
+        for key in &keys {
+            let ctx = Context::with_key(key.as_str()).attr("country", "nz");
+            let walked = moving::REGISTRY.snapshot().explain(index, &ctx);
+            let walked = walked.map(|d| (d.value, d.reason, d.layer));
+            let d = moving::REGISTRY.explain(index, &ctx);
+            assert_eq!(Some((d.value, d.reason, d.layer)), walked, "{what}: {key}");
+            // A flag with one value for everyone (0%) is not the key's to decide.
+            let by_key = moving::REGISTRY.explain_key(index, key);
+            let expected = if uniform { None } else { walked };
+            assert_eq!(
+                by_key.map(|d| (d.value, d.reason, d.layer)),
+                expected,
+                "{what}: {key}"
+            );
+        }
+    };
     check("beta_rollout", 50, "the manifest's 50%");
+    explained("the manifest's 50%", false);
     for percent in [0, 1, 37, 99] {
         moving::REGISTRY
             .set_layer(
@@ -186,6 +207,7 @@ fn sticky_cells_answer_as_the_snapshot_does() {
             )
             .unwrap();
         check("beta_rollout", percent, "a source's percentage");
+        explained("a source's percentage", percent == 0);
     }
     // Another group than the one the cell form was first built for.
     moving::REGISTRY
@@ -196,6 +218,7 @@ fn sticky_cells_answer_as_the_snapshot_does() {
         )
         .unwrap();
     check("elsewhere", 60, "another group");
+    explained("another group", false);
     moving::REGISTRY
         .set_layer(
             Layer::Remote,
@@ -212,6 +235,21 @@ fn sticky_cells_answer_as_the_snapshot_does() {
         assert!(
             keys.iter()
                 .all(|k| moving::BETA_ROLLOUT.get_for(&Context::with_key(k.as_str())))
+        );
+        // The key alone does not decide while a scope may override: the caller
+        // builds the context, and the explanation is the override's.
+        assert!(
+            keys.iter()
+                .all(|k| moving::REGISTRY.explain_key(index, k).is_none())
+        );
+        let d = moving::REGISTRY.explain(index, &Context::with_key("user-1@example.com"));
+        assert_eq!(
+            (d.value, d.reason, d.layer),
+            (
+                Value::Bool(true),
+                flags_runtime::Reason::Override,
+                Layer::Override
+            )
         );
         std::thread::scope(|s| {
             s.spawn(|| check("beta_rollout", 20, "another thread while a scope is open"));

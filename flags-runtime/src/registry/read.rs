@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use arc_swap::{ArcSwap, Cache};
 
 use crate::context::{self, Context};
+use crate::eval::Outcome;
 use crate::explain::{Detail, Layer};
 use crate::gate::{Gate, GateCounts};
 use crate::meta::Value;
@@ -127,6 +128,62 @@ pub(super) fn read_data(
         Some(ctx) => view.evaluate(index, ctx).value,
         None => context::with_ambient(|ctx| view.evaluate(index, ctx).value),
     }
+}
+
+/// Flag `index` in `data` explained for `ctx`, with `scoped` the registry's identity
+/// when scoped overrides may be active.
+#[inline(always)]
+fn explain_data(
+    state: &State,
+    data: &SnapshotData,
+    index: usize,
+    ctx: &Context,
+    scoped: Option<usize>,
+) -> Outcome {
+    // Slots and metadata have the same length; a missing slot would be an error,
+    // never a panic.
+    let Some(slot) = data.slots.get(index) else {
+        return Outcome {
+            value: Value::Bool(false),
+            reason: crate::Reason::Error,
+            layer: Layer::Manifest,
+        };
+    };
+    // A sticky rollout decides a keyed context alone, as on the value path, unless
+    // a scoped override may be in play.
+    if scoped.is_none()
+        && let (Some(sticky), SlotDecision::Rules(_, layer)) = (&slot.sticky, &slot.decision)
+        && let Some((value, reason)) = sticky.explain(ctx)
+    {
+        return Outcome {
+            value,
+            reason,
+            layer: *layer,
+        };
+    }
+    View {
+        statics: &state.statics,
+        data,
+        scoped,
+    }
+    .evaluate(index, ctx)
+}
+
+/// Flag `index` in `data` explained for any context of targeting key `key`, when
+/// its sticky rollout on the key decides it (scoped overrides are the caller's to
+/// rule out); `None` otherwise.
+#[inline(always)]
+fn explain_key_data(data: &SnapshotData, index: usize, key: &str) -> Option<Outcome> {
+    let slot = data.slots.get(index)?;
+    let (Some(sticky), SlotDecision::Rules(_, layer)) = (&slot.sticky, &slot.decision) else {
+        return None;
+    };
+    let (value, reason) = sticky.explain_key(key);
+    Some(Outcome {
+        value,
+        reason,
+        layer: *layer,
+    })
 }
 
 impl Registry {
@@ -329,17 +386,66 @@ impl Registry {
     ///
     /// An index out of range explains as `off` with [`crate::Reason::Error`].
     pub(crate) fn explain_at(&self, index: usize, ctx: &Context) -> Detail {
-        let snapshot = self.snapshot();
-        match snapshot.explain(index, ctx) {
-            Some(d) => d,
-            None => Detail {
-                value: Value::Bool(false),
-                label: "off",
-                reason: crate::Reason::Error,
-                layer: Layer::Manifest,
-                flag: "?",
-                flags: self.meta,
-            },
+        // This thread's cached snapshot (current, as every read's): no reference
+        // count taken on the shared one, which `snapshot()` would do.
+        let Some(meta) = self.meta.get(index) else {
+            return self.explain_error();
+        };
+        let state = self.state();
+        let scoped = self.scoped_id();
+        // The cache's hit inline, its miss out of line, as on the value path (one
+        // closure called from both comes back through memory, noticeably slower).
+        let o = match with_cached(state, |data| explain_data(state, data, index, ctx, scoped)) {
+            Some(o) => o,
+            None => {
+                with_current_refresh(state, &|data| explain_data(state, data, index, ctx, scoped))
+            }
+        };
+        self.count_read(index, o.value);
+        Detail {
+            value: o.value,
+            label: meta.label(o.value),
+            reason: o.reason,
+            layer: o.layer,
+            flag: meta.name,
+            flags: self.meta,
+        }
+    }
+
+    /// [`explain_at`](Self::explain_at) for any context whose targeting key is
+    /// `key`, when the flag is decided by the key alone (a sticky rollout on it, no
+    /// scoped override in play); `None` otherwise.
+    pub(crate) fn explain_key_at(&self, index: usize, key: &str) -> Option<Detail> {
+        let meta = self.meta.get(index)?;
+        if self.scoped_id().is_some() {
+            return None;
+        }
+        let state = self.state();
+        let o = match with_cached(state, |data| explain_key_data(data, index, key)) {
+            Some(o) => o,
+            None => with_current_refresh(state, &|data| explain_key_data(data, index, key)),
+        }?;
+        self.count_read(index, o.value);
+        Some(Detail {
+            value: o.value,
+            label: meta.label(o.value),
+            reason: o.reason,
+            layer: o.layer,
+            flag: meta.name,
+            flags: self.meta,
+        })
+    }
+
+    /// What an index out of range explains as.
+    #[cold]
+    fn explain_error(&self) -> Detail {
+        Detail {
+            value: Value::Bool(false),
+            label: "off",
+            reason: crate::Reason::Error,
+            layer: Layer::Manifest,
+            flag: "?",
+            flags: self.meta,
         }
     }
 

@@ -613,6 +613,31 @@ impl StickyRollout {
             .is_in_rollout(self.percent);
         Some(if inside { self.on } else { self.off })
     }
+
+    /// [`value`](Self::value) with the reason [`CompiledRules::evaluate`] gives for
+    /// it: the rollout (strategy 0) with the key's bucket inside the percentage, no
+    /// strategy matched outside; `None` without a targeting key.
+    #[inline(always)]
+    pub(crate) fn explain(&self, ctx: &Context) -> Option<(Value, Reason)> {
+        ctx.key_attr().map(|key| self.explain_key(key.text()))
+    }
+
+    /// [`explain`](Self::explain) for a context whose targeting key is `key`: its
+    /// other attributes play no part.
+    #[inline(always)]
+    pub(crate) fn explain_key(&self, key: &str) -> (Value, Reason) {
+        let bucket = self.group.rollout_bucket(key);
+        if bucket.is_in_rollout(self.percent) {
+            let reason = Reason::Rollout {
+                index: 0,
+                bucket,
+                percent: self.percent,
+            };
+            (self.on, reason)
+        } else {
+            (self.off, Reason::NoStrategyMatched)
+        }
+    }
 }
 
 /// Whether a strategy's kind admits a context.

@@ -219,13 +219,17 @@ fn sticky_rollout_is_the_rules_for_keyed_contexts() {
             let ctx = Context::with_key(format!("user-{i}")).attr("sessionId", "s");
             let value = sticky.value(&ctx);
             assert_eq!(value, Some(c.value(&ctx)), "key user-{i}");
+            // And the explanation is the rules', bucket included.
+            assert_eq!(sticky.explain(&ctx), Some(c.evaluate(&ctx)), "key user-{i}");
             inside += usize::from(value == Some(Value::Bool(true)));
         }
         assert!((200..1_800).contains(&inside), "{inside} of 2000 inside");
         let empty = Context::with_key("");
         assert_eq!(sticky.value(&empty), Some(c.value(&empty)));
+        assert_eq!(sticky.explain(&empty), Some(c.evaluate(&empty)));
         // Without a key the rules decide (session id, random or nobody).
         assert_eq!(sticky.value(&Context::new().attr("sessionId", "s")), None);
+        assert_eq!(sticky.explain(&Context::new().attr("sessionId", "s")), None);
     }
     let kept = [
         rules(vec![strategy(
