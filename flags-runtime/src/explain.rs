@@ -293,7 +293,10 @@ impl<T> Detail<T> {
         }
     }
 
-    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Detail<U> {
+    /// The same detail with its value converted, as a typed handle turns the registry's
+    /// [`Value`] into its own type.
+    #[must_use]
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Detail<U> {
         Detail {
             value: f(self.value),
             label: self.label,

@@ -91,7 +91,7 @@ mod source;
 use flags_runtime::raw::IndexAccess;
 use std::sync::Arc;
 
-use flags_runtime::{BoolFlag, Context, FlagHandle, Layer, Registry, Value, Watch};
+use flags_runtime::{BoolFlag, Context, Detail, FlagHandle, Registry, Value, Watch};
 
 pub use binding::{Binding, Bound, Kept, Unbindable, bind};
 pub use config::{ConfigError, UnleashConfig};
@@ -135,15 +135,14 @@ pub struct Unleash {
     metrics: Option<metrics::Metrics>,
 }
 
-/// A variant flag's value with the Unleash payload of its variant.
+/// An evaluation's [`Detail`] (the value, its label, the reason and the layer, as
+/// every `explain` gives them) with the Unleash payload of the variant chosen: the one
+/// result type of the runtime, plus what only an Unleash variant carries.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VariantDetail<T> {
-    /// The flag's value.
-    pub value: T,
-    /// The variant's name (`on`/`off` for an on/off flag).
-    pub name: &'static str,
-    /// The layer that decided.
-    pub layer: Layer,
+    /// What the evaluation decided and why; `detail.label` is the variant's name
+    /// (`on`/`off` for an on/off flag).
+    pub detail: Detail<T>,
     /// The payload of the variant chosen, when weighted variants decided and the
     /// variant has one.
     pub payload: Option<Payload>,
@@ -218,11 +217,8 @@ impl Unleash {
     pub fn variant<F: FlagHandle>(&self, flag: F, ctx: &Context) -> VariantDetail<F::Value> {
         let snapshot = self.registry.snapshot();
         let Some(detail) = snapshot.explain(flag.index(), ctx) else {
-            let detail = self.registry.explain(flag.index(), ctx);
             return VariantDetail {
-                value: F::decode(detail.value),
-                name: detail.label,
-                layer: detail.layer,
+                detail: self.registry.explain(flag.index(), ctx).map(F::decode),
                 payload: None,
             };
         };
@@ -237,9 +233,7 @@ impl Unleash {
             value: p.value.to_owned(),
         });
         VariantDetail {
-            value: F::decode(detail.value),
-            name: detail.label,
-            layer: detail.layer,
+            detail: detail.map(F::decode),
             payload,
         }
     }

@@ -112,7 +112,7 @@ fn follows_a_real_unleash_server() {
         flags::flags_it_layout() == flags::FlagsItLayout::Compact
     });
     let v = unleash.variant(flags::FLAGS_IT_LAYOUT, &Context::with_key("u1"));
-    assert_eq!((v.name, v.layer), ("compact", Layer::Remote));
+    assert_eq!((v.detail.label, v.detail.layer), ("compact", Layer::Remote));
     assert_eq!(v.payload.map(|p| p.value).as_deref(), Some("one column"));
     let bound = unleash.status().binding;
     assert_eq!(bound.missing_on_server, ["flags_it_absent"]);

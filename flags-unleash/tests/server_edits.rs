@@ -93,10 +93,10 @@ fn ours(unleash: &Unleash, ids: &[String]) -> BTreeMap<&'static str, Vec<Answer>
                     ENV => bool_answer(unleash.is_enabled(flags::FLAGS_ED_ENV, &ctx)),
                     _ => {
                         let v = unleash.variant(flags::FLAGS_ED_COLOUR, &ctx);
-                        if v.value == flags::FlagsEdColour::None {
+                        if v.detail.value == flags::FlagsEdColour::None {
                             (false, "disabled".to_owned())
                         } else {
-                            (true, v.name.to_owned())
+                            (true, v.detail.label.to_owned())
                         }
                     }
                 }
@@ -312,7 +312,7 @@ fn operator_edits_agree_with_unleash_python_sdk() {
     const READS: u64 = 25;
     for i in 0..READS {
         let v = unleash.variant(flags::FLAGS_ED_COUNTED, &Context::with_key(format!("c{i}")));
-        assert_eq!(v.name, "on");
+        assert_eq!(v.detail.label, "on");
     }
     wait_on_server("the variant() reads in the server's metrics", || {
         server.yes_count(COUNTED, &app) >= READS

@@ -702,17 +702,17 @@ fn variant_payloads_come_with_the_value() {
         flags_unleash::start(&flags::REGISTRY, config(&mock.url)).unwrap_or_else(|e| panic!("{e}"));
     let ctx = Context::with_key("user-1");
     let v = unleash.variant(flags::CHECKOUT_LAYOUT, &ctx);
-    assert_eq!(v.value, flags::CheckoutLayout::Compact);
-    assert_eq!((v.name, v.layer), ("compact", Layer::Remote));
+    assert_eq!(v.detail.value, flags::CheckoutLayout::Compact);
+    assert_eq!((v.detail.label, v.detail.layer), ("compact", Layer::Remote));
     let payload = v.payload.unwrap_or_default();
     assert_eq!(
         (payload.kind.as_str(), payload.value.as_str()),
         ("json", r#"{"cols":1}"#)
     );
     let b = unleash.variant(flags::NEW_SEARCH, &ctx);
-    assert!(b.value && b.payload.is_none());
+    assert!(b.detail.value && b.payload.is_none());
     let d = unleash.variant(flags::DARK_MODE, &ctx);
-    assert_eq!((d.layer, d.payload), (Layer::Manifest, None));
+    assert_eq!((d.detail.layer, d.payload), (Layer::Manifest, None));
 }
 
 mod counted_flags {
@@ -731,7 +731,7 @@ fn variant_and_explain_reads_count_in_usage_metrics() {
     let ctx = Context::with_key("user-1");
     for _ in 0..4 {
         assert_eq!(
-            unleash.variant(flags::CHECKOUT_LAYOUT, &ctx).value,
+            unleash.variant(flags::CHECKOUT_LAYOUT, &ctx).detail.value,
             flags::CheckoutLayout::Compact
         );
     }
