@@ -653,3 +653,25 @@ fn misspelt_static_variables_warn() {
     let (_, module) = split(run(MANIFEST, &env("2026-06-01")));
     assert!(!quote::quote!(#module).to_string().contains("unread"));
 }
+
+#[test]
+fn a_manifest_is_parsed_once_for_every_attribute_that_reads_it() {
+    let text = "[flags.cached_once]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n";
+    let file = ManifestFile::new("cache_probe.toml", "/p/cache_probe.toml", text);
+    let first = crate::source::parsed(&file).unwrap();
+    let again = crate::source::parsed(&file.clone()).unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &again), "parsed twice");
+    // An edit is seen: other bytes under the same name are parsed anew.
+    let edited = ManifestFile::new(
+        "cache_probe.toml",
+        "/p/cache_probe.toml",
+        text.replace("\"d\"", "\"e\""),
+    );
+    let fresh = crate::source::parsed(&edited).unwrap();
+    assert!(!std::sync::Arc::ptr_eq(&first, &fresh));
+    assert_eq!(fresh.flags[0].description, "e");
+    // A manifest with errors is reported, never kept.
+    let broken = ManifestFile::new("cache_probe.toml", "/p/cache_probe.toml", "[flags");
+    assert!(crate::source::parsed(&broken).is_err());
+    assert!(crate::source::parsed(&broken).is_err());
+}

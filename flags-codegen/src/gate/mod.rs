@@ -66,7 +66,7 @@ pub fn expand_gate(args: TokenStream, item: TokenStream, env: &Env) -> TokenStre
         }
         Err(e) => return with_item(e.to_compile_error(), item),
     };
-    let Ok(manifest) = flags_manifest::parse_bytes(file.bytes(), file.written()) else {
+    let Ok(manifest) = crate::source::parsed(&file) else {
         // `flags!` reports every problem of the manifest, once; a gate repeating them
         // would multiply each by the number of gates. The function stays as written,
         // and the path to the module is still resolved, so a gate with no `flags!` at

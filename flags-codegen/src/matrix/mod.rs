@@ -64,7 +64,7 @@ pub fn expand_matrix(args: TokenStream, item: TokenStream, env: &Env) -> TokenSt
                 Some(quote!(#item const _: () = { use #registry as _; };))
             }
             Lookup::Found(manifest) => {
-                let flags = check::check(&args, manifest.as_ref(), &cx);
+                let flags = check::check(&args, manifest.as_deref(), &cx);
                 Some(expand::test(&args, &flags, &func))
             }
         },
@@ -86,7 +86,7 @@ pub fn expand_matrix(args: TokenStream, item: TokenStream, env: &Env) -> TokenSt
 enum Lookup {
     /// The manifest (`None` when there was nothing to check, or it could not be found:
     /// an error is recorded then).
-    Found(Option<Manifest>),
+    Found(Option<std::sync::Arc<Manifest>>),
     /// It was found but does not parse. `flags!` reports every problem of the manifest
     /// once; a matrix repeating them would multiply them by the number of tests.
     Unparsable,
@@ -131,7 +131,7 @@ fn manifest(args: &MatrixArgs, env: &Env, cx: &Ctxt) -> Lookup {
         }
         (None, None) => return Lookup::Found(None),
     };
-    match flags_manifest::parse_bytes(file.bytes(), file.written()) {
+    match crate::source::parsed(&file) {
         Ok(manifest) => Lookup::Found(Some(manifest)),
         Err(_) => Lookup::Unparsable,
     }
