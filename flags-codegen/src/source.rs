@@ -179,6 +179,44 @@ pub fn locate(written: &str, env: &Env) -> Option<PathBuf> {
         .find(|candidate| candidate.exists())
 }
 
+/// How many manifests [`parsed`] keeps: a crate has one or a few, so the oldest is
+/// dropped only in a process (a language server) that sees many crates.
+const PARSED_KEPT: usize = 8;
+
+/// A manifest parsed once and shared.
+struct Parsed {
+    written: String,
+    bytes: Vec<u8>,
+    manifest: Arc<Manifest>,
+}
+
+static PARSED: Mutex<Vec<Parsed>> = Mutex::new(Vec::new());
+
+/// `file` parsed, once per compiler process for the same name and bytes: every
+/// `#[feature_gate]` and `#[flags_test::matrix]` of a crate reads the manifest its
+/// `flags!` call reads, so all but the first find it parsed. The bytes are compared in
+/// full, so an edited manifest is parsed anew. A manifest with errors is not kept (the
+/// attribute macros stay quiet about it; `flags!` reports every problem once).
+pub(crate) fn parsed(file: &ManifestFile) -> Result<Arc<Manifest>, ManifestError> {
+    let mut kept = PARSED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(hit) = kept
+        .iter()
+        .find(|p| p.written == file.written && p.bytes == file.bytes)
+    {
+        return Ok(Arc::clone(&hit.manifest));
+    }
+    let manifest = Arc::new(flags_manifest::parse_bytes(&file.bytes, &file.written)?);
+    if kept.len() == PARSED_KEPT {
+        kept.remove(0);
+    }
+    kept.push(Parsed {
+        written: file.written.clone(),
+        bytes: file.bytes.clone(),
+        manifest: Arc::clone(&manifest),
+    });
+    Ok(manifest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,42 +293,4 @@ mod tests {
         assert!(e.to_string().starts_with("cannot find"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
-}
-
-/// How many manifests [`parsed`] keeps: a crate has one or a few, so the oldest is
-/// dropped only in a process (a language server) that sees many crates.
-const PARSED_KEPT: usize = 8;
-
-/// A manifest parsed once and shared.
-struct Parsed {
-    written: String,
-    bytes: Vec<u8>,
-    manifest: Arc<Manifest>,
-}
-
-static PARSED: Mutex<Vec<Parsed>> = Mutex::new(Vec::new());
-
-/// `file` parsed, once per compiler process for the same name and bytes: every
-/// `#[feature_gate]` and `#[flags_test::matrix]` of a crate reads the manifest its
-/// `flags!` call reads, so all but the first find it parsed. The bytes are compared in
-/// full, so an edited manifest is parsed anew. A manifest with errors is not kept (the
-/// attribute macros stay quiet about it; `flags!` reports every problem once).
-pub(crate) fn parsed(file: &ManifestFile) -> Result<Arc<Manifest>, ManifestError> {
-    let mut kept = PARSED.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(hit) = kept
-        .iter()
-        .find(|p| p.written == file.written && p.bytes == file.bytes)
-    {
-        return Ok(Arc::clone(&hit.manifest));
-    }
-    let manifest = Arc::new(flags_manifest::parse_bytes(&file.bytes, &file.written)?);
-    if kept.len() == PARSED_KEPT {
-        kept.remove(0);
-    }
-    kept.push(Parsed {
-        written: file.written.clone(),
-        bytes: file.bytes.clone(),
-        manifest: Arc::clone(&manifest),
-    });
-    Ok(manifest)
 }
