@@ -32,6 +32,8 @@ fn main() {
         // `pass_static_env.rs`: override the manifest defaults.
         std::env::set_var("FLAGS_STATIC_UI_STATIC_FROM_ENV", "on");
         std::env::set_var("FLAGS_STATIC_UI_LAYOUT_FROM_ENV", "wide");
+        // `fail_static_env_misspelt.rs`: one letter off its static flag's variable.
+        std::env::set_var("FLAGS_STATIC_UI_MISSPELT_STATC", "on");
     }
     write_if_changed(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/pass_thousand_flags.toml"),
