@@ -297,7 +297,7 @@ fn kind_of(v: &Json) -> &'static str {
 fn update_error(e: UpdateError) -> ApiError {
     let status = match e {
         UpdateError::Static { .. } => StatusCode::CONFLICT,
-        UpdateError::UnknownFlag { .. } | UpdateError::UnknownName { .. } => StatusCode::NOT_FOUND,
+        UpdateError::UnknownFlag { .. } => StatusCode::NOT_FOUND,
         UpdateError::Rules(_) => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };

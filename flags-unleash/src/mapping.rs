@@ -19,7 +19,6 @@
 //!   variant its rules pick, even when it is off), rollouts and splits included.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 
 use flags_runtime::manifest::{
     Constraint, LayerPrerequisite, Operator, ParentRules, Pos, Rules, Stickiness, Strategy,
@@ -785,17 +784,10 @@ fn constraint(c: &payload::Constraint) -> Option<Constraint> {
     })
 }
 
-/// An IP address, or a CIDR range `address/prefix`.
+/// An IP address, or a CIDR range `address/prefix`: what the `in_cidr` operator's
+/// one parser accepts, so a range mapped from the server matches as the manifest's do.
 fn is_address_or_range(text: &str) -> bool {
-    let (addr, prefix) = match text.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (text, None),
-    };
-    let Ok(ip) = addr.parse::<IpAddr>() else {
-        return false;
-    };
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    prefix.is_none_or(|p| p.parse::<u8>().is_ok_and(|p| p <= max))
+    flags_runtime::manifest::operand::Cidr::parse(text).is_some()
 }
 
 /// This machine's host name, lower-cased, as `applicationHostname` compares it: the
@@ -857,6 +849,8 @@ mod tests {
             ("::1", true),
             ("2001:db8::/32", true),
             ("10.0.0.0/33", false),
+            ("10.0.0.0/+8", false),
+            ("10.0.0.0/", false),
             ("192.invalid", false),
             ("localhost", false),
         ] {

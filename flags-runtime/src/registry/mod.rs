@@ -58,12 +58,6 @@ pub enum UpdateError {
         /// The index given.
         index: usize,
     },
-    /// A name that is not one of the registry's flags.
-    #[error("no flag `{name}` in this registry")]
-    UnknownName {
-        /// The name given.
-        name: String,
-    },
     /// A handle of another registry (another `flags!` module) given to this one.
     #[error(
         "flag `{flag}` belongs to another registry (help: call the registry of the module that declares it)"

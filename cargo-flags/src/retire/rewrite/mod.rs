@@ -515,10 +515,10 @@ impl<'ast> Visit<'ast> for Rewriter<'_> {
 
     fn visit_lit_str(&mut self, s: &'ast syn::LitStr) {
         let v = s.value();
-        let handle = &self.target.handle;
-        if v == self.target.name
-            || names_var(&v, &format!("FLAGS_{handle}"))
-            || names_var(&v, &format!("FLAGS_STATIC_{handle}"))
+        let name = &self.target.name;
+        if v == *name
+            || names_var(&v, &flags_manifest::env_var(name))
+            || names_var(&v, &flags_manifest::static_env_var(name))
         {
             let at = self.range(s.span()).start;
             self.human(at, "the flag is referred to by its name in a string");
