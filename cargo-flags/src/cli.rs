@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use flags_manifest::Date;
 
+use crate::args::{Globals, ScanArgs};
+
 const EXIT_CODES: &str = "\
 Exit codes (for CI):
   0  clean: nothing to act on (notes allowed)
@@ -72,7 +74,7 @@ pub enum Command {
     Lint(LintArgs),
     /// Find every reference to every flag in the workspace's Rust sources.
     #[command(after_help = REFS_EXIT_CODES)]
-    Refs(RefsArgs),
+    Refs(crate::refs::RefsArgs),
     /// Write one page describing every flag, as Markdown or self-contained HTML.
     #[command(after_help = REPORT_EXIT_CODES)]
     Report(ReportArgs),
@@ -117,49 +119,6 @@ pub enum LintFormat {
     Github,
 }
 
-/// Arguments shared by the commands that scan Rust sources.
-#[derive(Debug, Args)]
-pub struct ScanArgs {
-    /// Directory to scan for `.rs` files. Default: the manifest's directory. Skipped:
-    /// `target/`, hidden directories, and directories holding their own flags.toml.
-    #[arg(long, value_name = "DIR")]
-    pub root: Option<PathBuf>,
-    /// Another name the generated module goes by (as in `flags!(mod NAME = ...)`);
-    /// `flags` and names found in `flags!` invocations are always known.
-    #[arg(long = "module", value_name = "NAME")]
-    pub modules: Vec<String>,
-    /// A directory or file under the root not to scan (repeatable), such as
-    /// compile-fail tests that refer to missing flags on purpose.
-    #[arg(long = "exclude", value_name = "PATH")]
-    pub excludes: Vec<PathBuf>,
-    /// Threads to scan with. Default: one per core.
-    #[arg(long, short = 'j', value_name = "N")]
-    pub jobs: Option<usize>,
-}
-
-/// Arguments of `cargo flags refs`.
-#[derive(Debug, Args)]
-pub struct RefsArgs {
-    /// Where to scan.
-    #[command(flatten)]
-    pub scan: ScanArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = RefsFormat::Human)]
-    pub format: RefsFormat,
-    /// Exit with 1 when a declared flag is never referenced.
-    #[arg(long)]
-    pub deny_unused: bool,
-}
-
-/// Output formats of `refs`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum RefsFormat {
-    /// Per flag: count and locations; then unused and unknown flags.
-    Human,
-    /// One JSON document.
-    Json,
-}
-
 /// Arguments of `cargo flags report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -201,15 +160,6 @@ pub struct ExplainArgs {
     /// Where to look for references.
     #[command(flatten)]
     pub scan: ScanArgs,
-}
-
-/// The options every subcommand shares.
-#[derive(Clone, Debug)]
-pub struct Globals {
-    /// `--manifest`, if given.
-    pub manifest: Option<PathBuf>,
-    /// `--today`, if given.
-    pub today: Option<Date>,
 }
 
 impl From<&Cli> for Globals {

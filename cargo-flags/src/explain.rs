@@ -6,7 +6,8 @@ use std::io::{self, Write};
 
 use flags_manifest::{Flag, FlagType, Manifest, did_you_mean, expiry_state, to_upper_camel};
 
-use crate::cli::{ExplainArgs, Globals};
+use crate::args::Globals;
+use crate::cli::ExplainArgs;
 use crate::expiry::{self, ExpiryClass};
 use crate::outcome::{Exit, Failure};
 use crate::refs::{self, Scan};

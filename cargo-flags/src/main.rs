@@ -6,6 +6,7 @@
 //! and dispatches. `matrix` runs the flags-test whole-suite runner and exits with its own
 //! codes (0, 1, 2, 130).
 
+mod args;
 mod cli;
 mod expiry;
 mod explain;
@@ -26,7 +27,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, Globals};
+use crate::args::Globals;
+use crate::cli::{Cli, Command};
 use crate::outcome::Exit;
 
 fn main() -> ExitCode {

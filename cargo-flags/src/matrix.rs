@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::Args;
 use flags_runner::{self as runner, FlagSelection, Mode, Partition, Pin, Rule, RunOptions};
 
-use crate::cli::Globals;
+use crate::args::Globals;
 use crate::outcome::Failure;
 use crate::workspace;
 

@@ -13,7 +13,7 @@ use flags_rollout::{
     Attribution, AuditLog, FnExposure, RolloutController, StateStore, Verification, format_entry,
 };
 
-use crate::cli::Globals;
+use crate::args::Globals;
 use crate::outcome::{Exit, Failure};
 use crate::workspace;
 

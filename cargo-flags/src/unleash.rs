@@ -10,7 +10,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use flags_manifest::FlagType;
 use flags_unleash::{ManifestFlag, UnleashConfig};
 
-use crate::cli::Globals;
+use crate::args::Globals;
 use crate::outcome::{Exit, Failure};
 use crate::workspace;
 

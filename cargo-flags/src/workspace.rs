@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use flags_manifest::{Date, Diagnostic, Manifest, Pos, Rules, Severity};
 
-use crate::cli::Globals;
+use crate::args::Globals;
 use crate::outcome::Failure;
 
 const MANIFEST: &str = "flags.toml";

@@ -123,6 +123,7 @@ pub mod raw;
 mod registry;
 mod rules;
 mod scope;
+mod served;
 pub mod shard;
 mod snapshot;
 mod source;
@@ -140,10 +141,11 @@ pub use gate::{Gate, GateCounts};
 pub use handle::{BoolFlag, FlagHandle, Variant, VariantFlag};
 pub use measure::{BucketsError, DEFAULT_LATENCY_BUCKETS, FlagOutcomes, OutcomeCounts, SideCounts};
 pub use meta::{FlagMeta, Kind, Lifecycle, Requirement, Value};
-pub use outcome::{Outcome, OutcomeSink, Side, Succeeded};
+pub use outcome::{OutcomeSink, Succeeded};
 pub use overrides::{OverrideGuard, Overrides, WithOverrides};
 pub use registry::{FastCell, LayerRules, Registry, UpdateError};
 pub use rules::RuleError;
+pub use served::{Outcome, Side};
 pub use snapshot::Snapshot;
 pub use source::{
     DEFAULT_POLL_INTERVAL, EnvProblem, EnvSource, Source, SourceError, SourceHealth, SourceWarning,
@@ -159,10 +161,10 @@ pub mod __private {
     pub use crate::gate::Gate;
     pub use crate::handle::{BoolFlag, Variant, VariantFlag};
     pub use crate::meta::{Date, FlagMeta, Kind, Lifecycle, Requirement, Value};
-    /// `#[feature_gate(measure)]` records outcomes on a side.
-    pub use crate::outcome::Side;
     pub use crate::raw::IndexAccess as _;
     pub use crate::registry::{FastCell, Registry};
+    /// `#[feature_gate(measure)]` records outcomes on a side.
+    pub use crate::served::Side;
     /// The rule model, for the manifest rules `flags!` emits as data.
     pub use flags_manifest as manifest;
     /// Owned text and lists in the emitted rules.

@@ -11,8 +11,8 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::outcome::{Outcome, Side};
 use crate::registry::Registry;
+use crate::served::{Outcome, Side};
 use crate::shard::ShardedCounters;
 
 /// Prometheus' default bucket bounds, in seconds: 5 ms to 10 s.

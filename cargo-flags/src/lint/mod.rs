@@ -14,7 +14,8 @@ use std::path::PathBuf;
 
 use flags_manifest::{Date, Diagnostic, ExpiryState, Pos, Severity, expiry_state};
 
-use crate::cli::{Globals, LintArgs, LintFormat};
+use crate::args::Globals;
+use crate::cli::{LintArgs, LintFormat};
 use crate::expiry;
 use crate::outcome::{Exit, Failure};
 use crate::workspace::{self, Loaded};

@@ -13,12 +13,36 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use clap::{Args, ValueEnum};
 use flags_manifest::{Manifest, did_you_mean};
 
-use crate::cli::{Globals, RefsArgs, RefsFormat, ScanArgs};
+use crate::args::{Globals, ScanArgs};
 use crate::outcome::{Exit, Failure};
 use crate::workspace;
 use scan::{LineCol, Names, RefKind};
+
+/// Arguments of `cargo flags refs`.
+#[derive(Debug, Args)]
+pub struct RefsArgs {
+    /// Where to scan.
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RefsFormat::Human)]
+    pub format: RefsFormat,
+    /// Exit with 1 when a declared flag is never referenced.
+    #[arg(long)]
+    pub deny_unused: bool,
+}
+
+/// Output formats of `refs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RefsFormat {
+    /// Per flag: count and locations; then unused and unknown flags.
+    Human,
+    /// One JSON document.
+    Json,
+}
 
 /// A place in a scanned file.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

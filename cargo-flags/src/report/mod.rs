@@ -12,7 +12,8 @@ use std::io::Write;
 
 use flags_manifest::{Date, expiry_state};
 
-use crate::cli::{Globals, ReportArgs, ReportFormat};
+use crate::args::Globals;
+use crate::cli::{ReportArgs, ReportFormat};
 use crate::expiry::{self, ExpiryClass};
 use crate::outcome::{Exit, Failure};
 use crate::refs::{self, Scan};

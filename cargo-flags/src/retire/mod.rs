@@ -27,7 +27,7 @@ use std::process::Command;
 use clap::Args;
 use flags_manifest::{Manifest, Value, did_you_mean};
 
-use crate::cli::{Globals, ScanArgs};
+use crate::args::{Globals, ScanArgs};
 use crate::outcome::{Exit, Failure};
 use crate::refs;
 use crate::workspace;
