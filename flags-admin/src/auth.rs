@@ -8,7 +8,7 @@ use http::HeaderMap;
 use http::header::AUTHORIZATION;
 use subtle::ConstantTimeEq;
 
-use crate::builder::AdminError;
+use crate::error::AdminError;
 use crate::error::ApiError;
 
 /// The operator's tokens: `(actor, secret)`.

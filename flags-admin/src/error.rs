@@ -2,6 +2,8 @@
 
 use http::header::{ALLOW, CONTENT_TYPE};
 use http::{Response, StatusCode};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 
 /// Why a request was refused.
 #[derive(Debug)]
@@ -77,4 +79,55 @@ pub(crate) fn response(builder: http::response::Builder, body: Vec<u8>) -> Respo
             r
         }
     }
+}
+
+/// A configuration that cannot work.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdminError {
+    /// A token with an empty actor or secret.
+    #[error(
+        "token #{position}: {what} is empty (help: give each token an actor name and a non-empty secret)"
+    )]
+    EmptyToken {
+        /// 1-based position among the `.token(..)` calls.
+        position: usize,
+        /// `the actor` or `the secret`.
+        what: &'static str,
+    },
+    /// Two tokens with the same secret: the audit log could not tell who wrote.
+    #[error(
+        "tokens of `{first}` and `{second}` have the same secret (help: give every actor a secret of its own)"
+    )]
+    DuplicateSecret {
+        /// The first actor.
+        first: String,
+        /// The second actor.
+        second: String,
+    },
+    /// The audit log cannot be opened for appending.
+    #[error("cannot open the audit log {}: {source} (help: check the directory exists and is writable)", path.display())]
+    AuditLog {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The address is not `host:port`.
+    #[error("bind address `{0}` is not an IP address and port such as 127.0.0.1:9440")]
+    BadAddress(String),
+    /// The server could not listen.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A limit of zero.
+    #[error("{0} must be greater than zero")]
+    Zero(&'static str),
+    /// The server's accept thread could not be started.
+    #[error("cannot start the admin server thread: {0}")]
+    Thread(std::io::Error),
 }

@@ -65,7 +65,8 @@ mod view;
 mod write;
 
 pub use audit::AuditRecord;
-pub use builder::{AdminBuilder, AdminError, DEFAULT_BIND, DEFAULT_BODY_LIMIT, DEFAULT_TIMEOUT};
+pub use builder::{AdminBuilder, DEFAULT_BIND, DEFAULT_BODY_LIMIT, DEFAULT_TIMEOUT};
+pub use error::AdminError;
 pub use handler::Admin;
 pub use server::AdminServer;
 pub use view::{Expiry, FlagView, FlagsView, LayerView, RolloutView, SourceView, TransitionView};

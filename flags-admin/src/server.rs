@@ -39,7 +39,8 @@ use std::time::{Duration, Instant};
 
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, Version};
 
-use crate::builder::{AdminError, ServerConfig};
+use crate::builder::ServerConfig;
+use crate::error::AdminError;
 use crate::error::ApiError;
 use crate::handler::Admin;
 

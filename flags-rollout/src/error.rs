@@ -1,11 +1,11 @@
 //! Errors of the state file, the audit log and the controller, each saying what went
 //! wrong, where, and what to do about it.
 
+use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use crate::audit::Problem;
-use crate::state::Status;
+use crate::status::Status;
 
 /// The state file could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -52,11 +52,13 @@ pub enum StateError {
     #[error(
         "rollout state {} has format version {found}, this build reads version {}; upgrade flags-rollout",
         path.display(),
-        crate::state::STATE_VERSION
+        supported
     )]
     Version {
         /// The state file.
         path: PathBuf,
+        /// The version this build reads.
+        supported: u32,
         /// The version found.
         found: u32,
     },
@@ -175,4 +177,98 @@ pub enum RolloutError {
     /// The audit log failed.
     #[error(transparent)]
     Audit(#[from] AuditError),
+}
+
+/// Why a line fails verification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// The line is empty.
+    EmptyLine,
+    /// The line is not UTF-8.
+    NotUtf8,
+    /// The line does not end with a well-formed `"hash":"<64 hex digits>"}`.
+    MissingHash,
+    /// The stored hash is not the hash of the line's content: the content was changed.
+    HashMismatch {
+        /// The hash written in the line.
+        stored: String,
+        /// The hash of the line as it is.
+        computed: String,
+    },
+    /// The line is not a valid entry.
+    NotAnEntry(String),
+    /// `seq` is not the next number: lines were removed, duplicated or reordered.
+    SequenceGap {
+        /// The number expected.
+        expected: u64,
+        /// The number found.
+        found: u64,
+    },
+    /// `prev` is not the previous line's hash: the line before was removed, replaced
+    /// or reordered.
+    ChainBroken {
+        /// The previous line's hash.
+        expected: String,
+        /// The `prev` found.
+        found: String,
+    },
+    /// The log ends before the anchored entry: lines were removed from its end.
+    Truncated {
+        /// The anchored entry.
+        anchor_seq: u64,
+        /// Entries present.
+        entries: u64,
+    },
+    /// A value is out of range: no controller wrote it.
+    OutOfRange {
+        /// The field, such as `to.percent`.
+        field: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// The anchored entry has a different hash: the log was rewritten.
+    AnchorMismatch {
+        /// The anchored hash.
+        expected: String,
+        /// The hash found at that entry.
+        found: String,
+    },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::EmptyLine => f.write_str("empty line"),
+            Problem::NotUtf8 => f.write_str("not UTF-8"),
+            Problem::MissingHash => {
+                f.write_str("the line does not end with \"hash\":\"<64 lowercase hex digits>\"}")
+            }
+            Problem::HashMismatch { stored, computed } => write!(
+                f,
+                "content changed: stored hash {stored} but the line hashes to {computed}"
+            ),
+            Problem::NotAnEntry(why) => write!(f, "not an audit entry: {why}"),
+            Problem::SequenceGap { expected, found } => write!(
+                f,
+                "entry number {found} where {expected} was expected: lines were removed, duplicated or reordered"
+            ),
+            Problem::ChainBroken { expected, found } => write!(
+                f,
+                "chain broken: prev is {found} but the previous line's hash is {expected}: the line before was removed or replaced"
+            ),
+            Problem::OutOfRange { field, why } => write!(f, "`{field}` {why}"),
+            Problem::Truncated {
+                anchor_seq,
+                entries,
+            } => write!(
+                f,
+                "the log has {entries} entries but entry {anchor_seq} was recorded: lines were removed from its end"
+            ),
+            Problem::AnchorMismatch { expected, found } => write!(
+                f,
+                "the recorded hash of this entry is {expected} but the log has {found}: the log was rewritten"
+            ),
+        }
+    }
 }

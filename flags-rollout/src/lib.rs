@@ -60,6 +60,7 @@ mod registry;
 mod source;
 mod state;
 mod stats;
+mod status;
 
 pub use audit::{AuditAnchor, AuditEntry, AuditLog, Problem, Repair, Verification, format_entry};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

@@ -30,6 +30,7 @@ use crate::audit::AuditAnchor;
 use crate::clock::Timestamp;
 use crate::decision::Evidence;
 use crate::error::StateError;
+pub use crate::status::Status;
 
 /// How many transitions each flag's state keeps; the audit log keeps all of them.
 pub const HISTORY_LIMIT: usize = 100;
@@ -44,31 +45,6 @@ pub const MAX_TIMESTAMP: Timestamp = Timestamp::from_millis(253_402_300_799_999)
 
 /// The most stages a plan can have: strictly increasing percentages from 1 to 100.
 pub const MAX_STAGES: usize = 100;
-
-/// Where a rollout is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Watched by the controller, advancing when a stage passes.
-    Running,
-    /// Held at its exposure; nothing automatic happens until it is resumed.
-    Paused,
-    /// Exposure set to 0 after a breach or by hand.
-    RolledBack,
-    /// Every stage passed; exposure stays at the last stage.
-    Completed,
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Status::Running => "running",
-            Status::Paused => "paused",
-            Status::RolledBack => "rolled back",
-            Status::Completed => "completed",
-        })
-    }
-}
 
 /// A rollout's position: stage, exposure and status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -442,6 +418,7 @@ impl StateStore {
             return Err(StateError::Version {
                 path: self.path.clone(),
                 found: state.version,
+                supported: STATE_VERSION,
             });
         }
         state
