@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use flags_rollout::{RolloutController, RolloutState, Transition};
 use flags_runtime::manifest::{Date, Settings, UtcMillis};
+use flags_runtime::raw::SnapshotAccess;
 use flags_runtime::{FlagMeta, Layer, Registry};
 use serde::{Deserialize, Serialize};
 

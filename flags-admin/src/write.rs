@@ -3,7 +3,7 @@
 //! request leaves the registry, the controller and the audit log as they were.
 
 use flags_rollout::{Attribution, RolloutError};
-use flags_runtime::raw::IndexAccess;
+use flags_runtime::raw::{IndexAccess, SnapshotAccess};
 use flags_runtime::{BoolFlag, FlagMeta, Layer, UpdateError, Value};
 use http::StatusCode;
 use serde::Deserialize;

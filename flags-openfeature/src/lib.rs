@@ -110,7 +110,7 @@ mod payload;
 #[cfg(test)]
 mod tests;
 
-use flags_runtime::raw::IndexAccess as _;
+use flags_runtime::raw::{IndexAccess as _, SnapshotAccess as _};
 use flags_runtime::{Detail, FlagMeta, Layer, Reason, Registry};
 use open_feature::provider::{
     FeatureProvider, ProviderMetadata, ProviderStatus, ResolutionDetails,

@@ -3,6 +3,7 @@
 //! counters): counted with a global allocator that tallies the allocations of the
 //! current thread while counting is switched on.
 
+use flags_runtime::raw::IndexAccess as _;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::Duration;

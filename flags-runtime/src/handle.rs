@@ -10,6 +10,7 @@ use crate::context::Context;
 use crate::explain::{Detail, Payload};
 use crate::gate::Gate;
 use crate::meta::{FlagMeta, Value};
+use crate::raw::{IndexAccess, SnapshotAccess};
 use crate::registry::{Registry, UpdateError};
 use crate::snapshot::Snapshot;
 
@@ -93,7 +94,7 @@ impl BoolFlag {
     }
 
     /// Records one request's outcome for this flag's guarded rollout, on the `side`
-    /// that served it (see [`Registry::attach_outcomes`]). No lock, no allocation;
+    /// that served it (see [`IndexAccess::attach_outcomes`](crate::raw::IndexAccess::attach_outcomes)). No lock, no allocation;
     /// ignored when nothing is attached.
     #[inline]
     pub fn record_outcome(self, side: crate::Side, outcome: crate::Outcome) {

@@ -248,7 +248,7 @@ impl Registry {
         self.outcome_table().record(index, side, outcome);
     }
 
-    /// The outcome counts of every flag: what [`record_outcome`](Registry::record_outcome)
+    /// The outcome counts of every flag: what [`record_outcome`](crate::raw::IndexAccess::record_outcome)
     /// and `#[feature_gate(measure)]` recorded while counting was on
     /// ([`Registry::set_counting`]).
     ///

@@ -112,7 +112,7 @@ impl Sinks {
 impl Registry {
     /// Sends the outcomes recorded for flag `index` to `sink` from now on, in place of
     /// any sink attached before; `None` detaches. An index out of range is ignored.
-    pub fn attach_outcomes(&self, index: usize, sink: Option<Arc<dyn OutcomeSink>>) {
+    pub(crate) fn attach_outcomes_at(&self, index: usize, sink: Option<Arc<dyn OutcomeSink>>) {
         if let Some(slot) = self.outcome_sinks().0.get(index) {
             slot.store(sink.map(|s| Arc::new(Attached(s))));
         }
@@ -124,7 +124,7 @@ impl Registry {
     /// attached to the flag, if any. No lock and no allocation (but the first outcome
     /// of a flag on a thread, which sets up its counters).
     #[inline]
-    pub fn record_outcome(&self, index: usize, side: Side, outcome: Outcome) {
+    pub(crate) fn record_outcome_at(&self, index: usize, side: Side, outcome: Outcome) {
         let (sinks, counting) = self.outcome_route();
         if counting {
             self.measure_outcome(index, side, outcome);
@@ -140,6 +140,7 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::raw::IndexAccess;
     use std::sync::Mutex;
 
     #[derive(Default)]

@@ -17,11 +17,16 @@
 //! # Ok::<(), flags_runtime::UpdateError>(())
 //! ```
 
+use std::sync::Arc;
+
 use crate::context::Context;
-use crate::explain::Detail;
+use crate::explain::{Detail, Layer, Payload};
 use crate::gate::Gate;
 use crate::meta::Value;
+use crate::outcome::OutcomeSink;
+use crate::registry::LayerRules;
 use crate::registry::{Registry, UpdateError};
+use crate::served::{Outcome, Side};
 
 /// Index-based reads and writes of a [`Registry`]; see the [module docs](self).
 pub trait IndexAccess {
@@ -89,6 +94,82 @@ pub trait IndexAccess {
     ///
     /// An unknown index, a static flag, or a variant flag.
     fn set_rollout_percent(&self, index: usize, percent: Option<u8>) -> Result<(), UpdateError>;
+
+    /// Sends the outcomes recorded for flag `index` to `sink` from now on, in place of
+    /// any sink attached before; `None` detaches. An index out of range is ignored.
+    /// (What a guarded-rollout controller attaches; a typed handle's
+    /// `record_outcome` feeds it.)
+    fn attach_outcomes(&self, index: usize, sink: Option<Arc<dyn OutcomeSink>>);
+
+    /// Records the outcome of one request for flag `index`, on the `side` that served
+    /// it: what `BoolFlag::record_outcome` does for a typed handle.
+    fn record_outcome(&self, index: usize, side: Side, outcome: Outcome);
+
+    /// What each layer says about flag `index`, lowest first: the layers with rules
+    /// for it, with their origin and a short description (the highest one decides,
+    /// as [`SnapshotAccess::explain`] shows). Empty for an index out of
+    /// range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use flags_runtime::{__private::*, BoolFlag, Layer};
+    /// use flags_runtime::raw::IndexAccess;
+    /// use flags_runtime::manifest::Rules;
+    /// # static META: [FlagMeta; 1] = [FlagMeta { name: "beta", index: 0, description: "",
+    /// #     owner: "", kind: Kind::Ops, lifecycle: Lifecycle::Active, expires: None,
+    /// #     variants: &[], default: Value::Bool(false), is_static: false, requires: &[],
+    /// #     excludes: &[] }];
+    /// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+    /// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
+    /// #     "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
+    /// let on = Rules { value: Some(Value::Bool(true)), ..Rules::default() };
+    /// REGISTRY.set_layer(Layer::Remote, "https://flags.example", vec![(0, on)])?;
+    /// let layers = REGISTRY.layers_of(0);
+    /// assert_eq!(layers.len(), 1);
+    /// assert_eq!((layers[0].layer, layers[0].origin.as_str()), (Layer::Remote, "https://flags.example"));
+    /// assert_eq!(layers[0].rules, "on");
+    /// # Ok::<(), flags_runtime::UpdateError>(())
+    /// ```
+    fn layers_of(&self, index: usize) -> Vec<LayerRules>;
+}
+
+/// Index-based reads of a [`Snapshot`](crate::Snapshot): the same reads as
+/// [`Snapshot::get`](crate::Snapshot::get)/[`get_for`](crate::Snapshot::get_for) with a
+/// typed handle, by dense index, with the explanation and
+/// the payload that integrations (an Unleash client, an OpenFeature provider, a
+/// dashboard) need from one consistent view.
+pub trait SnapshotAccess {
+    /// Flag `index`'s value for `ctx` in this snapshot (default `false` for an index
+    /// out of range). Counted in usage counts while the registry counts.
+    #[must_use]
+    fn value_for(&self, index: usize, ctx: &Context) -> Value;
+
+    /// Flag `index`'s value in the ambient context.
+    #[must_use]
+    fn value(&self, index: usize) -> Value;
+
+    /// Why flag `index` has its value for `ctx` in this snapshot; `None` for an index
+    /// out of range. A read like any other: counted in usage counts while the
+    /// registry counts.
+    #[must_use]
+    fn explain(&self, index: usize, ctx: &Context) -> Option<Detail>;
+
+    /// The payload of the variant `detail` chose, where `detail` is this snapshot's
+    /// [`explain`](Self::explain) of flag `index`: the weighted variant's payload in
+    /// the rules that decided, borrowed from this snapshot. `None` when no weighted
+    /// list decided (defaults, overrides, kill switches) or the variant has no payload.
+    #[must_use]
+    fn payload(&self, index: usize, detail: &Detail) -> Option<Payload<'_>>;
+
+    /// The layer that decides flag `index` in this snapshot (before prerequisites and
+    /// scoped overrides).
+    #[must_use]
+    fn layer(&self, index: usize) -> Option<Layer>;
+
+    /// The value of flag `index` when it is the same for every context.
+    #[must_use]
+    fn uniform_value(&self, index: usize) -> Option<Value>;
 }
 
 impl IndexAccess for Registry {
@@ -126,5 +207,18 @@ impl IndexAccess for Registry {
 
     fn set_rollout_percent(&self, index: usize, percent: Option<u8>) -> Result<(), UpdateError> {
         Registry::set_rollout_at(self, index, percent)
+    }
+
+    fn attach_outcomes(&self, index: usize, sink: Option<Arc<dyn OutcomeSink>>) {
+        Registry::attach_outcomes_at(self, index, sink);
+    }
+
+    #[inline]
+    fn record_outcome(&self, index: usize, side: Side, outcome: Outcome) {
+        Registry::record_outcome_at(self, index, side, outcome);
+    }
+
+    fn layers_of(&self, index: usize) -> Vec<LayerRules> {
+        Registry::layers_of_at(self, index)
     }
 }

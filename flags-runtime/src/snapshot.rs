@@ -263,11 +263,12 @@ impl Snapshot<'_> {
             scoped: self.registry.scoped_id(),
         }
     }
+}
 
+impl crate::raw::SnapshotAccess for Snapshot<'_> {
     /// Flag `index`'s value for `ctx` in this snapshot (default `false` for an index
     /// out of range). Counted in usage counts while the registry counts.
-    #[must_use]
-    pub fn value_for(&self, index: usize, ctx: &Context) -> Value {
+    fn value_for(&self, index: usize, ctx: &Context) -> Value {
         if index >= self.data.slots.len() {
             return Value::Bool(false);
         }
@@ -281,16 +282,14 @@ impl Snapshot<'_> {
     }
 
     /// Flag `index`'s value in the ambient context.
-    #[must_use]
-    pub fn value(&self, index: usize) -> Value {
+    fn value(&self, index: usize) -> Value {
         context::with_ambient(|ctx| self.value_for(index, ctx))
     }
 
     /// Why flag `index` has its value for `ctx` in this snapshot; `None` for an index
     /// out of range. A read like any other: counted in usage counts while the
     /// registry counts.
-    #[must_use]
-    pub fn explain(&self, index: usize, ctx: &Context) -> Option<Detail> {
+    fn explain(&self, index: usize, ctx: &Context) -> Option<Detail> {
         let meta = self.statics.meta.get(index)?;
         let o = self.view().evaluate(index, ctx);
         self.registry.count_read(index, o.value);
@@ -305,11 +304,10 @@ impl Snapshot<'_> {
     }
 
     /// The payload of the variant `detail` chose, where `detail` is this snapshot's
-    /// [`Snapshot::explain`] of flag `index`: the weighted variant's payload in the
+    /// [`SnapshotAccess::explain`](crate::raw::SnapshotAccess::explain) of flag `index`: the weighted variant's payload in the
     /// rules that decided, borrowed from this snapshot. `None` when no weighted list
     /// decided (defaults, overrides, kill switches) or the variant has no payload.
-    #[must_use]
-    pub fn payload(&self, index: usize, detail: &Detail) -> Option<Payload<'_>> {
+    fn payload(&self, index: usize, detail: &Detail) -> Option<Payload<'_>> {
         match &self.data.slots.get(index)?.decision {
             SlotDecision::Rules(r, layer) if *layer == detail.layer => {
                 r.payload(detail.reason, detail.value)
@@ -320,14 +318,12 @@ impl Snapshot<'_> {
 
     /// The layer that decides flag `index` in this snapshot (before prerequisites and
     /// scoped overrides).
-    #[must_use]
-    pub fn layer(&self, index: usize) -> Option<Layer> {
+    fn layer(&self, index: usize) -> Option<Layer> {
         self.data.slots.get(index).map(|s| s.decision.layer())
     }
 
     /// The value of flag `index` when it is the same for every context.
-    #[must_use]
-    pub fn uniform_value(&self, index: usize) -> Option<Value> {
+    fn uniform_value(&self, index: usize) -> Option<Value> {
         self.data.slots.get(index).and_then(|s| s.uniform)
     }
 }

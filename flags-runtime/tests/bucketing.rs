@@ -7,6 +7,7 @@
 
 mod common;
 
+use flags_runtime::raw::SnapshotAccess as _;
 use std::fmt::Write as _;
 
 use flags_runtime::manifest::{Rules, Stickiness, Strategy, StrategyKind, Value, WeightedVariant};

@@ -15,6 +15,7 @@
 
 mod common;
 
+use flags_runtime::raw::SnapshotAccess as _;
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -88,7 +88,7 @@ mod offline;
 mod payload;
 mod source;
 
-use flags_runtime::raw::IndexAccess;
+use flags_runtime::raw::{IndexAccess, SnapshotAccess};
 use std::sync::Arc;
 
 use flags_runtime::{BoolFlag, Context, Detail, FlagHandle, Registry, Value, Watch};

@@ -131,12 +131,12 @@ pub enum MapError {
 /// evaluation chose: the deciding strategy (from the evaluation's [`Reason`]) says
 /// which list the variant came from.
 ///
-/// The runtime's rules carry the payloads themselves now ([`Snapshot::payload`],
+/// The runtime's rules carry the payloads themselves now ([`SnapshotAccess::payload`],
 /// [`RuleSet::payload`]), which is what [`Unleash::variant`](crate::Unleash::variant)
 /// reads; this view stays for callers that want Unleash's own variant definitions.
 ///
 /// [`Reason`]: flags_runtime::Reason
-/// [`Snapshot::payload`]: flags_runtime::Snapshot::payload
+/// [`SnapshotAccess::payload`]: flags_runtime::raw::SnapshotAccess::payload
 /// [`RuleSet::payload`]: flags_runtime::RuleSet::payload
 #[derive(Clone, Debug, PartialEq)]
 pub struct ToggleVariants {

@@ -387,7 +387,7 @@ impl UnleashSource {
 
     /// Binds `payload` to the registry's flags and records it as the state in force.
     fn load(&mut self, registry: &Registry, payload: &ClientFeatures, origin: Origin) -> Update {
-        // Variant payloads travel in the rules themselves (`Snapshot::payload`).
+        // Variant payloads travel in the rules themselves (`SnapshotAccess::payload`).
         let (mut update, mut binding, _) = bind(registry.flags(), payload).into_variants();
         for u in &mut binding.unbindable {
             if let Some(rules) = self.last_good.get(&u.index) {

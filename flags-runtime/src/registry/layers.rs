@@ -301,32 +301,8 @@ impl Registry {
         self.state().health.list()
     }
 
-    /// What each layer says about flag `index`, lowest first: the layers with rules
-    /// for it, with their origin and a short description (the highest one decides,
-    /// as [`Snapshot::explain`](crate::Snapshot) shows). Empty for an index out of
-    /// range.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use flags_runtime::{__private::*, BoolFlag, Layer};
-    /// use flags_runtime::manifest::Rules;
-    /// # static META: [FlagMeta; 1] = [FlagMeta { name: "beta", index: 0, description: "",
-    /// #     owner: "", kind: Kind::Ops, lifecycle: Lifecycle::Active, expires: None,
-    /// #     variants: &[], default: Value::Bool(false), is_static: false, requires: &[],
-    /// #     excludes: &[] }];
-    /// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
-    /// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
-    /// #     "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
-    /// let on = Rules { value: Some(Value::Bool(true)), ..Rules::default() };
-    /// REGISTRY.set_layer(Layer::Remote, "https://flags.example", vec![(0, on)])?;
-    /// let layers = REGISTRY.layers_of(0);
-    /// assert_eq!(layers.len(), 1);
-    /// assert_eq!((layers[0].layer, layers[0].origin.as_str()), (Layer::Remote, "https://flags.example"));
-    /// assert_eq!(layers[0].rules, "on");
-    /// # Ok::<(), flags_runtime::UpdateError>(())
-    /// ```
-    pub fn layers_of(&self, index: usize) -> Vec<LayerRules> {
+    /// [`IndexAccess::layers_of`](crate::raw::IndexAccess::layers_of).
+    pub(crate) fn layers_of_at(&self, index: usize) -> Vec<LayerRules> {
         let Some(meta) = self.meta.get(index) else {
             return Vec::new();
         };
@@ -334,7 +310,7 @@ impl Registry {
         Self::layers_locked(&w, index, meta)
     }
 
-    /// [`layers_of`](Self::layers_of) for every flag, by index, from one look at the
+    /// [`layers_of`](crate::raw::IndexAccess::layers_of) for every flag, by index, from one look at the
     /// layers (one lock, however many flags).
     pub fn layers_of_all(&self) -> Vec<Vec<LayerRules>> {
         let w = self.state().lock();
@@ -361,7 +337,7 @@ impl Registry {
     }
 }
 
-/// What one layer says about one flag (see [`Registry::layers_of`]).
+/// What one layer says about one flag (see [`IndexAccess::layers_of`](crate::raw::IndexAccess::layers_of)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayerRules {
     /// The layer.
