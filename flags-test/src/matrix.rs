@@ -19,6 +19,7 @@ use thiserror::Error;
 
 use crate::cover::Constraints;
 use crate::plan::{self, FlagSelection, Mode, Pin, PlanError, PlanOptions, Rule};
+use crate::setting::FlagSetting;
 
 /// The variable that fixes the seed of a random matrix, to replay a failure.
 pub const SEED_VAR: &str = "FLAGS_MATRIX_SEED";
@@ -43,7 +44,8 @@ pub struct FlagMatrix {
     registry: &'static Registry,
     opts: PlanOptions,
     bad_rules: Vec<String>,
-    /// Flags given to [`FlagMatrix::flags`] that belong to another registry.
+    /// Flags given to [`FlagMatrix::flags`] or to a typed rule that belong to another
+    /// registry.
     foreign: Vec<String>,
 }
 
@@ -90,7 +92,8 @@ pub enum MatrixError {
         /// The runtime's reason.
         message: String,
     },
-    /// A flag given to [`FlagMatrix::flags`] is a handle of another registry.
+    /// A flag given to [`FlagMatrix::flags`], [`FlagMatrix::requires`] or
+    /// [`FlagMatrix::excludes`] is a handle of another registry.
     #[error(
         "flag `{flag}` belongs to another registry than the matrix's (help: give the matrix the registry of the module that declares it)"
     )]
@@ -249,8 +252,87 @@ impl FlagMatrix {
         self
     }
 
-    /// A constraint of the test's own: `"a=on -> b=compact"` (requires) or
-    /// `"a=on !& b=off"` (excludes). No generated combination breaks it.
+    /// A constraint of the test's own: whenever `when` holds, `then` must. No generated
+    /// combination breaks it. Both sides are typed by their handles (see
+    /// [`FlagHandleExt::is`](crate::FlagHandleExt::is)); a handle of another registry
+    /// is a [`MatrixError::ForeignFlag`], and a flag the matrix does not vary a
+    /// [`PlanError::BadRule`], when the matrix plans.
+    ///
+    /// ```
+    /// use flags_test::{FlagHandleExt, FlagMatrix};
+    ///
+    /// flags_runtime::flags!("tests/matrix.toml");
+    ///
+    /// # fn main() {
+    /// let cases = FlagMatrix::new(&flags::REGISTRY)
+    ///     .exhaustive()
+    ///     // Prices in yen are only tested with the old tax engine.
+    ///     .requires(flags::CURRENCY.is(flags::Currency::Jpy), flags::FAST_TAX.is(false))
+    ///     .cases()
+    ///     .unwrap();
+    /// assert!(cases.iter().all(|c| {
+    ///     c.get(flags::CURRENCY) != Some(flags::Currency::Jpy)
+    ///         || c.get(flags::FAST_TAX) == Some(false)
+    /// }));
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn requires(self, when: FlagSetting, then: FlagSetting) -> FlagMatrix {
+        self.typed_rule(when, then, Rule::Requires)
+    }
+
+    /// A constraint of the test's own: `a` and `b` never hold together. No generated
+    /// combination breaks it; see [`requires`](Self::requires) for the errors.
+    ///
+    /// ```
+    /// use flags_test::{FlagHandleExt, FlagMatrix};
+    ///
+    /// flags_runtime::flags!("tests/matrix.toml");
+    ///
+    /// # fn main() {
+    /// FlagMatrix::new(&flags::REGISTRY)
+    ///     .excludes(flags::CURRENCY.is(flags::Currency::Usd), flags::RECEIPTS_V2.is(true))
+    ///     .run(|case| {
+    ///         let usd = case.get(flags::CURRENCY) == Some(flags::Currency::Usd);
+    ///         assert!(!(usd && case.get(flags::RECEIPTS_V2) == Some(true)));
+    ///     });
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn excludes(self, a: FlagSetting, b: FlagSetting) -> FlagMatrix {
+        self.typed_rule(a, b, Rule::Excludes)
+    }
+
+    /// Adds a typed rule as the planner's [`Rule`], spelled as its string form would be,
+    /// so both forms constrain the plan the same way.
+    fn typed_rule(
+        mut self,
+        a: FlagSetting,
+        b: FlagSetting,
+        rule: fn(String, String) -> Rule,
+    ) -> FlagMatrix {
+        let mut own = true;
+        for side in [a, b] {
+            if !std::ptr::eq(side.registry(), self.registry) {
+                self.foreign.push(side.name().to_owned());
+                own = false;
+            }
+        }
+        if own {
+            self.opts.rules.push(rule(a.to_string(), b.to_string()));
+        }
+        self
+    }
+
+    /// A constraint of the test's own, written as text: `"a=on -> b=compact"`
+    /// (requires) or `"a=on !& b=off"` (excludes). No generated combination breaks it.
+    ///
+    /// In Rust code prefer [`requires`](Self::requires) and
+    /// [`excludes`](Self::excludes), whose flags and values the compiler checks; this
+    /// form is the syntax of `cargo flags matrix --rule` and of the
+    /// [`matrix`](crate::matrix) attribute's `rules = [...]`, kept for parity with them.
+    /// A rule that does not parse, or names an unknown flag or value, is a
+    /// [`PlanError::BadRule`] when the matrix plans.
     #[must_use]
     pub fn rule(mut self, rule: &str) -> FlagMatrix {
         match rule.parse::<Rule>() {

@@ -9,7 +9,8 @@ use std::pin::pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
-use flags_test::{FlagMatrix, MatrixError, Pin};
+use flags_test::plan::PlanError;
+use flags_test::{FlagHandleExt, FlagMatrix, FlagSetting, MatrixError, Pin};
 
 flags_runtime::flags!("tests/matrix.toml");
 // The same manifest as a second registry, whose handles are not `flags::REGISTRY`'s.
@@ -422,4 +423,155 @@ fn a_handle_of_another_registry_is_an_error() {
             .starts_with("flag `currency` belongs to another registry than the matrix's"),
         "{err}"
     );
+}
+
+fn labels(matrix: &FlagMatrix) -> Vec<String> {
+    matrix
+        .cases()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.label)
+        .collect()
+}
+
+#[test]
+fn typed_rules_give_the_same_cases_as_their_string_forms() {
+    for mode in [flags_test::Mode::Exhaustive, flags_test::Mode::Pairwise] {
+        let unconstrained = labels(&FlagMatrix::new(&flags::REGISTRY).mode(mode));
+        let typed = labels(
+            &FlagMatrix::new(&flags::REGISTRY)
+                .mode(mode)
+                .requires(
+                    flags::CURRENCY.is(flags::Currency::Jpy),
+                    flags::FAST_TAX.is(false),
+                )
+                .excludes(
+                    FlagSetting::new(flags::CURRENCY, flags::Currency::Usd),
+                    flags::RECEIPTS_V2.is(true),
+                ),
+        );
+        let text = labels(
+            &FlagMatrix::new(&flags::REGISTRY)
+                .mode(mode)
+                .rule("currency=jpy -> fast_tax=off")
+                .rule("currency=usd !& receipts_v2=on"),
+        );
+        assert_eq!(typed, text, "{mode:?}");
+        // The rules do constrain: some unconstrained case breaks them, and none left does.
+        let breaks = |label: &String| {
+            (label.contains("currency=jpy") && label.contains("fast_tax=on"))
+                || (label.contains("currency=usd") && label.contains("receipts_v2=on"))
+        };
+        assert!(
+            unconstrained.iter().any(breaks),
+            "{mode:?}: {unconstrained:?}"
+        );
+        assert!(!typed.iter().any(breaks), "{mode:?}: {typed:?}");
+    }
+    // Exhaustively: 9 valid combinations, less jpy with fast_tax on (receipts_v2 off
+    // or on: 2) and usd with receipts_v2 on (1).
+    let exhaustive = labels(
+        &FlagMatrix::new(&flags::REGISTRY)
+            .exhaustive()
+            .requires(
+                flags::CURRENCY.is(flags::Currency::Jpy),
+                flags::FAST_TAX.is(false),
+            )
+            .excludes(
+                flags::CURRENCY.is(flags::Currency::Usd),
+                flags::RECEIPTS_V2.is(true),
+            ),
+    );
+    assert_eq!(exhaustive.len(), 6, "{exhaustive:?}");
+}
+
+#[test]
+fn typed_rules_on_variant_values_hold() {
+    // A variant excluding itself leaves the flag's other variants only.
+    let cases = FlagMatrix::new(&flags::REGISTRY)
+        .flags(&[&flags::CURRENCY])
+        .exhaustive()
+        .excludes(
+            flags::CURRENCY.is(flags::Currency::Eur),
+            flags::CURRENCY.is(flags::Currency::Eur),
+        )
+        .cases()
+        .unwrap();
+    let currencies: Vec<_> = cases.iter().map(|c| c.get(flags::CURRENCY)).collect();
+    assert_eq!(
+        currencies,
+        [Some(flags::Currency::Usd), Some(flags::Currency::Jpy)]
+    );
+    // A variant side of a requires: every jpy case has the old tax engine, and jpy
+    // still runs.
+    let cases = FlagMatrix::new(&flags::REGISTRY)
+        .flags(&[&flags::FAST_TAX, &flags::CURRENCY])
+        .exhaustive()
+        .requires(
+            flags::CURRENCY.is(flags::Currency::Jpy),
+            flags::FAST_TAX.is(false),
+        )
+        .cases()
+        .unwrap();
+    let jpy: Vec<_> = cases
+        .iter()
+        .filter(|c| c.get(flags::CURRENCY) == Some(flags::Currency::Jpy))
+        .map(|c| c.get(flags::FAST_TAX))
+        .collect();
+    assert_eq!(jpy, [Some(false)]);
+    assert_eq!(cases.len(), 5);
+}
+
+#[test]
+fn a_typed_rule_with_a_handle_of_another_registry_is_an_error() {
+    let requires = FlagMatrix::new(&flags::REGISTRY)
+        .requires(
+            other::CURRENCY.is(other::Currency::Jpy),
+            flags::FAST_TAX.is(false),
+        )
+        .cases()
+        .unwrap_err();
+    assert!(
+        matches!(requires, MatrixError::ForeignFlag { ref flag } if flag == "currency"),
+        "{requires}"
+    );
+    let excludes = FlagMatrix::new(&flags::REGISTRY)
+        .excludes(
+            flags::CURRENCY.is(flags::Currency::Usd),
+            other::RECEIPTS_V2.is(true),
+        )
+        .cases()
+        .unwrap_err();
+    assert!(
+        matches!(excludes, MatrixError::ForeignFlag { ref flag } if flag == "receipts_v2"),
+        "{excludes}"
+    );
+    // The same error, word for word, as a foreign handle given to `flags()`.
+    let listed = FlagMatrix::new(&flags::REGISTRY)
+        .flags(&[&other::RECEIPTS_V2])
+        .cases()
+        .unwrap_err();
+    assert_eq!(excludes.to_string(), listed.to_string());
+}
+
+#[test]
+fn a_typed_rule_on_a_flag_the_matrix_does_not_vary_is_the_same_error_as_its_text() {
+    let typed = FlagMatrix::new(&flags::REGISTRY)
+        .flags(&[&flags::FAST_TAX])
+        .requires(
+            flags::CURRENCY.is(flags::Currency::Jpy),
+            flags::FAST_TAX.is(false),
+        )
+        .cases()
+        .unwrap_err();
+    let text = FlagMatrix::new(&flags::REGISTRY)
+        .flags(&[&flags::FAST_TAX])
+        .rule("currency=jpy -> fast_tax=off")
+        .cases()
+        .unwrap_err();
+    assert!(
+        matches!(typed, MatrixError::Plan(PlanError::BadRule { ref side, .. }) if side == "currency=jpy"),
+        "{typed}"
+    );
+    assert_eq!(typed.to_string(), text.to_string());
 }
