@@ -121,19 +121,42 @@ pub(crate) fn flags_call_path(env: &Env, module: &str) -> Option<String> {
         let Ok(text) = std::fs::read_to_string(&file) else {
             continue;
         };
-        let Ok(parsed) = syn::parse_file(&text) else {
-            continue;
-        };
+        let found = flags_call_in(&file, text, module);
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+/// The path of the `flags!` call generating `module` in one source file, looked up once
+/// per compiler process for the same file, text and module: every gate of a file asks
+/// the same question, and parsing the file is the costly part. The text is compared in
+/// full, so an edited file is parsed anew.
+fn flags_call_in(file: &Path, text: String, module: &str) -> Option<String> {
+    /// One answer: the file, its text, the module asked for, and the path found.
+    type Answer = (PathBuf, String, String, Option<String>);
+    static ANSWERS: Mutex<Vec<Answer>> = Mutex::new(Vec::new());
+    let mut answers = ANSWERS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((.., found)) = answers
+        .iter()
+        .find(|(f, t, m, _)| f == file && m == module && *t == text)
+    {
+        return found.clone();
+    }
+    let found = syn::parse_file(&text).ok().and_then(|parsed| {
         let mut finder = FlagsCalls {
             module,
             found: None,
         };
         syn::visit::visit_file(&mut finder, &parsed);
-        if finder.found.is_some() {
-            return finder.found;
-        }
+        finder.found
+    });
+    if answers.len() == PARSED_KEPT {
+        answers.remove(0);
     }
-    None
+    answers.push((file.to_path_buf(), text, module.to_owned(), found.clone()));
+    found
 }
 
 struct FlagsCalls<'a> {
