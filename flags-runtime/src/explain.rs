@@ -283,6 +283,24 @@ pub struct Detail<T = Value> {
     pub(crate) flags: &'static [FlagMeta],
 }
 
+impl Detail {
+    /// The detail of evaluation `o` of flag `meta`, one of the registry's `flags`.
+    pub(crate) fn of(
+        o: crate::eval::Outcome,
+        meta: &'static FlagMeta,
+        flags: &'static [FlagMeta],
+    ) -> Detail {
+        Detail {
+            value: o.value,
+            label: meta.label(o.value),
+            reason: o.reason,
+            layer: o.layer,
+            flag: meta.name,
+            flags,
+        }
+    }
+}
+
 impl<T> Detail<T> {
     /// The name of the prerequisite that failed, for [`Reason::PrerequisiteFailed`].
     #[must_use]

@@ -293,14 +293,7 @@ impl crate::raw::SnapshotAccess for Snapshot<'_> {
         let meta = self.statics.meta.get(index)?;
         let o = self.view().evaluate(index, ctx);
         self.registry.count_read(index, o.value);
-        Some(Detail {
-            value: o.value,
-            label: meta.label(o.value),
-            reason: o.reason,
-            layer: o.layer,
-            flag: meta.name,
-            flags: self.statics.meta,
-        })
+        Some(Detail::of(o, meta, self.statics.meta))
     }
 
     /// The payload of the variant `detail` chose, where `detail` is this snapshot's

@@ -402,14 +402,7 @@ impl Registry {
             }
         };
         self.count_read(index, o.value);
-        Detail {
-            value: o.value,
-            label: meta.label(o.value),
-            reason: o.reason,
-            layer: o.layer,
-            flag: meta.name,
-            flags: self.meta,
-        }
+        Detail::of(o, meta, self.meta)
     }
 
     /// [`explain_at`](Self::explain_at) for any context whose targeting key is
@@ -426,14 +419,7 @@ impl Registry {
             None => with_current_refresh(state, &|data| explain_key_data(data, index, key)),
         }?;
         self.count_read(index, o.value);
-        Some(Detail {
-            value: o.value,
-            label: meta.label(o.value),
-            reason: o.reason,
-            layer: o.layer,
-            flag: meta.name,
-            flags: self.meta,
-        })
+        Some(Detail::of(o, meta, self.meta))
     }
 
     /// What an index out of range explains as.
