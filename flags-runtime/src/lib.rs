@@ -158,7 +158,7 @@ pub use telemetry::{Counts, EXPOSURE_TARGET, FlagCounts, OTEL_TARGET, TARGET};
 pub mod __private {
     pub use crate::gate::Gate;
     pub use crate::handle::{BoolFlag, Variant, VariantFlag};
-    pub use crate::meta::{Date, FlagMeta, Kind, Lifecycle, Requirement, Value};
+    pub use crate::meta::{Date, FlagMeta, Kind, Lifecycle, MetaColumns, Requirement, Value};
     /// `#[feature_gate(measure)]` records outcomes on a side.
     pub use crate::outcome::Side;
     pub use crate::raw::IndexAccess as _;
