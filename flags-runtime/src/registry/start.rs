@@ -119,19 +119,6 @@ impl Registry {
         }
 
         let writer = Writer { layers };
-        let base = SnapshotData::build(
-            &statics,
-            0,
-            decisions(&Writer {
-                layers: std::array::from_fn(|l| {
-                    if l == Layer::Manifest.slot() {
-                        writer.layers[l].clone()
-                    } else {
-                        LayerState::empty("", n)
-                    }
-                }),
-            }),
-        );
         let data = SnapshotData::build(&statics, 0, decisions(&writer));
         if let Some((path, forced, problems)) = check {
             let lines = realised::unrealised(
@@ -144,15 +131,37 @@ impl Registry {
             );
             realised::append(&path, &lines);
         }
-        for i in base.changed(&data).collect::<Vec<_>>() {
-            reports.push(Report::Changed {
-                flag: self.meta[i].name,
-                from: base.describe(i, &self.meta[i]),
-                to: data.describe(i, &self.meta[i]),
-                layer: data.slots[i].decision.layer(),
-                source: data.slots[i].origin.clone(),
-                generation: 0,
-            });
+        // Only the environment can move a flag away from the manifest at start-up; with
+        // no flag set there, nothing changed and the manifest-only snapshot, as large
+        // as the real one, is not built.
+        let env_set = writer.layers[Layer::Env.slot()]
+            .rules
+            .iter()
+            .any(Option::is_some);
+        if env_set {
+            let base = SnapshotData::build(
+                &statics,
+                0,
+                decisions(&Writer {
+                    layers: std::array::from_fn(|l| {
+                        if l == Layer::Manifest.slot() {
+                            writer.layers[l].clone()
+                        } else {
+                            LayerState::empty("", n)
+                        }
+                    }),
+                }),
+            );
+            for i in base.changed(&data).collect::<Vec<_>>() {
+                reports.push(Report::Changed {
+                    flag: self.meta[i].name,
+                    from: base.describe(i, &self.meta[i]),
+                    to: data.describe(i, &self.meta[i]),
+                    layer: data.slots[i].decision.layer(),
+                    source: data.slots[i].origin.clone(),
+                    generation: 0,
+                });
+            }
         }
         // Nobody else can see the state yet: publish without the lock. No scope,
         // counting or sampling can be on before the state exists.
