@@ -152,6 +152,11 @@ fn manifest_rules(flags: &[Flag]) -> TokenStream {
     }
 }
 
+/// How many rows of `META` one constant evaluates. The compiler stops a constant that
+/// takes too many steps (a manifest of about 80,000 flags in one table); a part of
+/// this size takes a few percent of that.
+const META_PART: usize = 4096;
+
 /// `META` as columns of data: the strings in arrays, everything else in one
 /// fixed-width record per flag, which the runtime's `FlagMeta::table` assembles while
 /// the crate compiles. One struct expression per flag would cost the compiler many
@@ -192,12 +197,15 @@ fn meta_table(flags: &[Flag], rt: &TokenStream) -> TokenStream {
         count += n as usize;
         n
     };
+    // Where each flag's variant names and prerequisites start in their columns.
+    let mut starts = Vec::with_capacity(flags.len());
+    let (mut variants_at, mut requirements_at) = (0usize, 0usize);
     for flag in flags {
         let owner = *owner_at.entry(flag.owner.as_str()).or_insert_with(|| {
             owners.push(&flag.owner);
             u32::try_from(owners.len() - 1).unwrap_or(u32::MAX)
         });
-        MetaRecord {
+        let record = MetaRecord {
             kind: flag.kind,
             lifecycle: flag.lifecycle,
             is_static: flag.is_static,
@@ -207,8 +215,11 @@ fn meta_table(flags: &[Flag], rt: &TokenStream) -> TokenStream {
             variants: u32::try_from(flag.variants().len()).unwrap_or(u32::MAX),
             requires: refs(&flag.requires),
             excludes: refs(&flag.excludes),
-        }
-        .encode(&mut records);
+        };
+        record.encode(&mut records);
+        starts.push((variants_at, requirements_at));
+        variants_at += record.variants as usize;
+        requirements_at += record.requires as usize + record.excludes as usize;
     }
     let names = flags.iter().map(|f| &f.name);
     let descriptions = flags.iter().map(|f| &f.description);
@@ -216,19 +227,53 @@ fn meta_table(flags: &[Flag], rt: &TokenStream) -> TokenStream {
     let records = Literal::byte_string(&records);
     let k = Literal::usize_unsuffixed(count);
     let requirements = Literal::byte_string(&requirements);
-    quote! {
-        /// Metadata of every flag, by dense index.
-        pub static META: [#rt::FlagMeta; #n] = #rt::FlagMeta::table(&#rt::MetaColumns {
+    let columns = quote! {
+        #rt::MetaColumns {
             names: &[#(#names),*],
             descriptions: &[#(#descriptions),*],
             owners: &[#(#owners),*],
             variants: &[#(#variants),*],
             requirements: &__REQUIREMENTS,
             records: #records,
-        });
-
+        }
+    };
+    let requirements = quote! {
         /// Every flag's `requires` and then its `excludes`, flag after flag.
         static __REQUIREMENTS: [#rt::Requirement; #k] = #rt::Requirement::table(#requirements);
+    };
+    if flags.len() <= META_PART {
+        return quote! {
+            /// Metadata of every flag, by dense index.
+            pub static META: [#rt::FlagMeta; #n] = #rt::FlagMeta::table(&#columns);
+
+            #requirements
+        };
+    }
+    // A constant per part, each evaluated on its own, and `META` their copy.
+    let mut parts = Vec::new();
+    for (i, part) in starts.chunks(META_PART).enumerate() {
+        let name = quote::format_ident!("__META_PART_{}", i);
+        let len = Literal::usize_unsuffixed(part.len());
+        let first = Literal::usize_unsuffixed(i * META_PART);
+        let (v, r) = part[0];
+        let (v, r) = (Literal::usize_unsuffixed(v), Literal::usize_unsuffixed(r));
+        parts.push((
+            name.clone(),
+            quote! {
+                const #name: [#rt::FlagMeta; #len] =
+                    #rt::FlagMeta::table_part(&__META_COLUMNS, #first, #v, #r);
+            },
+        ));
+    }
+    let (names, parts): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
+    quote! {
+        /// Metadata of every flag, by dense index.
+        pub static META: [#rt::FlagMeta; #n] = #rt::FlagMeta::join(&[#(&#names),*]);
+
+        const __META_COLUMNS: #rt::MetaColumns = #columns;
+        #(#parts)*
+
+        #requirements
     }
 }
 

@@ -842,3 +842,37 @@ fn misspelt_static_variables_warn() {
     let (_, module) = split(run(MANIFEST, &env("2026-06-01")));
     assert!(!quote::quote!(#module).to_string().contains("unread"));
 }
+
+#[test]
+fn a_large_meta_table_is_built_in_parts() {
+    // 4,100 flags: a first part of 4,096 rows, then 4. The variant names and the
+    // prerequisites before the second part tell it where its own start.
+    let mut src = String::new();
+    for i in 0..4100 {
+        src.push_str(&format!(
+            "[flags.f{i}]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n"
+        ));
+        if i % 1000 == 999 {
+            src.push_str("variants = [\"a\", \"b\"]\ndefault = \"a\"\n");
+        }
+        if i % 2000 == 1999 {
+            src.push_str(&format!("requires = [\"f{}\"]\n", i - 1));
+        }
+    }
+    let (errors, module) = split(run(&src, &env("2026-06-01")));
+    assert!(errors.is_empty(), "{errors:#?}");
+    let module = module.unwrap();
+    assert!(
+        text(find(&module, "__META_PART_0"))
+            .ends_with("[__rt :: FlagMeta ; 4096] = __rt :: FlagMeta :: table_part (& __META_COLUMNS , 0 , 0 , 0) ;")
+    );
+    // Flags 999, 1999, 2999 and 3999 have two variant names each; 1999 and 3999
+    // require another flag.
+    assert!(
+        text(find(&module, "__META_PART_1"))
+            .ends_with("[__rt :: FlagMeta ; 4] = __rt :: FlagMeta :: table_part (& __META_COLUMNS , 4096 , 8 , 2) ;")
+    );
+    assert!(text(find(&module, "META")).ends_with(
+        "pub static META : [__rt :: FlagMeta ; 4100] = __rt :: FlagMeta :: join (& [& __META_PART_0 , & __META_PART_1]) ;"
+    ));
+}

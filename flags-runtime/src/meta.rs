@@ -164,21 +164,44 @@ impl FlagMeta {
     #[doc(hidden)]
     #[must_use]
     pub const fn table<const N: usize>(columns: &MetaColumns) -> [FlagMeta; N] {
+        FlagMeta::table_part(columns, 0, 0, 0)
+    }
+
+    /// Rows `first..first + N` of `columns`, in a constant: the flags of that part
+    /// take their variant names from position `variants` of that column on, and their
+    /// prerequisites from position `requirements` on.
+    ///
+    /// The compiler stops a constant that takes too many steps to evaluate, so
+    /// `flags!` builds a large table in parts of a few thousand rows, each a constant
+    /// of its own, and [`FlagMeta::join`]s them.
+    ///
+    /// # Panics
+    ///
+    /// When the columns do not hold those rows, which `flags!` never emits.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn table_part<const N: usize>(
+        columns: &MetaColumns,
+        first: usize,
+        variants: usize,
+        requirements: usize,
+    ) -> [FlagMeta; N] {
         let mut out = [FlagMeta::bare("", 0, &[]); N];
-        let mut variants = columns.variants;
-        let mut requirements = columns.requirements;
+        let mut variants = columns.variants.split_at(variants).1;
+        let mut requirements = columns.requirements.split_at(requirements).1;
         let mut i = 0;
         while i < N {
-            let r = MetaRecord::decode(columns.records, i);
+            let index = first + i;
+            let r = MetaRecord::decode(columns.records, index);
             let own_variants;
             (own_variants, variants) = take(variants, r.variants);
             let (requires, excludes);
             (requires, requirements) = take(requirements, r.requires);
             (excludes, requirements) = take(requirements, r.excludes);
             out[i] = FlagMeta {
-                name: columns.names[i],
-                index: i,
-                description: columns.descriptions[i],
+                name: columns.names[index],
+                index,
+                description: columns.descriptions[index],
                 owner: columns.owners[r.owner as usize],
                 kind: r.kind,
                 lifecycle: r.lifecycle,
@@ -191,6 +214,30 @@ impl FlagMeta {
             };
             i += 1;
         }
+        out
+    }
+
+    /// `parts` one after another, in a constant: a copy, a few steps per row.
+    ///
+    /// # Panics
+    ///
+    /// When the parts do not hold `N` rows in all.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn join<const N: usize>(parts: &[&[FlagMeta]]) -> [FlagMeta; N] {
+        let mut out = [FlagMeta::bare("", 0, &[]); N];
+        let (mut p, mut i, mut k) = (0, 0, 0);
+        while p < parts.len() {
+            if i < parts[p].len() {
+                out[k] = parts[p][i];
+                i += 1;
+                k += 1;
+            } else {
+                p += 1;
+                i = 0;
+            }
+        }
+        assert!(k == N, "the parts do not hold the table");
         out
     }
 }
@@ -298,6 +345,21 @@ mod tests {
         assert_eq!((dark.index, dark.is_static), (2, true));
         assert_eq!(dark.excludes, [Requirement::on(0)]);
         assert!(dark.variants.is_empty() && dark.requires.is_empty());
+    }
+
+    #[test]
+    fn parts_joined_are_the_whole_table() {
+        let columns = columns();
+        let whole = FlagMeta::table::<3>(&columns);
+        // The second part starts after the first flag, which has no variant names
+        // and one prerequisite.
+        let first = FlagMeta::table_part::<1>(&columns, 0, 0, 0);
+        let rest = FlagMeta::table_part::<2>(&columns, 1, 0, 1);
+        let joined = FlagMeta::join::<3>(&[&first, &rest]);
+        assert_eq!(format!("{joined:?}"), format!("{whole:?}"));
+        // Parts that do not add up are refused (in a constant, a compile error).
+        let short = std::panic::catch_unwind(|| FlagMeta::join::<3>(&[&first]));
+        assert!(short.is_err());
     }
 
     #[test]
