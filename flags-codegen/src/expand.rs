@@ -1,11 +1,13 @@
 //! Code generation only: turns a [`Checked`] plan into the module the user's crate
 //! compiles. Nothing here can fail; every decision was taken in `valid`.
 //!
-//! Every path into the runtime goes through `::flags_runtime::__private`, and every
-//! standard item through `::core`, so neither the user's imports nor a flag whose enum
-//! is called `Option` can change what the generated code means.
+//! Every path into the runtime goes through `::flags_runtime::__private`, imported
+//! once into the generated module as `__rt`, and every standard item through `::core`,
+//! so neither the user's imports nor a flag whose enum is called `Option` can change
+//! what the generated code means.
 
-use flags_manifest::{Flag, Kind, Lifecycle, Value};
+use flags_manifest::packed::{self, MetaRecord};
+use flags_manifest::{Flag, Value};
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
@@ -36,10 +38,8 @@ pub(crate) fn module(input: &FlagsInput, file: &ManifestFile, checked: &Checked)
         .iter()
         .filter_map(|p| p.fixed.as_ref())
         .map(|s| s.var.as_str());
-    let by_name: std::collections::HashMap<&str, &Flag> =
-        flags.iter().map(|f| (f.name.as_str(), f)).collect();
-    let meta = flags.iter().map(|f| meta_entry(f, &by_name, &rt));
-    let manifest_rules = manifest_rules(flags, &rt);
+    let meta = meta_table(flags, &rt);
+    let manifest_rules = manifest_rules(flags);
     let items = flags
         .iter()
         .zip(&checked.flags)
@@ -47,10 +47,14 @@ pub(crate) fn module(input: &FlagsInput, file: &ManifestFile, checked: &Checked)
     let stale = stale_warnings(checked);
     let unread = unread_warnings(checked);
     let unread_vars = checked.unread.iter().map(|u| u.var.as_str());
+    let import = runtime_import();
+    let helpers = dynamic_helpers(checked);
 
     quote! {
         #doc
         #vis mod #name {
+            #import
+
             // Mentioned so that cargo rebuilds when the manifest or these variables change
             // (the crate built first as a dependency, quietly, then as a primary package
             // must warn about expired flags). What cannot be mentioned is not tracked:
@@ -63,22 +67,22 @@ pub(crate) fn module(input: &FlagsInput, file: &ManifestFile, checked: &Checked)
             #(const _: ::core::option::Option<&str> = ::core::option_env!(#static_vars);)*
             #(const _: ::core::option::Option<&str> = ::core::option_env!(#unread_vars);)*
 
-            /// Metadata of every flag, by dense index.
-            pub static META: [#rt::FlagMeta; #n] = [#(#meta),*];
+            #meta
 
             /// The registry of this manifest's flags.
             pub static REGISTRY: #rt::Registry = {
                 static CELLS: [#rt::FastCell; #n] = [const { #rt::FastCell::new() }; #n];
-                #rt::Registry::generated(
+                #rt::Registry::packed(
                     &META,
                     &CELLS,
-                    __manifest_rules,
+                    __MANIFEST_RULES,
                     ::core::include_str!(#abs),
                     #written,
                 )
             };
 
             #manifest_rules
+            #helpers
 
             #(#items)*
             #stale
@@ -98,134 +102,223 @@ pub(crate) fn empty_module(input: &FlagsInput) -> TokenStream {
     }
 }
 
+/// The runtime's items for generated code, under the name the module imports them
+/// as (see [`runtime_import`]).
 fn runtime() -> TokenStream {
-    quote!(::flags_runtime::__private)
+    quote!(__rt)
 }
 
-/// `#[doc = "..."]` per line, so that `cargo expand` shows ordinary `///` comments.
+/// The generated module's one import: the runtime's `__private` items as `__rt`, so
+/// that a path into the runtime is two tokens rather than five. No flag's item can be
+/// called `__rt` (accessors start with a lowercase letter, constants and enums with an
+/// uppercase one), and the module is ours, so no user import can change what it
+/// names.
+fn runtime_import() -> TokenStream {
+    quote!(
+        use ::flags_runtime::__private as __rt;
+    )
+}
+
+/// One `#[doc = "..."]` for the whole text, each line indented by a space as `///`
+/// writes it, so rustdoc renders it as it would the same lines written by hand.
 fn docs(text: &str) -> TokenStream {
-    let lines = text.lines().map(|line| {
-        if line.is_empty() {
-            String::new()
-        } else {
-            format!(" {line}")
+    let mut doc = String::with_capacity(text.len() + text.len() / 16);
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            doc.push('\n');
         }
-    });
-    quote!(#(#[doc = #lines])*)
+        if !line.is_empty() {
+            doc.push(' ');
+            doc.push_str(line);
+        }
+    }
+    quote!(#[doc = #doc])
 }
 
-/// The rules declared in the manifest, as data: one small function per flag that has
-/// rules (each type-checked and compiled on its own, so the cost stays linear in the
-/// number of flags), a table of them, and the function the registry calls.
-fn manifest_rules(flags: &[Flag], rt: &TokenStream) -> TokenStream {
-    let paths = crate::data::Paths::new(rt);
-    let with_rules: Vec<&Flag> = flags.iter().filter(|f| !f.rules.is_empty()).collect();
-    let k = Literal::usize_unsuffixed(with_rules.len());
-    let fns = with_rules.iter().map(|f| {
-        let name = quote::format_ident!("__rules_{}", f.index);
-        let rules = paths.rules(&f.rules);
-        quote! {
-            fn #name() -> #rt::manifest::Rules {
-                #rules
-            }
-        }
-    });
-    let entries = with_rules.iter().map(|f| {
-        let index = Literal::usize_unsuffixed(f.index);
-        let name = quote::format_ident!("__rules_{}", f.index);
-        quote!((#index, #name))
-    });
+/// The rules declared in the manifest, packed into one string that the registry
+/// decodes when it starts: a literal the compiler reads at no cost, where the same
+/// rules as Rust expressions would cost it a function each.
+fn manifest_rules(flags: &[Flag]) -> TokenStream {
+    let rules = flags
+        .iter()
+        .filter(|f| !f.rules.is_empty())
+        .map(|f| (f.index, &f.rules));
+    let text = packed::encode_rules(rules);
     quote! {
-        /// The rules declared in the manifest, as data: `(flag index, rules)`.
+        /// The rules declared in the manifest, packed: `(flag index, rules)` as
+        /// `flags_manifest::packed::decode_rules` reads them.
         #[doc(hidden)]
-        #[must_use]
-        pub fn __manifest_rules() -> #rt::Vec<(usize, #rt::manifest::Rules)> {
-            #(#fns)*
-            static RULES: [(usize, fn() -> #rt::manifest::Rules); #k] = [#(#entries),*];
-            RULES.iter().map(|&(index, rules)| (index, rules())).collect()
-        }
+        pub const __MANIFEST_RULES: &str = #text;
     }
 }
 
-fn meta_entry(
-    flag: &Flag,
-    by_name: &std::collections::HashMap<&str, &Flag>,
-    rt: &TokenStream,
-) -> TokenStream {
-    let name = &flag.name;
-    let index = Literal::usize_unsuffixed(flag.index);
-    let description = &flag.description;
-    let owner = &flag.owner;
-    let kind = match flag.kind {
-        Kind::Release => quote!(Release),
-        Kind::Experiment => quote!(Experiment),
-        Kind::Ops => quote!(Ops),
-        Kind::Permission => quote!(Permission),
-    };
-    let lifecycle = match flag.lifecycle {
-        Lifecycle::Planned => quote!(Planned),
-        Lifecycle::Active => quote!(Active),
-        Lifecycle::RolledOut => quote!(RolledOut),
-        Lifecycle::Deprecated => quote!(Deprecated),
-    };
-    let expires = match flag.expires {
-        Some(d) => {
-            let year = Literal::i32_unsuffixed(d.year());
-            let month = Literal::u32_unsuffixed(d.month());
-            let day = Literal::u32_unsuffixed(d.day());
-            quote!(::core::option::Option::Some(#rt::Date::ymd(#year, #month, #day)))
-        }
-        None => quote!(::core::option::Option::None),
-    };
-    let variants = flag.variants();
-    let default = value(flag.default, rt);
-    let is_static = flag.is_static;
+/// How many rows of `META` one constant evaluates. The compiler stops a constant that
+/// takes too many steps (a manifest of about 80,000 flags in one table); a part of
+/// this size takes a few percent of that.
+const META_PART: usize = 4096;
+
+/// `META` as columns of data: the strings in arrays, everything else in one
+/// fixed-width record per flag, which the runtime's `FlagMeta::table` assembles while
+/// the crate compiles. One struct expression per flag would cost the compiler many
+/// times the memory and time.
+fn meta_table(flags: &[Flag], rt: &TokenStream) -> TokenStream {
+    let n = Literal::usize_unsuffixed(flags.len());
+    let by_name: std::collections::HashMap<&str, &Flag> =
+        flags.iter().map(|f| (f.name.as_str(), f)).collect();
+    let mut owners: Vec<&str> = Vec::new();
+    let mut owner_at: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    let mut records = Vec::with_capacity(flags.len() * MetaRecord::LEN);
+    let mut requirements = Vec::new();
+    let mut count = 0usize;
     // The checks in `valid` guarantee every reference resolves; one that did not
     // would be left out rather than emitted wrong.
-    let refs = |refs: &[flags_manifest::FlagRef]| -> Vec<TokenStream> {
-        refs.iter()
-            .filter_map(|r| {
-                let target = by_name.get(r.flag.as_str())?;
-                let index = Literal::usize_unsuffixed(target.index);
-                Some(match &r.variant {
-                    Some(v) => {
-                        let at = target.variants().iter().position(|n| n == v)?;
-                        let at = Literal::u16_unsuffixed(u16::try_from(at).ok()?);
-                        quote!(#rt::Requirement::at(#index, #at))
+    let mut refs = |refs: &[flags_manifest::FlagRef]| -> u32 {
+        let mut n = 0;
+        for r in refs {
+            let Some(target) = by_name.get(r.flag.as_str()) else {
+                continue;
+            };
+            let variant = match &r.variant {
+                Some(v) => {
+                    let at = target.variants().iter().position(|n| n == v);
+                    match at.and_then(|at| u16::try_from(at).ok()) {
+                        Some(at) => Some(at),
+                        None => continue,
                     }
-                    None => quote!(#rt::Requirement::on(#index)),
-                })
-            })
-            .collect()
-    };
-    let requires = refs(&flag.requires);
-    let excludes = refs(&flag.excludes);
-    quote! {
-        #rt::FlagMeta {
-            name: #name,
-            index: #index,
-            description: #description,
-            owner: #owner,
-            kind: #rt::Kind::#kind,
-            lifecycle: #rt::Lifecycle::#lifecycle,
-            expires: #expires,
-            variants: &[#(#variants),*],
-            default: #default,
-            is_static: #is_static,
-            requires: &[#(#requires),*],
-            excludes: &[#(#excludes),*],
+                }
+                None => None,
+            };
+            let Ok(index) = u32::try_from(target.index) else {
+                continue;
+            };
+            packed::encode_requirement(index, variant, &mut requirements);
+            n += 1;
         }
+        count += n as usize;
+        n
+    };
+    // Where each flag's variant names and prerequisites start in their columns.
+    let mut starts = Vec::with_capacity(flags.len());
+    let (mut variants_at, mut requirements_at) = (0usize, 0usize);
+    for flag in flags {
+        let owner = *owner_at.entry(flag.owner.as_str()).or_insert_with(|| {
+            owners.push(&flag.owner);
+            u32::try_from(owners.len() - 1).unwrap_or(u32::MAX)
+        });
+        let record = MetaRecord {
+            kind: flag.kind,
+            lifecycle: flag.lifecycle,
+            is_static: flag.is_static,
+            default: flag.default,
+            expires: flag.expires,
+            owner,
+            variants: u32::try_from(flag.variants().len()).unwrap_or(u32::MAX),
+            requires: refs(&flag.requires),
+            excludes: refs(&flag.excludes),
+        };
+        record.encode(&mut records);
+        starts.push((variants_at, requirements_at));
+        variants_at += record.variants as usize;
+        requirements_at += record.requires as usize + record.excludes as usize;
+    }
+    let names = flags.iter().map(|f| &f.name);
+    let descriptions = flags.iter().map(|f| &f.description);
+    let variants = flags.iter().flat_map(|f| f.variants());
+    let records = Literal::byte_string(&records);
+    let k = Literal::usize_unsuffixed(count);
+    let requirements = Literal::byte_string(&requirements);
+    let columns = quote! {
+        #rt::MetaColumns {
+            names: &[#(#names),*],
+            descriptions: &[#(#descriptions),*],
+            owners: &[#(#owners),*],
+            variants: &[#(#variants),*],
+            requirements: &__REQUIREMENTS,
+            records: #records,
+        }
+    };
+    let requirements = quote! {
+        /// Every flag's `requires` and then its `excludes`, flag after flag.
+        static __REQUIREMENTS: [#rt::Requirement; #k] = #rt::Requirement::table(#requirements);
+    };
+    if flags.len() <= META_PART {
+        return quote! {
+            /// Metadata of every flag, by dense index.
+            pub static META: [#rt::FlagMeta; #n] = #rt::FlagMeta::table(&#columns);
+
+            #requirements
+        };
+    }
+    // A constant per part, each evaluated on its own, and `META` their copy.
+    let mut parts = Vec::new();
+    for (i, part) in starts.chunks(META_PART).enumerate() {
+        let name = quote::format_ident!("__META_PART_{}", i);
+        let len = Literal::usize_unsuffixed(part.len());
+        let first = Literal::usize_unsuffixed(i * META_PART);
+        let (v, r) = part[0];
+        let (v, r) = (Literal::usize_unsuffixed(v), Literal::usize_unsuffixed(r));
+        parts.push((
+            name.clone(),
+            quote! {
+                const #name: [#rt::FlagMeta; #len] =
+                    #rt::FlagMeta::table_part(&__META_COLUMNS, #first, #v, #r);
+            },
+        ));
+    }
+    let (names, parts): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
+    quote! {
+        /// Metadata of every flag, by dense index.
+        pub static META: [#rt::FlagMeta; #n] = #rt::FlagMeta::join(&[#(&#names),*]);
+
+        const __META_COLUMNS: #rt::MetaColumns = #columns;
+        #(#parts)*
+
+        #requirements
     }
 }
 
-fn value(v: Value, rt: &TokenStream) -> TokenStream {
-    match v {
-        Value::Bool(b) => quote!(#rt::Value::Bool(#b)),
-        Value::Variant(i) => {
-            let i = Literal::u16_unsuffixed(i);
-            quote!(#rt::Value::Variant(#i))
-        }
+/// The private functions every accessor and handle of a dynamic flag calls, emitted
+/// once per module for the kinds of flag it has. A body that calls a function of its
+/// own module costs the type checker a fraction of one that calls a method of a type
+/// from another crate, and there is one such body per flag.
+fn dynamic_helpers(checked: &Checked) -> TokenStream {
+    let rt = runtime();
+    let dynamic = |variants: bool| {
+        checked
+            .flags
+            .iter()
+            .any(|p| p.fixed.is_none() && p.variants.is_some() == variants)
+    };
+    let mut out = TokenStream::new();
+    if dynamic(false) {
+        out.extend(quote! {
+            /// The handle on bool flag `index`.
+            const fn __bool_flag(index: usize) -> #rt::BoolFlag {
+                #rt::BoolFlag::new(&REGISTRY, index)
+            }
+
+            /// Whether bool flag `index` is on now.
+            #[inline]
+            fn __bool(index: usize) -> bool {
+                #rt::BoolFlag::new(&REGISTRY, index).get()
+            }
+        });
     }
+    if dynamic(true) {
+        out.extend(quote! {
+            /// The handle on variant flag `index`.
+            const fn __variant_flag<E: #rt::Variant>(index: usize) -> #rt::VariantFlag<E> {
+                #rt::VariantFlag::new(&REGISTRY, index)
+            }
+
+            /// The variant of flag `index` now.
+            #[inline]
+            fn __variant<E: #rt::Variant>(index: usize) -> E {
+                #rt::VariantFlag::<E>::new(&REGISTRY, index).get()
+            }
+        });
+    }
+    out
 }
 
 fn flag_items(flag: &Flag, plan: &FlagPlan, written: &str, rt: &TokenStream) -> TokenStream {
@@ -246,11 +339,11 @@ fn flag_items(flag: &Flag, plan: &FlagPlan, written: &str, rt: &TokenStream) -> 
                 #doc
                 #[inline]
                 pub fn #accessor() -> bool {
-                    #constant.get()
+                    __bool(#index)
                 }
 
                 #handle_doc
-                pub const #constant: #rt::BoolFlag = #rt::BoolFlag::new(&REGISTRY, #index);
+                pub const #constant: #rt::BoolFlag = __bool_flag(#index);
             }
         }
         (None, Some(fixed)) => {
@@ -285,12 +378,11 @@ fn flag_items(flag: &Flag, plan: &FlagPlan, written: &str, rt: &TokenStream) -> 
                         #doc
                         #[inline]
                         pub fn #accessor() -> #ty {
-                            #constant.get()
+                            __variant(#index)
                         }
 
                         #handle_doc
-                        pub const #constant: #rt::VariantFlag<#ty> =
-                            #rt::VariantFlag::new(&REGISTRY, #index);
+                        pub const #constant: #rt::VariantFlag<#ty> = __variant_flag(#index);
                     }
                 }
                 Some(fixed) => {
@@ -323,6 +415,8 @@ fn flag_items(flag: &Flag, plan: &FlagPlan, written: &str, rt: &TokenStream) -> 
     }
 }
 
+/// A flag's enum: its variants are declared in manifest order, so that a variant's
+/// discriminant is its index and `index` is a cast.
 fn variant_enum(flag: &Flag, en: &VariantEnum, rt: &TokenStream) -> TokenStream {
     let ty = &en.ty;
     let names = flag.variants();
@@ -363,15 +457,11 @@ fn variant_enum(flag: &Flag, en: &VariantEnum, rt: &TokenStream) -> TokenStream 
             }
 
             fn index(self) -> u16 {
-                match self {
-                    #(Self::#variants => #indices,)*
-                }
+                self as u16
             }
 
             fn name(self) -> &'static str {
-                match self {
-                    #(Self::#variants => #names,)*
-                }
+                [#(#names),*][self as usize]
             }
         }
 

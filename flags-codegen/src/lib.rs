@@ -27,7 +27,6 @@
 //! ```
 
 mod ctxt;
-mod data;
 mod doc;
 mod env;
 mod expand;

@@ -4,6 +4,7 @@ use proc_macro2::TokenStream;
 use syn::{Item, ItemMod};
 
 use crate::{Env, FlagsInput, ManifestFile, expand_manifest};
+use flags_manifest::{Kind, Lifecycle, Value};
 
 const MANIFEST: &str = r#"
 [settings]
@@ -95,10 +96,13 @@ fn doc_of(attrs: &[syn::Attribute]) -> String {
                     lit: syn::Lit::Str(s),
                     ..
                 }) => Some(
+                    // As rustdoc reads it: the space each line starts with, as after
+                    // `///`, is not part of the text.
                     s.value()
-                        .strip_prefix(' ')
-                        .map(str::to_owned)
-                        .unwrap_or_default(),
+                        .lines()
+                        .map(|line| line.strip_prefix(' ').unwrap_or(line))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
                 ),
                 _ => None,
             },
@@ -106,6 +110,94 @@ fn doc_of(attrs: &[syn::Attribute]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// What the `META` table of a module holds: its length, its string columns, its
+/// records and the prerequisites they refer to.
+struct MetaColumns {
+    len: usize,
+    strings: std::collections::HashMap<String, Vec<String>>,
+    records: Vec<u8>,
+    requirements: Vec<u8>,
+    requirement_count: usize,
+}
+
+fn meta_columns(module: &ItemMod) -> MetaColumns {
+    fn array_len(ty: &syn::Type) -> usize {
+        let syn::Type::Array(a) = ty else {
+            panic!("not an array")
+        };
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(n),
+            ..
+        }) = &a.len
+        else {
+            panic!("not a length")
+        };
+        n.base10_parse().unwrap()
+    }
+    fn call_arg(expr: &syn::Expr) -> &syn::Expr {
+        let syn::Expr::Call(call) = expr else {
+            panic!("not a call")
+        };
+        &call.args[0]
+    }
+    fn bytes(expr: &syn::Expr) -> Vec<u8> {
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::ByteStr(b),
+            ..
+        }) = expr
+        else {
+            panic!("not a byte string")
+        };
+        b.value()
+    }
+    let Item::Static(meta) = find(module, "META") else {
+        panic!()
+    };
+    let syn::Expr::Reference(columns) = call_arg(&meta.expr) else {
+        panic!()
+    };
+    let syn::Expr::Struct(columns) = &*columns.expr else {
+        panic!()
+    };
+    let mut strings = std::collections::HashMap::new();
+    let mut records = Vec::new();
+    for field in &columns.fields {
+        let syn::Member::Named(name) = &field.member else {
+            panic!()
+        };
+        match &field.expr {
+            syn::Expr::Reference(r) => {
+                if let syn::Expr::Array(a) = &*r.expr {
+                    let list = a
+                        .elems
+                        .iter()
+                        .map(|e| match e {
+                            syn::Expr::Lit(syn::ExprLit {
+                                lit: syn::Lit::Str(s),
+                                ..
+                            }) => s.value(),
+                            _ => panic!("not a string"),
+                        })
+                        .collect();
+                    strings.insert(name.to_string(), list);
+                }
+            }
+            expr if name == "records" => records = bytes(expr),
+            _ => {}
+        }
+    }
+    let Item::Static(reqs) = find(module, "__REQUIREMENTS") else {
+        panic!()
+    };
+    MetaColumns {
+        len: array_len(&meta.ty),
+        strings,
+        records,
+        requirements: bytes(call_arg(&reqs.expr)),
+        requirement_count: array_len(&reqs.ty),
+    }
 }
 
 fn text(item: &Item) -> String {
@@ -120,20 +212,37 @@ fn generates_every_item() {
     assert_eq!(module.ident, "flags");
     assert!(matches!(module.vis, syn::Visibility::Public(_)));
 
+    // One import of the runtime, under a name no flag's item can have.
+    assert!(
+        matches!(&items(&module)[0], Item::Use(u) if text(&items(&module)[0]) == "use :: flags_runtime :: __private as __rt ;" && matches!(u.vis, syn::Visibility::Inherited)),
+        "{}",
+        text(&items(&module)[0])
+    );
+
     let Item::Fn(search) = find(&module, "search_v2") else {
         panic!()
     };
+    // The whole text in one attribute, each line indented as after `///`.
     assert_eq!(
-        quote::quote!(#search)
-            .to_string()
-            .split(" {")
-            .next()
-            .unwrap(),
-        "# [doc = \" New search ranking\"] # [doc = \"\"] # [doc = \" | Owner | Kind | Lifecycle | Expires | Default |\"] # [doc = \" |---|---|---|---|---|\"] # [doc = \" | search-team | release | active | 2027-01-31 | `off` |\"] # [doc = \"\"] # [doc = \" Requires: `checkout_layout` = `two-col` (otherwise this flag is off, or at its default variant).\"] # [inline] pub fn search_v2 () -> bool"
+        quote::quote!(#search).to_string(),
+        "# [doc = \" New search ranking\\n\\n | Owner | Kind | Lifecycle | Expires | Default |\\n |---|---|---|---|---|\\n | search-team | release | active | 2027-01-31 | `off` |\\n\\n Requires: `checkout_layout` = `two-col` (otherwise this flag is off, or at its default variant).\"] # [inline] pub fn search_v2 () -> bool { __bool (0) }"
     );
-    assert!(text(find(&module, "SEARCH_V2")).contains(
-        "pub const SEARCH_V2 : :: flags_runtime :: __private :: BoolFlag = :: flags_runtime :: __private :: BoolFlag :: new (& REGISTRY , 0) ;"
+    assert!(
+        text(find(&module, "SEARCH_V2"))
+            .ends_with("pub const SEARCH_V2 : __rt :: BoolFlag = __bool_flag (0) ;")
+    );
+    assert!(
+        text(find(&module, "checkout_layout"))
+            .ends_with("pub fn checkout_layout () -> CheckoutLayout { __variant (1) }")
+    );
+    assert!(text(find(&module, "CHECKOUT_LAYOUT")).ends_with(
+        "pub const CHECKOUT_LAYOUT : __rt :: VariantFlag < CheckoutLayout > = __variant_flag (1) ;"
     ));
+    for helper in ["__bool_flag", "__bool", "__variant_flag", "__variant"] {
+        assert!(
+            matches!(find(&module, helper), Item::Fn(f) if matches!(f.vis, syn::Visibility::Inherited))
+        );
+    }
 
     let Item::Enum(layout) = find(&module, "CheckoutLayout") else {
         panic!()
@@ -157,7 +266,16 @@ fn generates_every_item() {
     let all = quote::quote!(#module).to_string();
     assert!(all.contains("impl :: core :: default :: Default for CheckoutLayout { # [doc = r\" The manifest default.\"] fn default () -> Self { Self :: TwoCol } }"), "{all}");
     assert!(all.contains("_ => Self :: TwoCol"), "{all}");
-    assert!(all.contains("Self :: TwoCol => \"two-col\""), "{all}");
+    assert!(
+        all.contains("fn index (self) -> u16 { self as u16 }"),
+        "{all}"
+    );
+    assert!(
+        all.contains(
+            "fn name (self) -> & 'static str { [\"classic\" , \"two-col\"] [self as usize] }"
+        ),
+        "{all}"
+    );
 
     // Static flags: const accessors, values from the manifest default.
     assert!(
@@ -173,22 +291,93 @@ fn generates_every_item() {
             .contains("pub const DENSITY : Density = Density :: Comfortable ;")
     );
 
-    // META in manifest order with every field, REGISTRY over it.
-    let meta = text(find(&module, "META"));
-    assert!(
-        meta.contains("pub static META : [:: flags_runtime :: __private :: FlagMeta ; 4]"),
-        "{meta}"
+    // META in manifest order with every field, as columns the runtime assembles;
+    // REGISTRY over it.
+    let meta = meta_columns(&module);
+    assert_eq!(meta.len, 4);
+    assert_eq!(
+        meta.strings["names"],
+        ["search_v2", "checkout_layout", "dark_mode", "density"]
     );
-    assert!(meta.contains("name : \"search_v2\" , index : 0 , description : \"New search ranking\" , owner : \"search-team\" , kind : :: flags_runtime :: __private :: Kind :: Release , lifecycle : :: flags_runtime :: __private :: Lifecycle :: Active , expires : :: core :: option :: Option :: Some (:: flags_runtime :: __private :: Date :: ymd (2027 , 1 , 31)) , variants : & [] , default : :: flags_runtime :: __private :: Value :: Bool (false) , is_static : false , requires : & [:: flags_runtime :: __private :: Requirement :: at (1 , 1)] , excludes : & [] ,"), "{meta}");
-    assert!(meta.contains("variants : & [\"classic\" , \"two-col\"] , default : :: flags_runtime :: __private :: Value :: Variant (1)"), "{meta}");
-    assert!(meta.contains("index : 3 ,"), "{meta}");
-    assert!(
-        meta.contains("is_static : true , requires : & [] , excludes : & [:: flags_runtime :: __private :: Requirement :: on (2)]"),
-        "{meta}"
+    assert_eq!(
+        meta.strings["descriptions"],
+        [
+            "New search ranking",
+            "Which checkout page layout to show",
+            "Dark theme",
+            "Row density"
+        ]
     );
+    assert_eq!(
+        meta.strings["owners"],
+        ["search-team", "checkout|team", "ui"]
+    );
+    assert_eq!(
+        meta.strings["variants"],
+        ["classic", "two-col", "compact", "comfortable"]
+    );
+    let record = |i| flags_manifest::packed::MetaRecord::decode(&meta.records, i);
+    let requirement = |i| flags_manifest::packed::decode_requirement(&meta.requirements, i);
+    let search = record(0);
+    assert_eq!(
+        (
+            search.kind,
+            search.lifecycle,
+            search.is_static,
+            search.default
+        ),
+        (Kind::Release, Lifecycle::Active, false, Value::Bool(false))
+    );
+    assert_eq!(search.expires, Some(flags_manifest::Date::ymd(2027, 1, 31)));
+    assert_eq!(
+        (
+            search.owner,
+            search.variants,
+            search.requires,
+            search.excludes
+        ),
+        (0, 0, 1, 0)
+    );
+    assert_eq!(requirement(0), (1, Some(1)));
+    let layout = record(1);
+    assert_eq!(
+        (layout.kind, layout.default, layout.owner, layout.variants),
+        (Kind::Experiment, Value::Variant(1), 1, 2)
+    );
+    assert_eq!(record(2).kind, Kind::Ops);
+    let density = record(3);
+    assert_eq!(
+        (
+            density.kind,
+            density.is_static,
+            density.default,
+            density.expires
+        ),
+        (Kind::Permission, true, Value::Variant(1), None)
+    );
+    assert_eq!(
+        (
+            density.owner,
+            density.variants,
+            density.requires,
+            density.excludes
+        ),
+        (2, 2, 0, 1)
+    );
+    assert_eq!(requirement(1), (2, None));
+    assert_eq!(meta.requirement_count, 2);
     let registry = text(find(&module, "REGISTRY"));
-    assert!(registry.contains("static CELLS : [:: flags_runtime :: __private :: FastCell ; 4] = [const { :: flags_runtime :: __private :: FastCell :: new () } ; 4] ;"), "{registry}");
-    assert!(registry.contains(":: flags_runtime :: __private :: Registry :: generated (& META , & CELLS , __manifest_rules , :: core :: include_str ! (\"/abs/flags.toml\") , \"flags.toml\" ,)"), "{registry}");
+    assert!(
+        registry.contains(
+            "static CELLS : [__rt :: FastCell ; 4] = [const { __rt :: FastCell :: new () } ; 4] ;"
+        ),
+        "{registry}"
+    );
+    assert!(registry.contains("__rt :: Registry :: packed (& META , & CELLS , __MANIFEST_RULES , :: core :: include_str ! (\"/abs/flags.toml\") , \"flags.toml\" ,)"), "{registry}");
+    assert!(
+        text(find(&module, "__MANIFEST_RULES"))
+            .contains("pub const __MANIFEST_RULES : & str = \"0,\" ;")
+    );
 
     // Rebuild tracking.
     for needle in [
@@ -674,4 +863,38 @@ fn a_manifest_is_parsed_once_for_every_attribute_that_reads_it() {
     let broken = ManifestFile::new("cache_probe.toml", "/p/cache_probe.toml", "[flags");
     assert!(crate::source::parsed(&broken).is_err());
     assert!(crate::source::parsed(&broken).is_err());
+}
+
+#[test]
+fn a_large_meta_table_is_built_in_parts() {
+    // 4,100 flags: a first part of 4,096 rows, then 4. The variant names and the
+    // prerequisites before the second part tell it where its own start.
+    let mut src = String::new();
+    for i in 0..4100 {
+        src.push_str(&format!(
+            "[flags.f{i}]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n"
+        ));
+        if i % 1000 == 999 {
+            src.push_str("variants = [\"a\", \"b\"]\ndefault = \"a\"\n");
+        }
+        if i % 2000 == 1999 {
+            src.push_str(&format!("requires = [\"f{}\"]\n", i - 1));
+        }
+    }
+    let (errors, module) = split(run(&src, &env("2026-06-01")));
+    assert!(errors.is_empty(), "{errors:#?}");
+    let module = module.unwrap();
+    assert!(
+        text(find(&module, "__META_PART_0"))
+            .ends_with("[__rt :: FlagMeta ; 4096] = __rt :: FlagMeta :: table_part (& __META_COLUMNS , 0 , 0 , 0) ;")
+    );
+    // Flags 999, 1999, 2999 and 3999 have two variant names each; 1999 and 3999
+    // require another flag.
+    assert!(
+        text(find(&module, "__META_PART_1"))
+            .ends_with("[__rt :: FlagMeta ; 4] = __rt :: FlagMeta :: table_part (& __META_COLUMNS , 4096 , 8 , 2) ;")
+    );
+    assert!(text(find(&module, "META")).ends_with(
+        "pub static META : [__rt :: FlagMeta ; 4100] = __rt :: FlagMeta :: join (& [& __META_PART_0 , & __META_PART_1]) ;"
+    ));
 }

@@ -42,6 +42,7 @@ mod expiry;
 mod model;
 mod naming;
 pub mod operand;
+pub mod packed;
 #[cfg(feature = "parse")]
 mod parse;
 mod plan;

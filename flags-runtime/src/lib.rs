@@ -160,7 +160,7 @@ pub use telemetry::{Counts, EXPOSURE_TARGET, FlagCounts, OTEL_TARGET, TARGET};
 pub mod __private {
     pub use crate::gate::Gate;
     pub use crate::handle::{BoolFlag, Variant, VariantFlag};
-    pub use crate::meta::{Date, FlagMeta, Kind, Lifecycle, Requirement, Value};
+    pub use crate::meta::{Date, FlagMeta, Kind, Lifecycle, MetaColumns, Requirement, Value};
     pub use crate::raw::IndexAccess as _;
     pub use crate::registry::{FastCell, Registry};
     /// `#[feature_gate(measure)]` records outcomes on a side.

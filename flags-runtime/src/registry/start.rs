@@ -57,6 +57,17 @@ impl Registry {
         layers[Layer::Manifest.slot()].origin = Arc::from(self.manifest_path);
         let declared: Vec<(usize, Rules)> = match self.rules {
             Declared::Data(rules) => rules(),
+            Declared::Packed(text) => match flags_manifest::packed::decode_rules(text) {
+                Ok(rules) => rules,
+                Err(e) => {
+                    reports.push(Report::Rejected {
+                        layer: Layer::Manifest,
+                        source: self.manifest_path.to_owned(),
+                        error: e.to_string(),
+                    });
+                    Vec::new()
+                }
+            },
             #[cfg(feature = "rule-files")]
             Declared::Text => self.rules_from_text(&mut reports),
         };
@@ -108,19 +119,6 @@ impl Registry {
         }
 
         let writer = Writer { layers };
-        let base = SnapshotData::build(
-            &statics,
-            0,
-            decisions(&Writer {
-                layers: std::array::from_fn(|l| {
-                    if l == Layer::Manifest.slot() {
-                        writer.layers[l].clone()
-                    } else {
-                        LayerState::empty("", n)
-                    }
-                }),
-            }),
-        );
         let data = SnapshotData::build(&statics, 0, decisions(&writer));
         if let Some((path, forced, problems)) = check {
             let lines = realised::unrealised(
@@ -133,15 +131,37 @@ impl Registry {
             );
             realised::append(&path, &lines);
         }
-        for i in base.changed(&data).collect::<Vec<_>>() {
-            reports.push(Report::Changed {
-                flag: self.meta[i].name,
-                from: base.describe(i, &self.meta[i]),
-                to: data.describe(i, &self.meta[i]),
-                layer: data.slots[i].decision.layer(),
-                source: data.slots[i].origin.clone(),
-                generation: 0,
-            });
+        // Only the environment can move a flag away from the manifest at start-up; with
+        // no flag set there, nothing changed and the manifest-only snapshot, as large
+        // as the real one, is not built.
+        let env_set = writer.layers[Layer::Env.slot()]
+            .rules
+            .iter()
+            .any(Option::is_some);
+        if env_set {
+            let base = SnapshotData::build(
+                &statics,
+                0,
+                decisions(&Writer {
+                    layers: std::array::from_fn(|l| {
+                        if l == Layer::Manifest.slot() {
+                            writer.layers[l].clone()
+                        } else {
+                            LayerState::empty("", n)
+                        }
+                    }),
+                }),
+            );
+            for i in base.changed(&data).collect::<Vec<_>>() {
+                reports.push(Report::Changed {
+                    flag: self.meta[i].name,
+                    from: base.describe(i, &self.meta[i]),
+                    to: data.describe(i, &self.meta[i]),
+                    layer: data.slots[i].decision.layer(),
+                    source: data.slots[i].origin.clone(),
+                    generation: 0,
+                });
+            }
         }
         // Nobody else can see the state yet: publish without the lock. No scope,
         // counting or sampling can be on before the state exists.
@@ -203,5 +223,41 @@ impl Registry {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::meta::FlagMeta;
+    use crate::registry::{FastCell, Registry};
+
+    static META: [FlagMeta; 2] = [FlagMeta::bare("on", 0, &[]), FlagMeta::bare("off", 1, &[])];
+    static CELLS: [FastCell; 2] = [const { FastCell::new() }; 2];
+
+    #[test]
+    fn packed_rules_are_decoded_at_start() {
+        static CELLS: [FastCell; 2] = [const { FastCell::new() }; 2];
+        let on = flags_manifest::Rules {
+            value: Some(flags_manifest::Value::Bool(true)),
+            ..flags_manifest::Rules::default()
+        };
+        let text = flags_manifest::packed::encode_rules([(0, &on)]);
+        let registry: &'static Registry = Box::leak(Box::new(Registry::packed(
+            &META,
+            &CELLS,
+            text.leak(),
+            "",
+            "flags.toml",
+        )));
+        assert_eq!(registry.error_count(), 0);
+        assert_eq!(registry.value_at(0), crate::Value::Bool(true));
+        assert_eq!(registry.value_at(1), crate::Value::Bool(false));
+    }
+
+    #[test]
+    fn packed_rules_that_do_not_decode_are_reported_and_flags_keep_their_defaults() {
+        static REGISTRY: Registry = Registry::packed(&META, &CELLS, "1,0,1,", "", "flags.toml");
+        assert_eq!(REGISTRY.error_count(), 1);
+        assert_eq!(REGISTRY.value_at(0), crate::Value::Bool(false));
     }
 }
