@@ -9,6 +9,7 @@
 //! context are set once for this binary ([`setup`]), and each test reads flags that
 //! no other test here changes.
 
+use flags_runtime::raw::IndexAccess as _;
 use std::sync::{Arc, Mutex};
 
 use flags_openfeature::{FlagsProvider, keys};

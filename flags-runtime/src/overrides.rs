@@ -95,10 +95,10 @@ impl OverrideGuard {
     pub fn insert<F: FlagHandle>(&mut self, flag: F, value: F::Value) {
         self.push(flag.registry(), flag.index(), F::encode(value));
     }
+}
 
-    /// Forces flag `index` of the guard's first registry to an untyped `value`,
-    /// checked against the flag (for tools that work by name, such as matrix runners).
-    pub fn try_insert_value(&mut self, index: usize, value: Value) -> Result<(), UpdateError> {
+impl crate::raw::GuardAccess for OverrideGuard {
+    fn try_insert_value(&mut self, index: usize, value: Value) -> Result<(), UpdateError> {
         let Some(&registry) = self.activation.registries.first() else {
             return Err(UpdateError::UnknownFlag { index });
         };

@@ -27,6 +27,7 @@ use crate::outcome::OutcomeSink;
 use crate::registry::LayerRules;
 use crate::registry::{Registry, UpdateError};
 use crate::served::{Outcome, Side};
+use flags_manifest::Rules;
 
 /// Index-based reads and writes of a [`Registry`]; see the [module docs](self).
 pub trait IndexAccess {
@@ -132,6 +133,58 @@ pub trait IndexAccess {
     /// # Ok::<(), flags_runtime::UpdateError>(())
     /// ```
     fn layers_of(&self, index: usize) -> Vec<LayerRules>;
+
+    /// Replaces `layer` (file, env or remote) with `rules`, all or nothing: for
+    /// sources that push rather than being polled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use flags_runtime::{__private::*, BoolFlag, Layer, Reason};
+    /// use flags_runtime::raw::IndexAccess;
+    /// use flags_runtime::manifest::Rules;
+    /// # static META: [FlagMeta; 1] = [FlagMeta { name: "beta", index: 0, description: "",
+    /// #     owner: "", kind: Kind::Ops, lifecycle: Lifecycle::Active, expires: None,
+    /// #     variants: &[], default: Value::Bool(false), is_static: false, requires: &[],
+    /// #     excludes: &[] }];
+    /// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
+    /// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
+    /// #     "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
+    /// # const BETA: BoolFlag = BoolFlag::new(&REGISTRY, 0);
+    /// let on = Rules { value: Some(Value::Bool(true)), ..Rules::default() };
+    /// REGISTRY.set_layer(Layer::Remote, "https://flags.example", vec![(0, on)])?;
+    /// let detail = BETA.explain(&flags_runtime::Context::new());
+    /// assert!(detail.value);
+    /// assert_eq!((detail.reason, detail.layer), (Reason::Fixed, Layer::Remote));
+    ///
+    /// let bad = Rules { value: Some(Value::Variant(3)), ..Rules::default() };
+    /// assert!(REGISTRY.set_layer(Layer::Remote, "https://flags.example", vec![(0, bad)]).is_err());
+    /// assert!(BETA.get(), "the last good state stays");
+    /// # Ok::<(), flags_runtime::UpdateError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The manifest or override layer, an index out of range, or rules that do not
+    /// fit their flag; the layer keeps its last good rules.
+    fn set_layer(
+        &self,
+        layer: Layer,
+        origin: &str,
+        rules: Vec<(usize, Rules)>,
+    ) -> Result<(), UpdateError>;
+}
+
+/// Index-based writes to a scoped [`OverrideGuard`](crate::OverrideGuard), for tools
+/// that work by name, such as matrix runners; code reads `guard.set(flags::X, value)`.
+pub trait GuardAccess {
+    /// Forces flag `index` of the guard's first registry to an untyped `value`,
+    /// checked against the flag.
+    ///
+    /// # Errors
+    ///
+    /// An index out of range, or a value that does not fit the flag.
+    fn try_insert_value(&mut self, index: usize, value: Value) -> Result<(), UpdateError>;
 }
 
 /// Index-based reads of a [`Snapshot`](crate::Snapshot): the same reads as
@@ -220,5 +273,14 @@ impl IndexAccess for Registry {
 
     fn layers_of(&self, index: usize) -> Vec<LayerRules> {
         Registry::layers_of_at(self, index)
+    }
+
+    fn set_layer(
+        &self,
+        layer: Layer,
+        origin: &str,
+        rules: Vec<(usize, Rules)>,
+    ) -> Result<(), UpdateError> {
+        Registry::set_layer_at(self, layer, origin, rules)
     }
 }

@@ -8,8 +8,7 @@
 
 mod common;
 
-use flags_runtime::raw::IndexAccess;
-use flags_runtime::raw::SnapshotAccess as _;
+use flags_runtime::raw::{IndexAccess, SnapshotAccess as _};
 use std::hint::black_box;
 
 use flags_runtime::manifest::{Constraint, Operator, Rules, Stickiness, Strategy, StrategyKind};

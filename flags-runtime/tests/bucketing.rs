@@ -7,11 +7,10 @@
 
 mod common;
 
-use flags_runtime::raw::SnapshotAccess as _;
+use flags_runtime::raw::{IndexAccess as _, SnapshotAccess as _};
 use std::fmt::Write as _;
 
 use flags_runtime::manifest::{Rules, Stickiness, Strategy, StrategyKind, Value, WeightedVariant};
-use flags_runtime::raw::IndexAccess as _;
 use flags_runtime::{Context, FlagDef, RuleSet, bucket};
 use proptest::prelude::*;
 

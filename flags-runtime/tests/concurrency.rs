@@ -9,6 +9,7 @@
 
 mod common;
 
+use flags_runtime::raw::IndexAccess as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 

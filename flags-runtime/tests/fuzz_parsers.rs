@@ -6,7 +6,7 @@
 
 mod common;
 
-use flags_runtime::raw::SnapshotAccess as _;
+use flags_runtime::raw::{IndexAccess as _, SnapshotAccess as _};
 use flags_runtime::{Context, EnvSource, FileSource, Layer};
 use proptest::prelude::*;
 

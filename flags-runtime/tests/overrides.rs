@@ -6,7 +6,7 @@
 
 mod common;
 
-use flags_runtime::raw::IndexAccess;
+use flags_runtime::raw::{GuardAccess as _, IndexAccess};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Barrier};

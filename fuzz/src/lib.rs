@@ -9,7 +9,7 @@ use flags_runtime::__private::{FastCell, FlagMeta, Registry};
 use flags_runtime::manifest::{
     Constraint, Operator, Pos, Rules, Stickiness, Strategy, StrategyKind,
 };
-use flags_runtime::raw::SnapshotAccess;
+use flags_runtime::raw::{IndexAccess as _, SnapshotAccess};
 use flags_runtime::{Context, EnvSource, FileSource, Layer};
 use flags_unleash::{ClientFeatures, DeltaEvent, Toggles};
 

@@ -120,34 +120,8 @@ impl Registry {
         }
     }
 
-    /// Replaces `layer` (file, env or remote) with `rules`, all or nothing: for
-    /// sources that push rather than being polled.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use flags_runtime::{__private::*, BoolFlag, Layer, Reason};
-    /// use flags_runtime::manifest::Rules;
-    /// # static META: [FlagMeta; 1] = [FlagMeta { name: "beta", index: 0, description: "",
-    /// #     owner: "", kind: Kind::Ops, lifecycle: Lifecycle::Active, expires: None,
-    /// #     variants: &[], default: Value::Bool(false), is_static: false, requires: &[],
-    /// #     excludes: &[] }];
-    /// # static CELLS: [FastCell; 1] = [const { FastCell::new() }; 1];
-    /// # static REGISTRY: Registry = Registry::new(&META, &CELLS,
-    /// #     "[flags.beta]\ndescription = \"d\"\nowner = \"o\"\nkind = \"ops\"\n", "flags.toml");
-    /// # const BETA: BoolFlag = BoolFlag::new(&REGISTRY, 0);
-    /// let on = Rules { value: Some(Value::Bool(true)), ..Rules::default() };
-    /// REGISTRY.set_layer(Layer::Remote, "https://flags.example", vec![(0, on)])?;
-    /// let detail = BETA.explain(&flags_runtime::Context::new());
-    /// assert!(detail.value);
-    /// assert_eq!((detail.reason, detail.layer), (Reason::Fixed, Layer::Remote));
-    ///
-    /// let bad = Rules { value: Some(Value::Variant(3)), ..Rules::default() };
-    /// assert!(REGISTRY.set_layer(Layer::Remote, "https://flags.example", vec![(0, bad)]).is_err());
-    /// assert!(BETA.get(), "the last good state stays");
-    /// # Ok::<(), flags_runtime::UpdateError>(())
-    /// ```
-    pub fn set_layer(
+    /// [`IndexAccess::set_layer`](crate::raw::IndexAccess::set_layer).
+    pub(crate) fn set_layer_at(
         &self,
         layer: Layer,
         origin: &str,
@@ -271,7 +245,7 @@ impl Registry {
     }
 
     /// How every source that fed the registry has fared (polled by
-    /// [`Registry::apply`] or a [`Watch`], or pushed with [`Registry::set_layer`]), in
+    /// [`Registry::apply`] or a [`Watch`], or pushed with [`IndexAccess::set_layer`](crate::raw::IndexAccess::set_layer)), in
     /// the order they were first seen.
     ///
     /// # Examples

@@ -17,7 +17,7 @@ pub struct SourceHealth {
     /// The layer it feeds.
     pub layer: Layer,
     /// Its name ([`Source::name`](crate::Source::name), or the origin given to
-    /// [`Registry::set_layer`](crate::Registry::set_layer)).
+    /// [`IndexAccess::set_layer`](crate::raw::IndexAccess::set_layer)).
     pub origin: String,
     /// The revision of the update in force, when the source names one
     /// ([`Update::revision`](crate::Update::revision)).
