@@ -12,7 +12,7 @@ use std::fmt;
 use flags_manifest::{Manifest, Rules, Value};
 
 use crate::context::Context;
-use crate::explain::{Layer, Payload, Reason};
+use crate::explain::{Explanation, Layer, Payload, Reason};
 use crate::meta::Requirement;
 use crate::rules::{CompiledRules, FlagShape, RuleError};
 
@@ -419,15 +419,6 @@ impl SetFlag {
     }
 }
 
-/// The outcome of evaluating a [`RuleSet`] flag.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Evaluation {
-    /// The value.
-    pub value: Value,
-    /// Why.
-    pub reason: Reason,
-}
-
 /// Flags and their rules, evaluated as a pure function of (rules, context): no
 /// layers, no overrides, no global state. The registry evaluates its snapshots with
 /// the same algorithm.
@@ -617,17 +608,30 @@ impl RuleSet {
     /// Evaluates flag `index` for `ctx`. An index out of range gives `off` with
     /// [`Reason::Error`].
     #[must_use]
-    pub fn evaluate(&self, index: usize, ctx: &Context) -> Evaluation {
-        if index >= self.flags.len() {
-            return Evaluation {
+    pub fn evaluate(&self, index: usize, ctx: &Context) -> Explanation<'_> {
+        let Some(flag) = self.flags.get(index) else {
+            return Explanation {
                 value: Value::Bool(false),
+                label: "off",
                 reason: Reason::Error,
+                layer: Layer::Manifest,
+                flag: "?",
+                prerequisite: None,
             };
-        }
+        };
         let o = evaluate(self, index, ctx, 0);
-        Evaluation {
+        Explanation {
             value: o.value,
+            label: self.label(index, o.value),
             reason: o.reason,
+            layer: o.layer,
+            flag: &flag.name,
+            prerequisite: match o.reason {
+                Reason::PrerequisiteFailed { flag } => {
+                    self.flags.get(flag as usize).map(|f| f.name.as_str())
+                }
+                _ => None,
+            },
         }
     }
 
@@ -636,7 +640,7 @@ impl RuleSet {
     /// payload in the list that decided. `None` when no weighted list decided or the
     /// variant has no payload. Never allocates.
     #[must_use]
-    pub fn payload(&self, index: usize, evaluation: &Evaluation) -> Option<Payload<'_>> {
+    pub fn payload(&self, index: usize, evaluation: &Explanation<'_>) -> Option<Payload<'_>> {
         self.flags
             .get(index)?
             .rules
@@ -703,25 +707,16 @@ mod tests {
         ]);
         let checkout = 2;
         assert_eq!(
-            s.evaluate(checkout, &Context::with_key("alice")),
-            Evaluation {
-                value: Value::Bool(true),
-                reason: Reason::Default
-            }
+            vr(s.evaluate(checkout, &Context::with_key("alice"))),
+            (Value::Bool(true), Reason::Default)
         );
         assert_eq!(
-            s.evaluate(checkout, &Context::with_key("carol")),
-            Evaluation {
-                value: Value::Bool(false),
-                reason: Reason::PrerequisiteFailed { flag: 0 }
-            }
+            vr(s.evaluate(checkout, &Context::with_key("carol"))),
+            (Value::Bool(false), Reason::PrerequisiteFailed { flag: 0 })
         );
         assert_eq!(
-            s.evaluate(checkout, &Context::with_key("bob")),
-            Evaluation {
-                value: Value::Bool(false),
-                reason: Reason::PrerequisiteFailed { flag: 3 }
-            }
+            vr(s.evaluate(checkout, &Context::with_key("bob"))),
+            (Value::Bool(false), Reason::PrerequisiteFailed { flag: 3 })
         );
     }
 
@@ -747,10 +742,15 @@ mod tests {
     }
 
     /// Evaluates every flag of `s` with no context.
-    fn values(s: &RuleSet) -> Vec<Evaluation> {
+    fn values(s: &RuleSet) -> Vec<(Value, Reason)> {
         (0..s.len())
-            .map(|i| s.evaluate(i, &Context::new()))
+            .map(|i| vr(s.evaluate(i, &Context::new())))
             .collect()
+    }
+
+    /// The value and the reason of an evaluation.
+    fn vr(e: Explanation<'_>) -> (Value, Reason) {
+        (e.value, e.reason)
     }
 
     fn on(v: bool) -> Rules {
@@ -768,7 +768,7 @@ mod tests {
                 FlagDef::bool("b", false).excludes("a").rules(on(b)),
             ])
         };
-        let value = |s: &RuleSet| -> Vec<Value> { values(s).iter().map(|e| e.value).collect() };
+        let value = |s: &RuleSet| -> Vec<Value> { values(s).iter().map(|e| e.0).collect() };
         assert_eq!(
             value(&pair(true, false)),
             [Value::Bool(true), Value::Bool(false)]
@@ -785,14 +785,8 @@ mod tests {
         assert_eq!(
             values(&pair(true, true)),
             [
-                Evaluation {
-                    value: Value::Bool(false),
-                    reason: Reason::PrerequisiteFailed { flag: 1 }
-                },
-                Evaluation {
-                    value: Value::Bool(false),
-                    reason: Reason::PrerequisiteFailed { flag: 0 }
-                },
+                (Value::Bool(false), Reason::PrerequisiteFailed { flag: 1 }),
+                (Value::Bool(false), Reason::PrerequisiteFailed { flag: 0 }),
             ]
         );
     }
@@ -830,7 +824,7 @@ mod tests {
         }
         let s = set(defs);
         for e in values(&s) {
-            assert_ne!(e.reason, Reason::Error);
+            assert_ne!(e.1, Reason::Error);
         }
         assert_eq!(s.evaluate(0, &Context::new()).value, Value::Bool(true));
         // A chain as long as a checked manifest allows, through an exclusion, into
@@ -872,11 +866,8 @@ mod tests {
             FlagDef::bool("d", true),
         ]);
         assert_eq!(
-            s.evaluate(0, &Context::new()),
-            Evaluation {
-                value: Value::Bool(true),
-                reason: Reason::Default
-            }
+            vr(s.evaluate(0, &Context::new())),
+            (Value::Bool(true), Reason::Default)
         );
     }
 
@@ -887,11 +878,8 @@ mod tests {
             FlagDef::bool("b", true).requires("a"),
         ]);
         assert_eq!(
-            s.evaluate(0, &Context::new()),
-            Evaluation {
-                value: Value::Bool(false),
-                reason: Reason::Error
-            }
+            vr(s.evaluate(0, &Context::new())),
+            (Value::Bool(false), Reason::Error)
         );
         assert_eq!(s.evaluate(9, &Context::new()).reason, Reason::Error);
     }

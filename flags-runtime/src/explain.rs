@@ -264,24 +264,31 @@ pub struct Payload<'a> {
 }
 
 /// What an evaluation decided and why: the value, its label (`on`, `off` or the
-/// variant's name), the [`Reason`] and the [`Layer`] that decided.
+/// variant's name), the [`Reason`], the [`Layer`] that decided and the flag's name.
+/// The one result type of every evaluation: a registry's (as [`Detail`], whose names
+/// live as long as the program) and a [`RuleSet`](crate::RuleSet)'s, whose names are
+/// borrowed from the set.
 ///
 /// `T` is the flag's typed value (`bool` or its variant enum) from a typed handle's
-/// `explain`, or the untyped [`Value`] from the registry.
+/// `explain`, or the untyped [`Value`].
 #[derive(Clone, Copy)]
-pub struct Detail<T = Value> {
+pub struct Explanation<'a, T = Value> {
     /// The value.
     pub value: T,
     /// `on`/`off` or the variant's name.
-    pub label: &'static str,
+    pub label: &'a str,
     /// Why.
     pub reason: Reason,
     /// Which layer decided.
     pub layer: Layer,
     /// The flag's name.
-    pub flag: &'static str,
-    pub(crate) flags: &'static [FlagMeta],
+    pub flag: &'a str,
+    /// The failed prerequisite's name, for [`Reason::PrerequisiteFailed`].
+    pub(crate) prerequisite: Option<&'a str>,
 }
+
+/// A registry's [`Explanation`]: the names are the manifest's, for the whole program.
+pub type Detail<T = Value> = Explanation<'static, T>;
 
 impl Detail {
     /// The detail of evaluation `o` of flag `meta`, one of the registry's `flags`.
@@ -290,43 +297,43 @@ impl Detail {
         meta: &'static FlagMeta,
         flags: &'static [FlagMeta],
     ) -> Detail {
-        Detail {
+        Explanation {
             value: o.value,
             label: meta.label(o.value),
             reason: o.reason,
             layer: o.layer,
             flag: meta.name,
-            flags,
+            prerequisite: match o.reason {
+                Reason::PrerequisiteFailed { flag } => flags.get(flag as usize).map(|m| m.name),
+                _ => None,
+            },
         }
     }
 }
 
-impl<T> Detail<T> {
+impl<'a, T> Explanation<'a, T> {
     /// The name of the prerequisite that failed, for [`Reason::PrerequisiteFailed`].
     #[must_use]
-    pub fn prerequisite(&self) -> Option<&'static str> {
-        match self.reason {
-            Reason::PrerequisiteFailed { flag } => self.flags.get(flag as usize).map(|m| m.name),
-            _ => None,
-        }
+    pub fn prerequisite(&self) -> Option<&'a str> {
+        self.prerequisite
     }
 
-    /// The same detail with its value converted, as a typed handle turns the registry's
-    /// [`Value`] into its own type.
+    /// The same explanation with its value converted, as a typed handle turns the
+    /// registry's [`Value`] into its own type.
     #[must_use]
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Detail<U> {
-        Detail {
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Explanation<'a, U> {
+        Explanation {
             value: f(self.value),
             label: self.label,
             reason: self.reason,
             layer: self.layer,
             flag: self.flag,
-            flags: self.flags,
+            prerequisite: self.prerequisite,
         }
     }
 }
 
-impl<T: PartialEq> PartialEq for Detail<T> {
+impl<T: PartialEq> PartialEq for Explanation<'_, T> {
     fn eq(&self, other: &Self) -> bool {
         self.value == other.value
             && self.label == other.label
@@ -336,9 +343,9 @@ impl<T: PartialEq> PartialEq for Detail<T> {
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for Detail<T> {
+impl<T: fmt::Debug> fmt::Debug for Explanation<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Detail")
+        f.debug_struct("Explanation")
             .field("flag", &self.flag)
             .field("value", &self.value)
             .field("label", &self.label)
@@ -348,7 +355,7 @@ impl<T: fmt::Debug> fmt::Debug for Detail<T> {
     }
 }
 
-impl<T> fmt::Display for Detail<T> {
+impl<T> fmt::Display for Explanation<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} = {} (", self.flag, self.label)?;
         match self.prerequisite() {

@@ -130,8 +130,8 @@ mod source;
 mod telemetry;
 
 pub use context::{AttrValue, Context, ContextGuard, WithContext, with_context};
-pub use eval::{Evaluation, FlagDef, RuleSet, RuleSetError};
-pub use explain::{Detail, Layer, Payload, Reason};
+pub use eval::{FlagDef, RuleSet, RuleSetError};
+pub use explain::{Detail, Explanation, Layer, Payload, Reason};
 pub use exposure::{
     EXPOSURE_KEY_VAR, EventFormat, ExposureKey, ExposureKeyError, ExposureSampling,
 };

@@ -431,7 +431,7 @@ impl Registry {
             reason: crate::Reason::Error,
             layer: Layer::Manifest,
             flag: "?",
-            flags: self.meta,
+            prerequisite: None,
         }
     }
 
