@@ -188,16 +188,7 @@ impl Registry {
         manifest_src: &'static str,
         manifest_path: &'static str,
     ) -> Self {
-        Registry {
-            meta,
-            cells,
-            rules: Declared::Text,
-            manifest_src,
-            manifest_path,
-            parsed: OnceLock::new(),
-            state: OnceLock::new(),
-            outcomes: OnceLock::new(),
-        }
+        Registry::declared(meta, cells, Declared::Text, manifest_src, manifest_path)
     }
 
     /// The registry `flags!` puts in a `static`: the manifest was checked at build
@@ -212,17 +203,13 @@ impl Registry {
         manifest_src: &'static str,
         manifest_path: &'static str,
     ) -> Self {
-        Registry {
+        Registry::declared(
             meta,
             cells,
-            rules: Declared::Data(rules),
+            Declared::Data(rules),
             manifest_src,
             manifest_path,
-            #[cfg(feature = "rule-files")]
-            parsed: OnceLock::new(),
-            state: OnceLock::new(),
-            outcomes: OnceLock::new(),
-        }
+        )
     }
 
     /// The registry `flags!` emits: [`Registry::generated`] with the rules in the
@@ -237,10 +224,27 @@ impl Registry {
         manifest_src: &'static str,
         manifest_path: &'static str,
     ) -> Self {
+        Registry::declared(
+            meta,
+            cells,
+            Declared::Packed(rules),
+            manifest_src,
+            manifest_path,
+        )
+    }
+
+    /// A registry of `meta` whose rules are declared as `rules`, not yet started.
+    const fn declared(
+        meta: &'static [FlagMeta],
+        cells: &'static [FastCell],
+        rules: Declared,
+        manifest_src: &'static str,
+        manifest_path: &'static str,
+    ) -> Self {
         Registry {
             meta,
             cells,
-            rules: Declared::Packed(rules),
+            rules,
             manifest_src,
             manifest_path,
             #[cfg(feature = "rule-files")]
