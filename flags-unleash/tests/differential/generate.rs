@@ -1,27 +1,25 @@
 //! Random Unleash payloads and contexts for the differential test: a seeded
 //! generator, so a run is replayed exactly from its seed.
 
+use flags_test_support::keys::SplitMix64;
 use serde_json::{Map, Value, json};
 
-/// splitmix64: small, fast, and the same sequence on every platform.
-pub struct Rng(u64);
+/// The shared fixed-seed generator (SplitMix64, the same sequence on every platform),
+/// with the draws this test needs.
+pub struct Rng(SplitMix64);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed)
+        Rng(SplitMix64(seed))
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// A number in `0..n` (`n > 0`).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
+        self.0.below(n)
     }
 
     /// True with probability `percent` / 100.
