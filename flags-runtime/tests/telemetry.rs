@@ -8,18 +8,17 @@
 mod common;
 
 use flags_runtime::raw::IndexAccess;
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::Layout;
+use common::capture::{Capture, Captured};
 use flags_runtime::manifest::{Rules, Value};
 use flags_runtime::{
     Context, EnvSource, ExposureKey, ExposureSampling, Layer, Reason, Registry, Source,
     SourceError, Update,
 };
 use flags_test_support::wait::wait_until;
-use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 
@@ -28,58 +27,6 @@ test_registry!(counting);
 test_registry!(exposure);
 test_registry!(env);
 test_registry!(remote);
-
-/// One captured event: its target, level and fields as text.
-#[derive(Clone, Debug)]
-struct Captured {
-    target: String,
-    level: tracing::Level,
-    fields: BTreeMap<String, String>,
-}
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<Captured>>>);
-
-impl Capture {
-    fn events(&self) -> Vec<Captured> {
-        self.0.lock().map(|e| e.clone()).unwrap_or_default()
-    }
-}
-
-struct Fields<'a>(&'a mut BTreeMap<String, String>);
-
-impl Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-}
-
-impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut fields = BTreeMap::new();
-        event.record(&mut Fields(&mut fields));
-        if let Ok(mut events) = self.0.lock() {
-            events.push(Captured {
-                target: event.metadata().target().to_owned(),
-                level: *event.metadata().level(),
-                fields,
-            });
-        }
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
 
 thread_local! {
     /// Where the events of this thread go while a test captures them.

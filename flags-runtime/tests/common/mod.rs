@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod unleash;
 
 use flags_runtime::__private::{FlagMeta, Requirement, Value, Variant};
