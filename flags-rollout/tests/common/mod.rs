@@ -7,20 +7,16 @@ use std::sync::{Arc, Mutex};
 
 use flags_manifest::{Criteria, RolloutPlan};
 
-/// SplitMix64 (Steele, Lea & Flood, 2014): tiny, fast and good enough for simulation.
-pub struct Rng(u64);
+/// test-support's fixed-seed SplitMix64, with the draws a simulation needs.
+pub struct Rng(flags_test_support::keys::SplitMix64);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed)
+        Rng(flags_test_support::keys::SplitMix64(seed))
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in [0, 1).
